@@ -1,0 +1,1 @@
+"""Bundled data (installed as ``colouru.assets``): the default model, example photos, icons."""

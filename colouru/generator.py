@@ -1,0 +1,151 @@
+"""The generator: a U-Net that predicts ab from the four-channel input.
+
+Down: strided 4x4 convolutions with batch norm and LeakyReLU. Up: 4x4 transposed convolutions
+with batch norm and LeakyReLU, each concatenated with the matching encoder features (skip
+connections). A last 3x3 convolution sees the decoder output beside the input itself (so a
+hint reaches the output at full working resolution) and ends in tanh: ab in -1..1.
+
+Architectures live in the ``ARCHITECTURES`` registry; ``build_generator(config)`` builds one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from colouru.inputs import INPUT_CHANNELS
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """Everything needed to rebuild a generator (saved with its weights)."""
+
+    arch: str = "unet"  # key in ARCHITECTURES
+    width: int = 32  # channels after the first down step; doubles per level
+    depth: int = 5  # down steps; the input is padded to a multiple of 2**depth
+    max_width: int = 256  # cap on channels per level
+    dropout: float = 0.0  # dropout in the innermost decoder steps (pix2pix uses 0.5)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "GeneratorConfig":
+        names = {f.name for f in fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise ValueError(f"unknown generator config keys {sorted(unknown)}")
+        return cls(**d)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _down(cin: int, cout: int, norm: bool = True) -> nn.Sequential:
+    layers: list[nn.Module] = [nn.Conv2d(cin, cout, 4, stride=2, padding=1, bias=not norm)]
+    if norm:
+        layers.append(nn.BatchNorm2d(cout))
+    layers.append(nn.LeakyReLU(0.2, inplace=True))
+    return nn.Sequential(*layers)
+
+
+def _up(cin: int, cout: int, dropout: float = 0.0) -> nn.Sequential:
+    layers: list[nn.Module] = [
+        nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1, bias=False),
+        nn.BatchNorm2d(cout),
+    ]
+    if dropout > 0:
+        layers.append(nn.Dropout(dropout))
+    layers.append(nn.LeakyReLU(0.2, inplace=True))
+    return nn.Sequential(*layers)
+
+
+class UNet(nn.Module):
+    """U-Net generator: ``(B, 4, H, W)`` input -> ``(B, 2, H, W)`` ab in -1..1, any H, W."""
+
+    def __init__(self, config: GeneratorConfig):
+        super().__init__()
+        if config.depth < 1 or config.width < 1:
+            raise ValueError(f"depth and width must be positive, got {config}")
+        self.config = config
+        widths = [min(config.width * 2**i, config.max_width) for i in range(config.depth)]
+        self.downs = nn.ModuleList()
+        cin = INPUT_CHANNELS
+        for i, w in enumerate(widths):
+            self.downs.append(_down(cin, w, norm=i > 0))
+            cin = w
+        self.ups = nn.ModuleList()
+        # Decoder level i goes from widths[i] (+ skip) up to widths[i-1]; the top one to width.
+        for i in reversed(range(config.depth)):
+            c_in = widths[i] if i == config.depth - 1 else widths[i] * 2
+            c_out = widths[i - 1] if i > 0 else config.width
+            drop = config.dropout if i >= config.depth - 2 and i > 0 else 0.0
+            self.ups.append(_up(c_in, c_out, drop))
+        self.head = nn.Conv2d(config.width + INPUT_CHANNELS, 2, 3, padding=1)
+
+    @property
+    def multiple(self) -> int:
+        return 2**self.config.depth
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x``: ``(B, 4, H, W)`` normalised input -> ab ``(B, 2, H, W)`` in -1..1."""
+        if x.dim() != 4 or x.shape[1] != INPUT_CHANNELS:
+            raise ValueError(f"input must have shape (B, {INPUT_CHANNELS}, H, W), got {tuple(x.shape)}")
+        h, w = x.shape[-2:]
+        m = self.multiple
+        ph, pw = (-h) % m, (-w) % m
+        xp = F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
+        skips = []
+        y = xp
+        for down in self.downs:
+            y = down(y)
+            skips.append(y)
+        skips.pop()  # the innermost output is y itself
+        for i, up in enumerate(self.ups):
+            if i > 0:
+                y = torch.cat([y, skips.pop()], dim=1)
+            y = up(y)
+        y = self.head(torch.cat([y, xp], dim=1))
+        return torch.tanh(y[..., :h, :w])
+
+
+ARCHITECTURES = {"unet": UNet}
+
+
+def build_generator(config: GeneratorConfig) -> nn.Module:
+    """Build the generator named by ``config.arch``; unknown names list the valid ones."""
+    try:
+        cls = ARCHITECTURES[config.arch]
+    except KeyError:
+        raise ValueError(
+            f"unknown generator architecture {config.arch!r}; valid: {sorted(ARCHITECTURES)}"
+        ) from None
+    return cls(config)
+
+
+def count_flops(model: nn.Module, height: int, width: int) -> int:
+    """Multiply-adds x 2 of one forward pass on a ``(1, 4, height, width)`` input (conv layers)."""
+    total = 0
+
+    def hook(mod, inp, out):
+        nonlocal total
+        if isinstance(mod, nn.Conv2d):
+            k = mod.kernel_size[0] * mod.kernel_size[1] * mod.in_channels // mod.groups
+            total += 2 * k * out.numel()
+        elif isinstance(mod, nn.ConvTranspose2d):
+            k = mod.kernel_size[0] * mod.kernel_size[1] * mod.out_channels // mod.groups
+            total += 2 * k * inp[0].numel()
+
+    handles = [m.register_forward_hook(hook) for m in model.modules()
+               if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+    was_training = model.training
+    model.eval()
+    try:
+        p = next(model.parameters())
+        with torch.no_grad():
+            model(torch.zeros(1, INPUT_CHANNELS, height, width, dtype=p.dtype, device=p.device))
+    finally:
+        for hd in handles:
+            hd.remove()
+        model.train(was_training)
+    return total

@@ -1,0 +1,205 @@
+"""Colour hints: the ``Hint`` record, its versioned JSON file format, and rasterizing.
+
+A hint is a small square of colour the user places on the photo. Its centre ``(x, y)`` and
+side ``size`` are in the photo's own pixels (so a hints file is independent of the network's
+working size); its colour is stored as CIE ab (an sRGB colour's own lightness is ignored: the
+photo keeps its L).
+
+``rasterize_hints`` is the one function that turns hints into the network's hint channels; the
+app, the command line, training and evaluation all use it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from colouru.colour import rgb_to_lab
+
+FORMAT_VERSION = 1
+_HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
+
+
+class HintsFileError(ValueError):
+    """A hints file that cannot be read; the message says what and where."""
+
+
+def rgb_hex_to_ab(rgb: str) -> tuple[float, float]:
+    """``"#c03020"`` -> its CIE (a, b); the colour's own L is dropped."""
+    m = _HEX.match(rgb.strip())
+    if not m:
+        raise ValueError(f"colour {rgb!r} is not of the form '#rrggbb'")
+    v = int(m.group(1), 16)
+    srgb = np.array([(v >> 16) & 255, (v >> 8) & 255, v & 255], dtype=np.float32) / 255.0
+    lab = rgb_to_lab(srgb)
+    return float(lab[1]), float(lab[2])
+
+
+@dataclass(frozen=True)
+class Hint:
+    """One square colour hint, in the photo's pixel coordinates.
+
+    ``x``, ``y``: centre (column, row) in image pixels; ``size``: side length in image pixels
+    (> 0); ``ab``: CIE a and b. Construct with ``ab=(a, b)`` or ``rgb="#rrggbb"``.
+    """
+
+    x: float
+    y: float
+    size: float
+    ab: tuple[float, float] = (0.0, 0.0)
+
+    def __init__(self, x, y, size, ab=None, rgb=None):
+        if (ab is None) == (rgb is None):
+            raise ValueError("a Hint needs exactly one of ab=(a, b) or rgb='#rrggbb'")
+        if rgb is not None:
+            ab = rgb_hex_to_ab(rgb)
+        try:
+            a, b = (float(v) for v in ab)
+            x, y, size = float(x), float(y), float(size)
+        except (TypeError, ValueError):
+            raise ValueError(f"bad hint values: x={x!r} y={y!r} size={size!r} ab={ab!r}") from None
+        for name, v in (("x", x), ("y", y), ("size", size), ("a", a), ("b", b)):
+            if not math.isfinite(v):
+                raise ValueError(f"hint {name} must be a finite number, got {v!r}")
+        if size <= 0:
+            raise ValueError(f"hint size must be positive, got {size!r}")
+        if not (-128.0 <= a <= 128.0 and -128.0 <= b <= 128.0):
+            raise ValueError(f"hint ab must lie in -128..128, got ({a}, {b})")
+        object.__setattr__(self, "x", x)
+        object.__setattr__(self, "y", y)
+        object.__setattr__(self, "size", size)
+        object.__setattr__(self, "ab", (a, b))
+
+    def to_dict(self) -> dict:
+        return {"x": _num(self.x), "y": _num(self.y), "size": _num(self.size),
+                "ab": [round(self.ab[0], 3), round(self.ab[1], 3)]}
+
+    def moved(self, x: float, y: float) -> "Hint":
+        return Hint(x, y, self.size, ab=self.ab)
+
+    def with_ab(self, ab: Sequence[float]) -> "Hint":
+        return Hint(self.x, self.y, self.size, ab=tuple(ab))
+
+    def with_size(self, size: float) -> "Hint":
+        return Hint(self.x, self.y, size, ab=self.ab)
+
+
+def _num(v: float):
+    return int(v) if float(v).is_integer() else round(v, 3)
+
+
+# --- JSON --------------------------------------------------------------------------------------
+def hints_to_json(hints: Iterable[Hint], image_size: tuple[int, int] | None = None) -> str:
+    """Serialise hints to the version-1 JSON text. ``image_size``: optional (width, height)."""
+    doc: dict = {"version": FORMAT_VERSION}
+    if image_size is not None:
+        doc["image"] = {"width": int(image_size[0]), "height": int(image_size[1])}
+    doc["hints"] = [h.to_dict() for h in hints]
+    return json.dumps(doc, indent=1) + "\n"
+
+
+def hints_from_json(text: str, source: str = "<hints>") -> list[Hint]:
+    """Parse version-1 hints JSON; raises ``HintsFileError`` naming the source and entry."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise HintsFileError(f"{source}: not valid JSON ({e.msg} at line {e.lineno})") from None
+    if not isinstance(doc, dict):
+        raise HintsFileError(f"{source}: expected a JSON object with 'version' and 'hints'")
+    version = doc.get("version")
+    if version != FORMAT_VERSION:
+        raise HintsFileError(
+            f"{source}: unsupported hints format version {version!r} (this ColourU reads {FORMAT_VERSION})"
+        )
+    items = doc.get("hints")
+    if not isinstance(items, list):
+        raise HintsFileError(f"{source}: 'hints' must be a list")
+    hints = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise HintsFileError(f"{source}: hint {i} must be an object")
+        unknown = set(item) - {"x", "y", "size", "ab", "rgb"}
+        if unknown:
+            raise HintsFileError(f"{source}: hint {i} has unknown keys {sorted(unknown)}")
+        missing = {"x", "y", "size"} - set(item)
+        if missing:
+            raise HintsFileError(f"{source}: hint {i} is missing {sorted(missing)}")
+        if ("ab" in item) == ("rgb" in item):
+            raise HintsFileError(f"{source}: hint {i} needs exactly one of 'ab' or 'rgb'")
+        ab = item.get("ab")
+        if ab is not None and (not isinstance(ab, list) or len(ab) != 2):
+            raise HintsFileError(f"{source}: hint {i} 'ab' must be a list [a, b]")
+        if any(isinstance(item.get(k), bool) for k in ("x", "y", "size")):
+            raise HintsFileError(f"{source}: hint {i} x, y and size must be numbers")
+        try:
+            hints.append(Hint(item["x"], item["y"], item["size"], ab=ab, rgb=item.get("rgb")))
+        except (TypeError, ValueError) as e:
+            raise HintsFileError(f"{source}: hint {i}: {e}") from None
+    return hints
+
+
+def load_hints(path: str | os.PathLike) -> list[Hint]:
+    """Read a hints JSON file. Raises ``HintsFileError`` with a one-line message."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise HintsFileError(f"{path}: cannot read hints file ({e.__class__.__name__}: {e})") from None
+    return hints_from_json(text, source=str(path))
+
+
+def save_hints(path: str | os.PathLike, hints: Iterable[Hint],
+               image_size: tuple[int, int] | None = None) -> None:
+    """Write hints as JSON, atomically (temporary file then rename)."""
+    from colouru.imageio import atomic_write_bytes
+
+    atomic_write_bytes(Path(path), hints_to_json(hints, image_size).encode("utf-8"))
+
+
+# --- rasterizing -------------------------------------------------------------------------------
+def hint_box(hint: Hint, image_hw: tuple[int, int], out_hw: tuple[int, int]):
+    """The pixel box ``(x0, y0, x1, y1)`` (end-exclusive) that ``hint`` covers in an ``out_hw``
+    grid laid over an image of ``image_hw`` pixels; at least 1 x 1, clipped to the grid.
+    Returns None when the hint lies entirely outside."""
+    (ih, iw), (oh, ow) = image_hw, out_hw
+    sx, sy = ow / iw, oh / ih
+    side_x = max(1, int(round(hint.size * sx)))
+    side_y = max(1, int(round(hint.size * sy)))
+    # Pixel i covers [i, i+1); the centre pixel (x, y) has its middle at x + 0.5.
+    cx, cy = (hint.x + 0.5) * sx, (hint.y + 0.5) * sy
+    x0 = int(math.floor(cx - side_x / 2 + 0.5))
+    y0 = int(math.floor(cy - side_y / 2 + 0.5))
+    x1, y1 = x0 + side_x, y0 + side_y
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, ow), min(y1, oh)
+    if x0 >= x1 or y0 >= y1:
+        return None
+    return x0, y0, x1, y1
+
+
+def rasterize_hints(hints: Iterable[Hint], image_hw: tuple[int, int],
+                    out_hw: tuple[int, int] | None = None):
+    """Draw hints onto an ``out_hw`` grid (default: the image's own size).
+
+    Returns ``(ab, mask)``: ``ab`` float32 ``(2, h, w)`` with each hint's a, b inside its square
+    and 0 elsewhere; ``mask`` bool ``(h, w)``, True under hints. Later hints draw over earlier
+    ones. Every hint inside the image covers at least one pixel at any grid size.
+    """
+    out_hw = tuple(image_hw) if out_hw is None else tuple(out_hw)
+    ab = np.zeros((2, *out_hw), dtype=np.float32)
+    mask = np.zeros(out_hw, dtype=bool)
+    for h in hints:
+        box = hint_box(h, image_hw, out_hw)
+        if box is None:
+            continue
+        x0, y0, x1, y1 = box
+        ab[0, y0:y1, x0:x1] = h.ab[0]
+        ab[1, y0:y1, x0:x1] = h.ab[1]
+        mask[y0:y1, x0:x1] = True
+    return ab, mask
