@@ -195,7 +195,6 @@ def cmd_info(args) -> int:
     except ValueError as e:
         print(f"colouru: {e}", file=sys.stderr)
         return 2
-    print(f"device: {dev}")
     try:
         c = Colorizer.load(args.model, device=str(dev))
     except (NoModelError, ModelFileError) as e:
@@ -239,12 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--device", default="auto")
     i.set_defaults(func=cmd_info)
 
-    try:
-        from colouru.training.cli import add_subcommands
-    except ImportError:  # training is part of the package; this only guards partial installs
-        add_subcommands = None
-    if add_subcommands is not None:
-        add_subcommands(sub)
+    from colouru.training.cli import add_subcommands
+
+    add_subcommands(sub)
     return p
 
 

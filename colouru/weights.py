@@ -19,6 +19,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from colouru import colour, inputs
+from colouru.imageio import publish
 from colouru.generator import GeneratorConfig, build_generator
 
 FORMAT = "colouru-model"
@@ -69,7 +70,7 @@ def save_model(path: str | os.PathLike, model: torch.nn.Module, info: ModelInfo)
     os.close(fd)
     try:
         save_file(state, tmp, metadata={METADATA_KEY: info.to_json()})
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -1,10 +1,68 @@
-"""Registers ``colouru train`` and ``colouru evaluate`` on the main command line."""
+"""``colouru train`` and ``colouru evaluate``: arguments here, work in ``train`` / ``evaluate``.
+
+The heavy modules are imported only when their command runs, so ``colouru colorize`` starts fast.
+"""
 
 from __future__ import annotations
 
+import argparse
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from colouru.training.train import run
+
+    return run(args)
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    from colouru.training.evaluate import run
+
+    return run(args)
+
 
 def add_subcommands(sub) -> None:
-    from colouru.training import evaluate, train
+    t = sub.add_parser(
+        "train", help="train a model on a folder of photos (three stages, resumable)",
+        description="Train the generator: pretrain-g (MSE), pretrain-d, gan. Checkpoints are "
+                    "written atomically; --resume continues a killed run.")
+    t.add_argument("--data", required=True, metavar="DIR", help="photos (flat or one folder per class)")
+    t.add_argument("--classes", metavar="A,B", help="only these class sub-folders")
+    t.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder (checkpoints, logs, model)")
+    t.add_argument("--stages", default="pretrain-g,pretrain-d,gan", help="comma-separated stages")
+    t.add_argument("--steps", metavar="G,D,GAN",
+                   help="steps per stage, one number for all or one per stage (e.g. 4000,500,2000)")
+    t.add_argument("--epochs", type=float, metavar="E",
+                   help="epochs per stage instead of --steps")
+    t.add_argument("--batch-size", type=int, help="samples per step (default 16)")
+    t.add_argument("--size", type=int, help="training crop size in pixels (default 128)")
+    t.add_argument("--width", type=int, help="generator width (default 24)")
+    t.add_argument("--depth", type=int, help="generator depth (default 5)")
+    t.add_argument("--disc", help="discriminator architecture (see --help of the registry)")
+    t.add_argument("--lr", type=float, help="Adam learning rate (default 2e-4)")
+    t.add_argument("--lambda-mse", type=float, dest="lambda_mse", help="weight of MSE in the GAN stage")
+    t.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    t.add_argument("--workers", type=int, help="data loader processes (default: 1)")
+    t.add_argument("--cache", choices=["auto", "on", "off"], default="auto",
+                   help="prepared uint8 memory-mapped cache of the data (default auto)")
+    t.add_argument("--val", metavar="DIR", help="validation photos")
+    t.add_argument("--val-split", type=float, metavar="F", help="hold out this share of --data")
+    t.add_argument("--val-every", type=int, metavar="N", help="validate every N steps")
+    t.add_argument("--ckpt-every", type=int, metavar="N", help="checkpoint every N steps")
+    t.add_argument("--init", metavar="MODEL", help="start from these generator weights")
+    t.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
+    t.add_argument("--seed", type=int, default=0)
+    t.set_defaults(func=_run_train)
 
-    train.add_parser(sub)
-    evaluate.add_parser(sub)
+    e = sub.add_parser(
+        "evaluate", help="PSNR / SSIM / normalised loss by hint count, beside grey and Levin 2004",
+        description="Each photo is resized and centre-cropped to 256 x 256; k hint squares of "
+                    "side 5 at seeded Gaussian positions carry the true mean ab.")
+    e.add_argument("--data", required=True, metavar="DIR", help="photos to evaluate on")
+    e.add_argument("--model", metavar="PATH", help="model file (default: the bundled model)")
+    e.add_argument("--hints", default="0,1,2,5,10,20,50,100", help="hint counts, comma-separated")
+    e.add_argument("--limit", type=int, metavar="N", help="only the first N photos")
+    e.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    e.add_argument("--no-levin", action="store_true", help="skip the Levin et al. baseline")
+    e.add_argument("--device", default="auto")
+    e.add_argument("--seed", type=int, default=0)
+    e.set_defaults(func=_run_evaluate)
