@@ -25,7 +25,7 @@ def add_subcommands(sub) -> None:
         "train", help="train a model on a folder of photos (three stages, resumable)",
         description="Train the generator: pretrain-g (MSE), pretrain-d, gan. Checkpoints are "
                     "written atomically; --resume continues a killed run.")
-    t.add_argument("--data", required=True, metavar="DIR", help="photos (flat or one folder per class)")
+    t.add_argument("--data", metavar="DIR", help="photos (flat or one folder per class)")
     t.add_argument("--classes", metavar="A,B", help="only these class sub-folders")
     t.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder (checkpoints, logs, model)")
     t.add_argument("--stages", default="pretrain-g,pretrain-d,gan", help="comma-separated stages")
@@ -37,11 +37,11 @@ def add_subcommands(sub) -> None:
     t.add_argument("--size", type=int, help="training crop size in pixels (default 128)")
     t.add_argument("--width", type=int, help="generator width (default 24)")
     t.add_argument("--depth", type=int, help="generator depth (default 5)")
-    t.add_argument("--disc", help="discriminator architecture (see --help of the registry)")
+    t.add_argument("--disc", help="discriminator architecture: design or patch (default patch)")
     t.add_argument("--lr", type=float, help="Adam learning rate (default 2e-4)")
     t.add_argument("--lambda-mse", type=float, dest="lambda_mse", help="weight of MSE in the GAN stage")
     t.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    t.add_argument("--workers", type=int, help="data loader processes (default: 1)")
+    t.add_argument("--threads", type=int, help="CPU threads for torch (default: all cores)")
     t.add_argument("--cache", choices=["auto", "on", "off"], default="auto",
                    help="prepared uint8 memory-mapped cache of the data (default auto)")
     t.add_argument("--val", metavar="DIR", help="validation photos")
@@ -64,5 +64,11 @@ def add_subcommands(sub) -> None:
     e.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     e.add_argument("--no-levin", action="store_true", help="skip the Levin et al. baseline")
     e.add_argument("--device", default="auto")
-    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--seed", type=int, default=0, help="seeds the simulated hints (default 0)")
+    e.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="processes for the Levin baseline, which dominates the time (default 1)")
+    e.add_argument("--samples", metavar="DIR",
+                   help="write example strips (input with hints | model | Levin | truth) of the "
+                        "first photos here")
+    e.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     e.set_defaults(func=_run_evaluate)

@@ -1,0 +1,192 @@
+"""Real (tiny) training runs on generated photos: every stage lowers its loss, a killed run
+resumes to the same weights, bad checkpoints are refused, and two gloo processes train."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors.torch import load_file
+
+from colouru.generator import GeneratorConfig
+from colouru.training.checkpoint import CheckpointError, load_checkpoint
+from colouru.training.data import batch_indices, is_greyscale, list_photos
+from colouru.training.train import TrainConfig, train
+from colouru.weights import load_model
+
+pytestmark = pytest.mark.slow
+
+
+def _scene(rng: np.random.Generator, size: int = 40) -> np.ndarray:
+    """A learnable synthetic photo: a sky-like top, a ground-like bottom, a coloured blob."""
+    img = np.zeros((size, size, 3), np.float32)
+    horizon = rng.integers(size // 3, 2 * size // 3)
+    img[:horizon] = np.array([0.35, 0.55, 0.9]) * rng.uniform(0.7, 1.0)
+    img[horizon:] = np.array([0.3, 0.6, 0.2]) * rng.uniform(0.6, 1.0)
+    y, x = rng.integers(4, size - 10, size=2)
+    img[y:y + 6, x:x + 6] = rng.random(3)
+    img += rng.normal(0, 0.02, img.shape)
+    return (np.clip(img, 0, 1) * 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("photos")
+    rng = np.random.default_rng(0)
+    for cls in ("fields", "coast"):
+        (root / cls).mkdir()
+        for i in range(10):
+            Image.fromarray(_scene(rng)).save(root / cls / f"{i}.png")
+    grey = np.repeat(_scene(rng)[..., :1], 3, axis=2)
+    Image.fromarray(grey).save(root / "fields" / "grey.png")  # skipped: teaches no colour
+    (root / "coast" / "broken.jpg").write_bytes(b"not a jpeg")  # skipped: unreadable
+    return root
+
+
+def tiny_config(data: Path, **kw) -> TrainConfig:
+    cfg = TrainConfig(data=str(data), steps=[25, 15, 15], batch_size=6, size=32,
+                      generator=GeneratorConfig(width=8, depth=3), disc_width=8, val_count=4,
+                      val_size=32, val_every=1000, ckpt_every=5, log_every=1, cache="on")
+    for k, v in kw.items():
+        setattr(cfg, k, v)
+    return cfg
+
+
+def test_data_listing_classes_and_greyscale(photos):
+    assert len(list_photos(photos)) == 22
+    assert len(list_photos(photos, ["coast"])) == 11
+    with pytest.raises(Exception, match="no class folder"):
+        list_photos(photos, ["nope"])
+    grey = np.asarray(Image.open(photos / "fields" / "grey.png"), np.float32) / 255
+    assert is_greyscale(grey)
+    assert not is_greyscale(np.asarray(Image.open(photos / "fields" / "0.png"), np.float32) / 255)
+
+
+def test_batches_are_epochs_and_disjoint_across_ranks():
+    n, b = 10, 3
+    seen = np.concatenate([batch_indices(n, b, s, 0, 0) for s in range(10)])[:n]
+    assert sorted(seen) == list(range(n))  # the first epoch visits every photo once
+    r0, r1 = batch_indices(n, b, 0, 0, 0, rank=0, world=2), batch_indices(n, b, 0, 0, 0, rank=1, world=2)
+    assert not set(r0) & set(r1)
+    assert np.array_equal(batch_indices(n, b, 4, 1, 2), batch_indices(n, b, 4, 1, 2))
+
+
+def _losses(run: Path, stage: str, key: str) -> np.ndarray:
+    recs = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    return np.array([r[key] for r in recs if r.get("kind") == "train" and r["stage"] == stage])
+
+
+def test_tiny_run_lowers_loss_in_every_stage(photos, tmp_path):
+    torch.set_num_threads(1)
+    cfg = tiny_config(photos, val=str(photos / "coast"))
+    final = train(cfg, tmp_path / "run", torch.device("cpu"), progress=False)
+    run = tmp_path / "run"
+    for stage, key in (("pretrain-g", "g_mse"), ("pretrain-d", "d_loss"), ("gan", "g_loss")):
+        y = _losses(run, stage, key)
+        assert y[-5:].mean() < y[:5].mean(), (stage, key, y)
+    model, info = load_model(final)
+    assert info.generator == cfg.generator and info.provenance["trained_by"] == "colouru train"
+    for name in ("model-pretrain-g.safetensors", "model-gan.safetensors", "losses.png", "config.json"):
+        assert (run / name).is_file(), name
+    assert list((run / "samples").glob("*.png"))
+    index = json.loads(next((run / "cache").glob("photos-40-*.json")).read_text())
+    assert len(index["paths"]) == 20 and len(index["skipped"]) == 2  # grey and broken skipped
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "colouru.cli", *args]
+
+
+def test_killed_run_resumes_to_the_same_weights(photos, tmp_path):
+    common = ["train", "--data", str(photos), "--steps", "12,4,8", "--batch-size", "4", "--size", "32",
+              "--width", "8", "--depth", "3", "--ckpt-every", "2", "--threads", "1"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    ref = tmp_path / "ref"
+    subprocess.run(_cli(*common, "--out", str(ref)), check=True, env=env, capture_output=True)
+
+    run = tmp_path / "killed"
+    p = subprocess.Popen(_cli(*common, "--out", str(run)), env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    ckpt = run / "checkpoint.safetensors"
+    deadline = time.time() + 120
+    while time.time() < deadline and p.poll() is None:
+        if ckpt.exists() and ckpt.stat().st_mtime > 0:
+            meta_stage = _stage_step(ckpt)
+            if meta_stage >= (0, 6):
+                break
+        time.sleep(0.05)
+    assert p.poll() is None, "run finished before it could be killed"
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    assert not (run / "model.safetensors").exists()
+    r = subprocess.run(_cli("train", "--out", str(run), "--resume", "--threads", "1"), env=env,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    a, b = load_file(str(ref / "model.safetensors")), load_file(str(run / "model.safetensors"))
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    steps = [json.loads(x)["global_step"] for x in (run / "log.jsonl").read_text().splitlines()
+             if json.loads(x)["kind"] == "train"]
+    assert steps == sorted(set(steps)) and steps[-1] == 24  # no step logged twice or lost
+
+
+def _stage_step(ckpt: Path) -> tuple[int, int]:
+    from colouru.training.checkpoint import read_checkpoint_meta
+
+    try:
+        m = read_checkpoint_meta(ckpt)
+    except CheckpointError:
+        return (-1, -1)
+    return (m["stage"], m["step"])
+
+
+def test_broken_or_unrelated_checkpoint_is_refused(photos, tmp_path, tiny_model_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "checkpoint.safetensors").write_bytes(b"\x00" * 100)
+    r = subprocess.run(_cli("train", "--out", str(run), "--resume"), capture_output=True, text=True)
+    assert r.returncode != 0 and "not a ColourU training checkpoint" in r.stderr
+    assert "Traceback" not in r.stderr
+    # A model file is not a checkpoint either.
+    (run / "checkpoint.safetensors").write_bytes(Path(tiny_model_path).read_bytes())
+    r = subprocess.run(_cli("train", "--out", str(run), "--resume"), capture_output=True, text=True)
+    assert r.returncode != 0 and "not a ColourU training checkpoint" in r.stderr
+    # A checkpoint of another architecture does not load into this run's networks.
+    cfg = tiny_config(photos, steps=[2, 1, 1], ckpt_every=1)
+    train(cfg, tmp_path / "a", torch.device("cpu"), progress=False)
+    from colouru.generator import build_generator
+    from colouru.training.discriminators import build_discriminator
+    from colouru.training.gan import GanConfig, Trainer
+
+    t = Trainer(build_generator(GeneratorConfig(width=4, depth=2)), build_discriminator("patch", 8), GanConfig())
+    with pytest.raises(CheckpointError, match="does not match"):
+        load_checkpoint(tmp_path / "a" / "checkpoint.safetensors", G=t.G, D=t.D, opt_g=t.opt_g, opt_d=t.opt_d)
+    # Starting a new run over an existing one is refused rather than overwriting it.
+    with pytest.raises(CheckpointError, match="--resume"):
+        train(cfg, tmp_path / "a", torch.device("cpu"), progress=False)
+
+
+def test_two_process_gloo_training(photos, tmp_path):
+    out = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29517",
+           "-m", "colouru.training.train", "--data", str(photos), "--out", str(out), "--steps", "4,2,3",
+           "--batch-size", "3", "--size", "32", "--width", "8", "--depth", "3", "--device", "cpu",
+           "--threads", "1"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert r.returncode == 0, r.stderr[-3000:]
+    model, info = load_model(out / "model.safetensors")
+    assert info.provenance["world_size"] == 2
+    recs = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
+    assert [r["global_step"] for r in recs if r["kind"] == "train"][-1] == 9
+    assert len({r["global_step"] for r in recs}) == len(recs)  # only rank 0 wrote the log

@@ -1,0 +1,104 @@
+"""Training checkpoints: one safetensors file with both networks and both optimisers.
+
+Tensors go in the safetensors body (``G.*``, ``D.*``, ``opt_g.<param>.<key>``, ...); the
+run's config, the position (stage, step) and the optimisers' hyper-parameters go in its JSON
+metadata. Nothing is pickled, so loading a checkpoint never runs code. Written to a temporary
+file and renamed: a run killed while saving keeps its previous checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+from colouru.imageio import publish
+
+FORMAT = "colouru-checkpoint"
+VERSION = 1
+
+
+class CheckpointError(Exception):
+    """A checkpoint that cannot be resumed from; one-line message."""
+
+
+def _opt_tensors(prefix: str, opt: torch.optim.Optimizer) -> tuple[dict, dict]:
+    sd = opt.state_dict()
+    tensors = {}
+    for pid, st in sd["state"].items():
+        for k, v in st.items():
+            t = v if torch.is_tensor(v) else torch.tensor(v)
+            tensors[f"{prefix}.{pid}.{k}"] = t.detach().to("cpu").contiguous()
+    return tensors, {"param_groups": sd["param_groups"]}
+
+
+def save_checkpoint(path: Path, *, G: torch.nn.Module, D: torch.nn.Module,
+                    opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
+                    config: dict, stage: int, step: int, extra: dict | None = None) -> None:
+    tensors = {f"G.{k}": v.detach().cpu().contiguous() for k, v in G.state_dict().items()}
+    tensors.update({f"D.{k}": v.detach().cpu().contiguous() for k, v in D.state_dict().items()})
+    tg, mg = _opt_tensors("opt_g", opt_g)
+    td, md = _opt_tensors("opt_d", opt_d)
+    tensors.update(tg)
+    tensors.update(td)
+    meta = {"format": FORMAT, "version": VERSION, "config": config, "stage": stage, "step": step,
+            "opt_g": mg, "opt_d": md, "extra": extra or {}}
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata={"colouru": json.dumps(meta)})
+        publish(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_checkpoint_meta(path: Path) -> dict:
+    """The checkpoint's metadata (config, stage, step ...); raises ``CheckpointError``."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no checkpoint to resume from")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = json.loads((f.metadata() or {})["colouru"])
+    except (SafetensorError, OSError, ValueError, KeyError) as e:
+        raise CheckpointError(f"{path}: not a ColourU training checkpoint ({e.__class__.__name__})") from None
+    if meta.get("format") != FORMAT or meta.get("version") != VERSION:
+        raise CheckpointError(f"{path}: not a ColourU training checkpoint (format "
+                              f"{meta.get('format')!r} version {meta.get('version')!r})")
+    return meta
+
+
+def load_checkpoint(path: Path, *, G: torch.nn.Module, D: torch.nn.Module,
+                    opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer) -> dict:
+    """Restore networks and optimisers in place; returns the metadata."""
+    meta = read_checkpoint_meta(path)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise CheckpointError(f"{path}: damaged checkpoint ({e.__class__.__name__}: {e})") from None
+
+    def part(prefix: str) -> dict:
+        n = len(prefix) + 1
+        return {k[n:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+
+    try:
+        G.load_state_dict(part("G"))
+        D.load_state_dict(part("D"))
+        for name, opt in (("opt_g", opt_g), ("opt_d", opt_d)):
+            state: dict = {}
+            for k, v in part(name).items():
+                pid, key = k.split(".", 1)
+                state.setdefault(int(pid), {})[key] = v
+            opt.load_state_dict({"state": state, "param_groups": meta[name]["param_groups"]})
+    except (RuntimeError, ValueError, KeyError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
+        raise CheckpointError(f"{path}: checkpoint does not match this run's networks ({first})") from None
+    return meta

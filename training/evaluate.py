@@ -1,0 +1,366 @@
+"""``colouru evaluate``: a model beside plain grey and Levin et al. 2004, by hint count.
+
+Protocol (the same for every model, baseline and run):
+
+* Each photo is resized so its short side is 256 (area filter when shrinking) and
+  centre-cropped to 256 x 256 (``data.square_crop``, the training pipeline's own crop), 8-bit.
+  Greyscale photos (``data.is_greyscale``) have no colour to measure and are skipped; so are
+  unreadable files, each reported.
+* For each hint count k, ``simulate_hints`` places k squares of side 5 at Gaussian positions
+  (the training distribution) with the true mean ab under each. The generator is seeded per
+  (seed, photo index, k), the index being the photo's place in the sorted file list, so every
+  method, and every run, sees the very same hints.
+* Methods: the model (``Colorizer.colorize`` at working size 256, so the network runs at native
+  size), plain grey (the photo's own L with ab = 0, ``metrics.grey_of``; it ignores hints, so
+  its normalised loss is 1 by definition), and Levin et al. 2004 (``levin.colorize``); with no
+  hints Levin has nothing to spread and is grey.
+* Figures: PSNR, SSIM and normalised loss of each result against the 256 x 256 photo, averaged
+  over photos (``psnr_sem`` is the standard error of the mean PSNR).
+
+Levin's sparse solve dominates the time (about a third of a second per photo and hint count on
+one core); ``--workers`` runs it in parallel processes while the model runs in this one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import cv2
+import numpy as np
+
+from colouru import metrics
+from colouru.colorizer import image_lightness
+from colouru.colour import lab_to_rgb_preserving_l, rgb_to_lab
+from colouru.hints import Hint, hint_box, rasterize_hints
+from colouru.imageio import ImageReadError, atomic_write_bytes, read_image, save_image
+from colouru.simulate import HintSimConfig, simulate_hints
+from colouru.training import levin
+from colouru.training.data import DataError, is_greyscale, list_photos, square_crop
+
+SIZE = 256  # evaluation photos are SIZE x SIZE
+HINT_SIDE = 5  # side of every simulated hint square, pixels
+METHODS = ("model", "grey", "levin")
+FIGURES = ("psnr", "ssim", "normalized_loss")
+SAMPLE_PHOTOS = 4  # --samples writes strips of this many photos (the first ones)
+
+
+# --- one photo ---------------------------------------------------------------------------------
+def load_photo(path: str | Path) -> np.ndarray:
+    """A photo as the evaluation sees it: uint8 ``(SIZE, SIZE, 3)`` sRGB.
+    Raises ``ImageReadError`` (unreadable) or ``ValueError`` (greyscale: nothing to measure)."""
+    rgb = read_image(path)
+    if is_greyscale(rgb):
+        raise ValueError(f"{path}: greyscale, no colour to measure")
+    return square_crop(rgb, SIZE)
+
+
+def hints_for(truth: np.ndarray, seed: int, index: int, k: int) -> list[Hint]:
+    """The k simulated hints of photo ``index`` (uint8 sRGB ``truth``) under ``seed``."""
+    if k == 0:
+        return []
+    ab = rgb_to_lab(truth.astype(np.float32) / 255.0)[..., 1:].transpose(2, 0, 1)
+    rng = np.random.default_rng([seed, index, k])
+    return simulate_hints(ab, rng, HintSimConfig(), count=k, side=HINT_SIDE)
+
+
+def figures(result: np.ndarray, truth: np.ndarray) -> tuple[float, float, float]:
+    """(PSNR, SSIM, normalised loss) of one result against the truth."""
+    return (metrics.psnr(result, truth), metrics.ssim(result, truth),
+            metrics.normalized_loss(result, truth))
+
+
+@dataclass
+class PhotoWork:
+    """What the baseline pass gives the model pass for one photo."""
+
+    index: int
+    path: str
+    truth: np.ndarray | None = None  # uint8 (SIZE, SIZE, 3); None when skipped
+    hints: dict[int, list[Hint]] = field(default_factory=dict)
+    figures: dict[str, dict[int, tuple[float, float, float]]] = field(default_factory=dict)
+    levin_images: dict[int, np.ndarray] = field(default_factory=dict)  # only for samples
+    skipped: str | None = None  # why, when the photo could not be used
+    failed: bool = False  # skipped because unreadable (not merely greyscale)
+
+
+def baseline_photo(index: int, path: str, counts: Sequence[int], seed: int, with_levin: bool,
+                   keep_images: bool) -> PhotoWork:
+    """Load one photo, draw its hints and score the baselines (runs in a worker process)."""
+    work = PhotoWork(index, str(path))
+    try:
+        truth = load_photo(path)
+    except ImageReadError as e:
+        work.skipped, work.failed = str(e), True
+        return work
+    except ValueError as e:
+        work.skipped = str(e)
+        return work
+    work.truth = truth
+    grey = figures(metrics.grey_of(truth), truth)
+    work.figures["grey"] = {k: grey for k in counts}
+    if with_levin:
+        work.figures["levin"] = {}
+        weights = levin.affinity(image_lightness(truth) / 100.0)
+    for k in counts:
+        work.hints[k] = hints_for(truth, seed, index, k)
+        if not with_levin:
+            continue
+        if k == 0:  # no constraint: Levin's result is grey
+            work.figures["levin"][k] = grey
+            result = metrics.grey_of(truth)
+        else:
+            result = levin.colorize(truth, work.hints[k], weights)
+            work.figures["levin"][k] = figures(result, truth)
+        if keep_images:
+            work.levin_images[k] = result
+    return work
+
+
+def _baseline_star(task: tuple) -> PhotoWork:
+    return baseline_photo(*task)
+
+
+# --- the whole evaluation ----------------------------------------------------------------------
+@dataclass
+class Report:
+    """Per-photo figures and their means; ``to_dict`` is the JSON written by ``--json``."""
+
+    counts: list[int]
+    seed: int
+    methods: list[str]
+    photos: list[str] = field(default_factory=list)
+    per_photo: list[dict[str, dict[int, tuple[float, float, float]]]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: int = 0  # unreadable files among the skipped
+    seconds: float = 0.0
+
+    def mean(self, method: str, k: int) -> dict[str, float]:
+        """Mean figures of one method at one hint count, with the PSNR's standard error."""
+        rows = np.array([p[method][k] for p in self.per_photo], dtype=np.float64)
+        out = {name: float(rows[:, i].mean()) for i, name in enumerate(FIGURES)}
+        n = len(rows)
+        out["psnr_sem"] = float(rows[:, 0].std(ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
+        return out
+
+    def to_dict(self) -> dict:
+        return {
+            "protocol": {
+                "size": SIZE,
+                "crop": "short side resized to 256 (area filter when shrinking), centre crop",
+                "hint_side": HINT_SIDE,
+                "hints": "colouru.simulate.simulate_hints(count=k, side=5), numpy Generator "
+                         "seeded with [seed, photo index, k]",
+                "seed": self.seed,
+                "levin_at_0_hints": "grey (no constraint to spread)",
+                "levin": levin.describe(),
+            },
+            "photos": len(self.photos),
+            "hint_counts": self.counts,
+            "results": {m: {str(k): _finite(self.mean(m, k)) for k in self.counts}
+                        for m in self.methods},
+            "skipped": self.skipped,
+            "seconds": round(self.seconds, 1),
+            "per_photo": [
+                {"photo": name, **{m: {str(k): [round(v, 5) for v in fig[m][k]]
+                                      for k in self.counts} for m in self.methods}}
+                for name, fig in zip(self.photos, self.per_photo)
+            ],
+        }
+
+
+def _finite(d: dict[str, float]) -> dict:
+    """JSON has no NaN or infinity: write them as null."""
+    return {k: (round(v, 5) if math.isfinite(v) else None) for k, v in d.items()}
+
+
+def _baseline_results(paths: Sequence[str | Path], counts: Sequence[int], seed: int,
+                      with_levin: bool, workers: int, n_samples: int) -> Iterator[PhotoWork]:
+    tasks = [(i, str(p), tuple(counts), seed, with_levin, i < n_samples)
+             for i, p in enumerate(paths)]
+    if workers <= 1:
+        yield from map(_baseline_star, tasks)
+        return
+    # spawn, not fork: this process holds torch's threads, which do not survive a fork.
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        yield from pool.map(_baseline_star, tasks)
+
+
+def evaluate(colorizer, paths: Sequence[str | Path], counts: Sequence[int], seed: int = 0,
+             with_levin: bool = True, workers: int = 1, progress: bool = True,
+             samples_dir: Path | None = None, log=None) -> Report:
+    """Score ``colorizer`` and the baselines on ``paths`` at each hint count in ``counts``.
+
+    ``paths``: photo files in a fixed order (a photo's index seeds its hints). ``log``:
+    called with one line per skipped photo (default: written above the progress bar).
+    ``samples_dir``: write a strip per photo for the first ``SAMPLE_PHOTOS`` photos.
+    """
+    from tqdm import tqdm
+
+    counts = list(counts)
+    methods = ["model", "grey"] + (["levin"] if with_levin else [])
+    report = Report(counts=counts, seed=seed, methods=methods)
+    log = log or (lambda line: tqdm.write(line, file=sys.stderr))
+    t0 = time.perf_counter()
+    n_samples = SAMPLE_PHOTOS if samples_dir is not None else 0
+    results = _baseline_results(paths, counts, seed, with_levin, workers, n_samples)
+    bar = tqdm(results, total=len(paths), unit="photo", desc="evaluate", file=sys.stderr,
+               disable=not progress, dynamic_ncols=True)
+    for work in bar:
+        if work.truth is None:
+            report.skipped.append(work.skipped)
+            report.failed += work.failed
+            log(f"colouru: skipped {work.skipped}")
+            continue
+        prepared = colorizer.prepare(work.truth, work_size=SIZE)
+        work.figures["model"] = {}
+        model_images = {}
+        for k in counts:
+            result = colorizer.colorize(prepared, work.hints[k])
+            work.figures["model"][k] = figures(result, work.truth)
+            model_images[k] = result
+        if work.index < n_samples:
+            save_image(samples_dir / f"{work.index:03d}-{Path(work.path).stem}.png",
+                       sample_strip(work, model_images))
+        report.photos.append(work.path)
+        report.per_photo.append(work.figures)
+        m = work.figures["model"]
+        bar.set_postfix_str(f"model PSNR {np.mean([m[k][0] for k in counts]):.2f}",
+                            refresh=False)
+    bar.close()
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+# --- pictures ----------------------------------------------------------------------------------
+def draw_hints(truth: np.ndarray, hints: Iterable[Hint]) -> np.ndarray:
+    """The grey input with each hint square in its colour (at the photo's L) and a dark
+    outline, as a person would see it: uint8 ``(H, W, 3)``."""
+    hints = list(hints)
+    lab = rgb_to_lab(truth.astype(np.float32) / 255.0)
+    hint_ab, mask = rasterize_hints(hints, truth.shape[:2])
+    lab[..., 1:] = np.where(mask[..., None], hint_ab.transpose(1, 2, 0), 0.0)
+    out = (lab_to_rgb_preserving_l(lab) * 255 + 0.5).astype(np.uint8)
+    for h in hints:
+        box = hint_box(h, truth.shape[:2], truth.shape[:2])
+        if box is not None:
+            x0, y0, x1, y1 = box
+            cv2.rectangle(out, (x0 - 1, y0 - 1), (x1, y1), (0, 0, 0), 1)
+    return out
+
+
+def sample_strip(work: PhotoWork, model_images: dict[int, np.ndarray]) -> np.ndarray:
+    """One row per hint count: input with hints | model | Levin (if run) | truth."""
+    def label(img: np.ndarray, text: str) -> np.ndarray:
+        img = np.ascontiguousarray(img)
+        for colour, thick in (((0, 0, 0), 3), ((255, 255, 255), 1)):
+            cv2.putText(img, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, thick,
+                        cv2.LINE_AA)
+        return img
+
+    rows = []
+    for k in model_images:
+        tiles = [label(draw_hints(work.truth, work.hints[k]), f"{k} hints"),
+                 label(model_images[k].copy(), "model")]
+        if k in work.levin_images:
+            lv = (np.clip(work.levin_images[k], 0, 1) * 255 + 0.5).astype(np.uint8)
+            tiles.append(label(lv, "Levin 2004"))
+        tiles.append(label(work.truth.copy(), "truth"))
+        rows.append(np.concatenate(tiles, axis=1))
+    return np.concatenate(rows, axis=0)
+
+
+# --- the command -------------------------------------------------------------------------------
+def parse_counts(text: str) -> list[int]:
+    """``"0,1,5"`` -> ``[0, 1, 5]`` (sorted, without repeats); raises ``ValueError``."""
+    try:
+        counts = sorted({int(t) for t in text.split(",") if t.strip()})
+    except ValueError:
+        raise ValueError(f"--hints must be comma-separated whole numbers, got {text!r}") from None
+    if not counts or counts[0] < 0:
+        raise ValueError(f"--hints needs one or more counts >= 0, got {text!r}")
+    return counts
+
+
+def format_table(report: Report) -> str:
+    """The figures as a table a person reads: one row per hint count."""
+    methods = report.methods
+    names = {"model": "model", "grey": "grey", "levin": "Levin"}
+    width = 8 * len(methods)
+    head1 = "       " + "".join(f"  {title:-^{width}}" for title in
+                                (" PSNR dB ", " SSIM ", " norm. loss "))
+    head2 = "  hints" + ("  " + "".join(f"{names[m]:>8}" for m in methods)) * 3
+    lines = [head1, head2]
+    for k in report.counts:
+        means = {m: report.mean(m, k) for m in methods}
+        cells = [f"{k:7d}"]
+        for fig, fmt in (("psnr", "8.2f"), ("ssim", "8.3f"), ("normalized_loss", "8.3f")):
+            cells.append("  " + "".join(format(means[m][fig], fmt) for m in methods))
+        lines.append("".join(cells))
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from colouru.cli import UsageError
+    from colouru.colorizer import Colorizer, NoModelError
+    from colouru.weights import ModelFileError
+
+    try:
+        counts = parse_counts(args.hints)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    if args.seed < 0:
+        raise UsageError(f"--seed must be 0 or more, got {args.seed}")
+    if args.limit is not None and args.limit < 1:
+        raise UsageError(f"--limit must be 1 or more, got {args.limit}")
+    workers = args.workers or 1
+    if workers < 1:
+        raise UsageError(f"--workers must be 1 or more, got {workers}")
+    try:
+        paths = list_photos(args.data)
+    except DataError as e:
+        print(f"colouru: {e}", file=sys.stderr)
+        return 1
+    paths = paths[: args.limit] if args.limit else paths
+    try:
+        colorizer = Colorizer.load(args.model, device=args.device)
+    except (NoModelError, ModelFileError, ValueError) as e:
+        print(f"colouru: {e}", file=sys.stderr)
+        return 1
+    samples_dir = Path(args.samples) if args.samples else None
+    if samples_dir is not None:
+        samples_dir.mkdir(parents=True, exist_ok=True)
+
+    report = evaluate(colorizer, paths, counts, seed=args.seed, with_levin=not args.no_levin,
+                      workers=workers, progress=not args.quiet, samples_dir=samples_dir)
+    if not report.photos:
+        print(f"colouru: no photo in {args.data} could be evaluated", file=sys.stderr)
+        return 1
+    print(f"{len(report.photos)} photos from {args.data} ({SIZE} x {SIZE}), seed {args.seed}, "
+          f"model {colorizer.source}")
+    print(format_table(report))
+    notes = ["grey: the photo's own L with no colour (normalised loss 1 by definition)"]
+    if "levin" in report.methods:
+        notes.append("Levin: Levin, Lischinski and Weiss 2004 from the same hints "
+                     "(0 hints: grey)")
+    for line in notes:
+        print(f"  {line}")
+    skipped = len(report.skipped)
+    print(f"{skipped} skipped ({report.failed} unreadable) in {report.seconds:.0f} s"
+          if skipped else f"done in {report.seconds:.0f} s")
+    if args.json:
+        doc = report.to_dict()
+        doc["data"] = str(args.data)
+        doc["model"] = {"path": colorizer.source, "work_size": SIZE,
+                        "generator": colorizer.info.generator.to_dict(),
+                        "provenance": colorizer.info.provenance}
+        atomic_write_bytes(Path(args.json), (json.dumps(doc, indent=1) + "\n").encode())
+    return 1 if report.failed else 0
