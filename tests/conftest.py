@@ -49,3 +49,25 @@ def photo_file(tmp_path):
     p = tmp_path / "photo.png"
     Image.fromarray(gradient_photo()).save(p)
     return p
+
+
+@pytest.fixture
+def gui_settings(tmp_path):
+    """The app's settings in a temporary folder (INI format), for GUI tests."""
+    pytest.importorskip("PySide6")
+    from PySide6.QtCore import QSettings
+
+    from colouru.gui.settings import AppSettings
+
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
+                      str(tmp_path / "settings"))
+    return AppSettings()
+
+
+@pytest.fixture(scope="session")
+def tiny_colorizer(tiny_model_path):
+    """A ``Colorizer`` on the CPU with the tiny random model (working size 64)."""
+    from colouru.colorizer import Colorizer
+
+    return Colorizer.load(tiny_model_path, device="cpu")

@@ -30,12 +30,13 @@ def add_subcommands(sub) -> None:
     t.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder (checkpoints, logs, model)")
     t.add_argument("--stages", default="pretrain-g,pretrain-d,gan", help="comma-separated stages")
     t.add_argument("--steps", metavar="G,D,GAN",
-                   help="steps per stage, one number for all or one per stage (e.g. 4000,500,2000)")
+                   help="steps per stage, one number for all or one per stage (default "
+                        "5000,300,1500); with --resume, changes the run's remaining steps")
     t.add_argument("--epochs", type=float, metavar="E",
                    help="epochs per stage instead of --steps")
-    t.add_argument("--batch-size", type=int, help="samples per step (default 16)")
-    t.add_argument("--size", type=int, help="training crop size in pixels (default 128)")
-    t.add_argument("--width", type=int, help="generator width (default 24)")
+    t.add_argument("--batch-size", type=int, help="samples per step and process (default 16)")
+    t.add_argument("--size", type=int, help="training crop size in pixels (default 96)")
+    t.add_argument("--width", type=int, help="generator width (default 16)")
     t.add_argument("--depth", type=int, help="generator depth (default 5)")
     t.add_argument("--disc", help="discriminator architecture: design or patch (default patch)")
     t.add_argument("--lr", type=float, help="Adam learning rate (default 2e-4)")

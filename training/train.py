@@ -57,10 +57,11 @@ class TrainConfig:
     data: str = ""  # folder of photos (flat or one sub-folder per class)
     classes: list[str] | None = None  # class sub-folders to use (None: all)
     stages: list[str] = field(default_factory=lambda: list(STAGES))
-    steps: list[int] = field(default_factory=lambda: [6000, 500, 3000])  # per stage
+    steps: list[int] = field(default_factory=lambda: [5000, 300, 1500])  # per stage
     batch_size: int = 16  # per process
-    size: int = 128  # training crop side (pixels); photos are cached at size * 5/4
-    generator: GeneratorConfig = field(default_factory=lambda: GeneratorConfig(width=24, depth=5))
+    size: int = 96  # training crop side (pixels); photos are cached at size * 5/4
+    # The bundled model's architecture: 16 x 2**i channels, 5 levels (see README, model card).
+    generator: GeneratorConfig = field(default_factory=lambda: GeneratorConfig(width=16, depth=5))
     disc: str = "patch"  # key in DISCRIMINATORS
     disc_width: int = 32
     gan: GanConfig = field(default_factory=GanConfig)

@@ -1,0 +1,120 @@
+"""Qt-free colour helpers for the app: the ab gamut grid, snapping into gamut, suggestions.
+
+All colour maths goes through ``colouru.colour`` (the project's one Lab module). Conventions
+as there: L in 0..100, a and b in about -110..110, sRGB floats 0..1 or uint8.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from colouru.colour import in_gamut, lab_to_rgb, lab_to_srgb8, rgb_to_lab
+from colouru.imageio import to_uint8
+
+AB_RANGE = 110.0  # the panel shows a, b in -AB_RANGE..AB_RANGE (the network's ab scale)
+GRID_CELLS = 111  # cells per side of the gamut panel (2 ab units per cell)
+
+
+def round_ab(ab) -> tuple[float, float]:
+    """ab rounded to 2 decimals, so hints survive the JSON file (3 decimals) unchanged."""
+    return round(float(ab[0]), 2), round(float(ab[1]), 2)
+
+
+def gamut_grid(lightness: float, cells: int = GRID_CELLS) -> tuple[np.ndarray, np.ndarray]:
+    """The ab plane at one lightness.
+
+    Returns ``(rgb, ok)``: ``rgb`` uint8 ``(cells, cells, 3)`` and ``ok`` bool ``(cells, cells)``,
+    True where the colour exists in sRGB. Row 0 is b = +AB_RANGE (up), column 0 a = -AB_RANGE.
+    """
+    return _gamut_grid(round(float(lightness), 1), cells)
+
+
+@lru_cache(maxsize=32)
+def _gamut_grid(lightness: float, cells: int):
+    axis = np.linspace(-AB_RANGE, AB_RANGE, cells, dtype=np.float32)
+    a, b = np.meshgrid(axis, axis[::-1])
+    lab = np.stack([np.full_like(a, lightness), a, b], axis=-1)
+    ok = in_gamut(lab)
+    rgb = to_uint8(lab_to_rgb(lab))
+    rgb.flags.writeable = False
+    ok.flags.writeable = False
+    return rgb, ok
+
+
+def snap_to_gamut(lightness: float, ab, iterations: int = 24) -> tuple[float, float]:
+    """Bring ``ab`` into sRGB at ``lightness`` by lowering its chroma (hue kept); ab that is
+    already in gamut is returned unchanged (rounded to 2 decimals)."""
+    a, b = float(ab[0]), float(ab[1])
+    if bool(in_gamut(np.array([lightness, a, b], dtype=np.float32))):
+        return round_ab((a, b))
+    lo, hi = 0.0, 1.0  # chroma scales known in / out of gamut
+    for _ in range(iterations):
+        mid = (lo + hi) / 2
+        if bool(in_gamut(np.array([lightness, a * mid, b * mid], dtype=np.float32))):
+            lo = mid
+        else:
+            hi = mid
+    for _ in range(200):  # rounding to 2 decimals may step just outside: back off a little
+        out = round_ab((a * lo, b * lo))
+        if bool(in_gamut(np.array([lightness, *out], dtype=np.float32))):
+            break
+        lo *= 0.995
+    return out
+
+
+def ab_to_rgb8(lightness: float, ab) -> tuple[int, int, int]:
+    """The sRGB colour (0..255) that ``ab`` becomes at ``lightness`` in the result."""
+    lab = np.array([[lightness, ab[0], ab[1]]], dtype=np.float32)
+    r, g, b = lab_to_srgb8(lab)[0]  # the conversion the result itself goes through
+    return int(r), int(g), int(b)
+
+
+def rgb8_to_ab(rgb) -> tuple[float, float]:
+    """An sRGB colour (0..255 each) -> its ab (the colour's own L is dropped)."""
+    lab = rgb_to_lab(np.asarray(rgb, dtype=np.float32) / 255.0)
+    return round_ab((lab[1], lab[2]))
+
+
+@lru_cache(maxsize=1)
+def _grey_lut() -> np.ndarray:
+    steps = np.linspace(0.0, 100.0, 1001, dtype=np.float32)
+    lab = np.stack([steps, np.zeros_like(steps), np.zeros_like(steps)], axis=-1)
+    return to_uint8(lab_to_rgb(lab)).mean(axis=-1).round().astype(np.uint8)
+
+
+def lightness_to_grey(lightness: np.ndarray) -> np.ndarray:
+    """L ``(H, W)`` 0..100 -> grey uint8 ``(H, W)``: the photo as it is shown before colour."""
+    idx = np.clip(np.rint(lightness * 10.0), 0, 1000).astype(np.int32)
+    return _grey_lut()[idx]
+
+
+def suggest_colours(ab_map: np.ndarray, box: tuple[int, int, int, int], window: int = 8,
+                    count: int = 4, bin_size: float = 12.0) -> list[tuple[float, float]]:
+    """Colours to suggest for one point, from the network's ab prediction there.
+
+    ``ab_map``: ``(2, h, w)`` ab the model predicts (without the point's own hint) at working
+    size; ``box``: the point's ``(x0, y0, x1, y1)`` in that grid. The first suggestion is the
+    mean prediction inside the box (the model's current guess); the rest are the most common
+    distinct colours the model puts in a ``window``-pixel neighbourhood (ab binned by
+    ``bin_size``), which offers the alternatives it sees nearby (sky and foliage, skin and
+    cloth). Returns up to ``count`` ab pairs, rounded.
+    """
+    _, h, w = ab_map.shape
+    x0, y0, x1, y1 = box
+    first = ab_map[:, y0:y1, x0:x1].reshape(2, -1).mean(axis=1)
+    out = [round_ab(first)]
+    nx0, ny0 = max(0, x0 - window), max(0, y0 - window)
+    nx1, ny1 = min(w, x1 + window), min(h, y1 + window)
+    near = ab_map[:, ny0:ny1, nx0:nx1].reshape(2, -1).T  # (N, 2)
+    keys = np.floor(near / bin_size).astype(np.int64)
+    uniq, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.reshape(-1)
+    for k in np.argsort(-counts, kind="stable"):
+        if len(out) >= count:
+            break
+        mean = near[inverse == k].mean(axis=0)
+        if all(np.hypot(mean[0] - a, mean[1] - b) >= bin_size for a, b in out):
+            out.append(round_ab(mean))
+    return out

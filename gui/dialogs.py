@@ -1,0 +1,129 @@
+"""Every dialog the app shows, in one place: message boxes and file pickers (Qt's static
+functions, which tests replace), and the non-modal About and shortcuts windows."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QColorDialog,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHeaderView,
+    QMessageBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from colouru.imageio import READ_EXTENSIONS
+
+_Btn = QMessageBox.StandardButton
+
+
+def _patterns(exts) -> str:
+    return " ".join(f"*{e}" for e in sorted(exts))
+
+
+PHOTO_FILTER = f"Images ({_patterns(READ_EXTENSIONS)});;All files (*)"
+RESULT_FILTER = ("PNG (*.png);;JPEG (*.jpg *.jpeg);;TIFF (*.tif *.tiff);;WebP (*.webp)")
+HINTS_FILTER = "ColourU hints (*.json);;All files (*)"
+MODEL_FILTER = "ColourU model (*.safetensors);;All files (*)"
+
+
+def error(parent: QWidget, title: str, text: str) -> None:
+    QMessageBox.critical(parent, title, text)
+
+
+def ask_unsaved(parent: QWidget, what: str) -> str:
+    """``"save"``, ``"discard"`` or ``"cancel"`` for unsaved hints."""
+    answer = QMessageBox.warning(
+        parent, "Unsaved hints",
+        f"The hints on {what} are not saved.\n\nSave them as a hints file first?",
+        _Btn.Save | _Btn.Discard | _Btn.Cancel, _Btn.Save)
+    return {_Btn.Save: "save", _Btn.Discard: "discard"}.get(answer, "cancel")
+
+
+def ask_recover(parent: QWidget, photo: Path, count: int) -> bool:
+    answer = QMessageBox.question(
+        parent, "Recover hints",
+        f"{count} unsaved hint{'s' if count != 1 else ''} for {photo.name} were autosaved "
+        f"when ColourU last closed without saving.\n\nRecover them?",
+        _Btn.Yes | _Btn.No, _Btn.Yes)
+    return answer == _Btn.Yes
+
+
+def open_path(parent: QWidget, title: str, folder: str, file_filter: str) -> Path | None:
+    path, _ = QFileDialog.getOpenFileName(parent, title, folder, file_filter)
+    return Path(path) if path else None
+
+
+def save_path(parent: QWidget, title: str, suggested: str, file_filter: str) -> Path | None:
+    path, _ = QFileDialog.getSaveFileName(parent, title, suggested, file_filter)
+    return Path(path) if path else None
+
+
+def choose_colour(parent: QWidget, rgb) -> tuple[int, int, int] | None:
+    c = QColorDialog.getColor(QColor(*rgb), parent, "Hint colour")
+    return (c.red(), c.green(), c.blue()) if c.isValid() else None
+
+
+class TextWindow(QDialog):
+    """A non-modal window with rich text (the About box and its model card)."""
+
+    def __init__(self, parent: QWidget, title: str, markdown: str):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.browser = QTextBrowser()
+        self.browser.setOpenExternalLinks(True)
+        self.browser.setMarkdown(markdown)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.browser)
+        lay.addWidget(buttons)
+        self.resize(620, 520)
+
+
+class ShortcutsWindow(QDialog):
+    """The table of keyboard shortcuts, built from the actions themselves."""
+
+    def __init__(self, parent: QWidget, rows, mouse_rows):
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard and mouse")
+        self.table = QTableWidget(len(rows) + len(mouse_rows), 3)
+        self.table.setHorizontalHeaderLabels(["Action", "Keys", "What it does"])
+        for r, row in enumerate([*rows, *mouse_rows]):
+            for c, text in enumerate(row):
+                item = QTableWidgetItem(text)
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                self.table.setItem(r, c, item)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.table)
+        lay.addWidget(buttons)
+        self.resize(720, 600)
+
+
+def about_markdown(version: str, description: str | None, card: str | None,
+                   model_error: str | None) -> str:
+    parts = [f"# ColourU {version}",
+             "User-guided colorization of black-and-white photographs: place a few colour "
+             "hints, and a U-Net fills in the rest.", "## Model"]
+    if description:
+        parts.append("```\n" + description + "\n```")
+    else:
+        parts.append("No model loaded. " + html.escape(model_error or ""))
+    if card:
+        parts += ["## Model card", card]
+    return "\n\n".join(parts)

@@ -1,0 +1,125 @@
+"""The ab gamut panel: the a-b colour plane at the lightness of the point being coloured.
+
+Cells whose colour does not exist in sRGB at that lightness are blanked (hatched); a click or
+drag picks a colour, snapped into the gamut by lowering its chroma (hue kept). The current
+colour is ringed; the model's suggestion for the point is marked with a small diamond.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPolygonF
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from .colours import AB_RANGE, gamut_grid, snap_to_gamut
+from .qt_images import to_qimage
+
+
+class GamutPanel(QWidget):
+    colourPicked = Signal(object, bool)  # (a, b), still dragging
+    pickFinished = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.lightness = 50.0
+        self.ab = (0.0, 0.0)
+        self.suggestion: tuple[float, float] | None = None
+        self._image = None
+        self._image_l = None
+        self._dragging = False
+        self.setMinimumSize(200, 200)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setToolTip("The colours that exist at the selected point's lightness (a across, "
+                        "b up).\nClick or drag to pick; hatched cells do not exist in sRGB "
+                        "there.\nRing: current colour · diamond: the model's suggestion")
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(280, 280)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        return True
+
+    def heightForWidth(self, w: int) -> int:  # noqa: N802
+        return w
+
+    # -- state --------------------------------------------------------------------------------
+    def set_state(self, lightness: float, ab, suggestion=None) -> None:
+        self.lightness, self.ab, self.suggestion = float(lightness), tuple(ab), suggestion
+        self.update()
+
+    def _grid_image(self):
+        key = round(self.lightness, 1)
+        if self._image is None or self._image_l != key:
+            rgb, ok = gamut_grid(key)
+            rgba = np.concatenate([rgb, (ok * 255).astype(np.uint8)[..., None]], axis=2)
+            self._image, self._image_l = to_qimage(rgba), key
+        return self._image
+
+    # -- geometry -----------------------------------------------------------------------------
+    def plane_rect(self) -> QRectF:
+        side = min(self.width(), self.height()) - 8
+        return QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+
+    def ab_to_pos(self, ab) -> QPointF:
+        r = self.plane_rect()
+        return QPointF(r.left() + (ab[0] + AB_RANGE) / (2 * AB_RANGE) * r.width(),
+                       r.top() + (AB_RANGE - ab[1]) / (2 * AB_RANGE) * r.height())
+
+    def pos_to_ab(self, pos: QPointF) -> tuple[float, float]:
+        r = self.plane_rect()
+        a = (pos.x() - r.left()) / r.width() * 2 * AB_RANGE - AB_RANGE
+        b = AB_RANGE - (pos.y() - r.top()) / r.height() * 2 * AB_RANGE
+        clip = lambda v: min(AB_RANGE, max(-AB_RANGE, v))  # noqa: E731
+        return clip(a), clip(b)
+
+    # -- painting -----------------------------------------------------------------------------
+    def paintEvent(self, event):  # noqa: N802
+        p = QPainter(self)
+        r = self.plane_rect()
+        p.fillRect(r, QBrush(QColor(70, 70, 70), Qt.BrushStyle.BDiagPattern))
+        p.drawImage(r, self._grid_image())
+        p.setPen(QPen(QColor(0, 0, 0, 90), 1))
+        c = self.ab_to_pos((0, 0))
+        p.drawLine(QPointF(r.left(), c.y()), QPointF(r.right(), c.y()))
+        p.drawLine(QPointF(c.x(), r.top()), QPointF(c.x(), r.bottom()))
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        if self.suggestion is not None:
+            s = self.ab_to_pos(self.suggestion)
+            diamond = QPolygonF([s + QPointF(0, -5), s + QPointF(5, 0), s + QPointF(0, 5),
+                                 s + QPointF(-5, 0)])
+            p.setPen(QPen(QColor(255, 255, 255), 1))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawPolygon(diamond)
+        m = self.ab_to_pos(self.ab)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(QColor(0, 0, 0), 3))
+        p.drawEllipse(m, 6, 6)
+        p.setPen(QPen(QColor(255, 255, 255), 1.5))
+        p.drawEllipse(m, 6, 6)
+        p.setPen(QColor(20, 20, 20))
+        p.drawText(r.adjusted(4, 2, -4, -2), Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft,
+                   f"L {self.lightness:.0f}")
+        p.end()
+
+    # -- mouse --------------------------------------------------------------------------------
+    def _pick(self, pos: QPointF, dragging: bool) -> None:
+        ab = snap_to_gamut(self.lightness, self.pos_to_ab(pos))
+        self.ab = ab
+        self.update()
+        self.colourPicked.emit(ab, dragging)
+
+    def mousePressEvent(self, event):  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._dragging = True
+            self._pick(event.position(), False)
+
+    def mouseMoveEvent(self, event):  # noqa: N802
+        if self._dragging:
+            self._pick(event.position(), True)
+
+    def mouseReleaseEvent(self, event):  # noqa: N802
+        if self._dragging and event.button() == Qt.MouseButton.LeftButton:
+            self._dragging = False
+            self.pickFinished.emit()

@@ -1,0 +1,586 @@
+"""The main window: builds the widgets, actions and menus and wires them to the session, the
+hint editor, the undo stack and the colorizer service. It holds no colour or hint logic of its
+own."""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QIcon, QUndoStack
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QSplitter
+
+from colouru import __version__
+from colouru.colorizer import NoModelError
+from colouru.hints import HintsFileError, hint_box, load_hints, save_hints
+from colouru.imageio import (
+    READ_EXTENSIONS,
+    SAVE_FORMATS,
+    ImageReadError,
+    ImageWriteError,
+    read_image,
+    save_image,
+    to_uint8,
+)
+from colouru.weights import ModelFileError
+
+from . import dialogs
+from .actions import shortcut_rows
+from .canvas import Canvas
+from .colour_panel import ColourPanel
+from .colours import ab_to_rgb8, lightness_to_grey, rgb8_to_ab, snap_to_gamut
+from .editor import HintEditor
+from .menus import MOUSE_HELP, build_actions, build_menus
+from .recovery import RecoveryStore
+from .reference_view import ReferenceView
+from .result_view import ResultView
+from .service import ColorizerService
+from .session import DEFAULT_WORK_SIZE, Session
+from .settings import AppSettings
+from .zoom_view import ViewSync
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, model: str | None = None, device: str | None = None,
+                 settings: AppSettings | None = None, recovery_dir: str | Path | None = None):
+        super().__init__()
+        self.settings = settings or AppSettings()
+        self.session = Session()
+        self.undo = QUndoStack(self)
+        self.editor = HintEditor(self.session, self.undo)
+        self.service = ColorizerService(self)
+        app = QGuiApplication.instance()
+        if app is not None:  # never leave the worker thread running at exit
+            app.aboutToQuit.connect(self.service.shutdown)
+        self.recovery = RecoveryStore(recovery_dir or self.settings.folder / "recovery")
+        self.result_path: Path | None = None
+        self.last_shown_id = 0  # number of the request whose result is on screen
+        self._suggestions: list = []
+        self._windows: list = []  # non-modal About / shortcuts windows
+
+        self.session.current_ab = self.settings.colour()
+        self.session.size = self.settings.size()
+        self.session.recent = self.settings.recent_colours()
+        self._build_widgets()
+        build_actions(self)
+        self._build_docks()
+        build_menus(self)
+        self._build_status_bar()
+        self._connect()
+        self.setAcceptDrops(True)
+        self.setWindowIcon(QIcon(str(Path(__file__).with_name("colouru.svg"))))
+        self.resize(1400, 860)
+        geometry, state = self.settings.window_state()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+        splitter = self.settings.qs.value("window/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+        self._update_title()
+        self._refresh_panel()
+        self._start_model(model, device)
+
+    # == building ==============================================================================
+    def _build_widgets(self) -> None:
+        self.canvas = Canvas(self.session, self.editor)
+        self.result_view = ResultView()
+        for v in (self.canvas, self.result_view):
+            v.setAcceptDrops(False)
+            v.viewport().setAcceptDrops(False)
+        self.sync = ViewSync(self.canvas, self.result_view)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.canvas)
+        self.splitter.addWidget(self.result_view)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([1000, 1000])  # equal halves until the user moves the handle
+        self.setCentralWidget(self.splitter)
+
+    def _build_docks(self) -> None:
+        self.colour_panel = ColourPanel(self.act_choose, self.act_eyedropper)
+        self.colour_dock = QDockWidget("Colour", self)
+        self.colour_dock.setObjectName("colour_dock")
+        self.colour_dock.setWidget(self.colour_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.colour_dock)
+        self.reference = ReferenceView()
+        self.reference_dock = QDockWidget("Reference image", self)
+        self.reference_dock.setObjectName("reference_dock")
+        self.reference_dock.setWidget(self.reference)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.reference_dock)
+        self.reference_dock.hide()
+
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.lbl_pos, self.lbl_zoom, self.lbl_hints = QLabel(), QLabel(), QLabel()
+        self.lbl_device, self.lbl_update = QLabel(), QLabel("No result yet")
+        self.lbl_device.setToolTip("Where the model runs (Model > Device)")
+        self.lbl_update.setToolTip("When the result last changed, and how long it took")
+        for w in (self.lbl_pos, self.lbl_zoom, self.lbl_hints, self.lbl_device, self.lbl_update):
+            sb.addPermanentWidget(w)
+
+    def _connect(self) -> None:
+        self.session.subscribe(self._on_session)
+        u = self.undo
+        u.canUndoChanged.connect(self.act_undo.setEnabled)
+        u.canRedoChanged.connect(self.act_redo.setEnabled)
+        u.undoTextChanged.connect(lambda t: self.act_undo.setText(f"&Undo {t}".strip()))
+        u.redoTextChanged.connect(lambda t: self.act_redo.setText(f"&Redo {t}".strip()))
+        u.cleanChanged.connect(lambda _clean: self._update_title())
+        u.indexChanged.connect(lambda _i: self._autosave())
+        s = self.service
+        s.previewReady.connect(self._on_preview)
+        s.fullReady.connect(self._on_full)
+        s.suggestionsReady.connect(self._on_suggestions)
+        s.jobFailed.connect(lambda msg: self.statusBar().showMessage(f"Colorizing failed: {msg}"))
+        s.modelChanged.connect(self._on_model_changed)
+        p = self.colour_panel
+        p.colourPicked.connect(lambda ab, dragging: self.editor.set_colour(
+            ab, continuing=dragging, final=False))
+        p.pickFinished.connect(self.editor.finish_colour)
+        p.colourChosen.connect(self.apply_colour)
+        p.sizeChanged.connect(self.editor.set_size)
+        self.canvas.hovered.connect(self._show_position)
+        self.canvas.zoomChanged.connect(lambda z: self.lbl_zoom.setText(f"{z * 100:.0f}%"))
+        self.result_view.colourSampled.connect(self._on_sampled)
+        self.reference.colourSampled.connect(self._on_sampled)
+
+    # == model =================================================================================
+    def _start_model(self, model: str | None, device: str | None) -> None:
+        device = device or self.settings.device()
+        if device not in self.device_actions:
+            device = "auto"
+        self.device = device
+        self.device_actions[device].setChecked(True)
+        if model is not None:
+            self.load_model(model)
+            return
+        remembered = self.settings.model_path()
+        if remembered and Path(remembered).is_file():
+            self.load_model(remembered, quiet=True)
+        else:
+            self.load_model(None, quiet=True)
+
+    def load_model(self, path: str | Path | None, quiet: bool = False) -> bool:
+        """Load a model file (None: the bundled one) on the chosen device. A missing bundled
+        model is not an error: the app works without results until one is chosen."""
+        try:
+            with self._busy():
+                self.service.load_model(None if path is None else str(path), self.device)
+        except NoModelError as e:
+            self.service.set_colorizer(None, str(e))
+            if not quiet:
+                dialogs.error(self, "No model", str(e))
+            return False
+        except (ModelFileError, ValueError, OSError, RuntimeError) as e:
+            if quiet or self.service.colorizer is None:
+                self.service.set_colorizer(None, str(e))
+            if not quiet:
+                dialogs.error(self, "Cannot load model", str(e))
+            return False
+        self.settings.set_model_path(None if path is None else str(Path(path).resolve()))
+        return True
+
+    def choose_model(self) -> None:
+        path = dialogs.open_path(self, "Open model file", self.settings.last_folder("model"),
+                                 dialogs.MODEL_FILTER)
+        if path is not None:
+            self.settings.set_last_folder("model", path)
+            self.load_model(path)
+
+    def set_device(self, device: str) -> None:
+        if device == self.device:
+            return
+        old, self.device = self.device, device
+        c = self.service.colorizer
+        if c is not None and not self.load_model(c.source if self.settings.model_path() else None):
+            self.device = old  # the model stays where it was
+            self.device_actions[old].setChecked(True)
+            return
+        self.settings.set_device(device)
+
+    def _on_model_changed(self) -> None:
+        c = self.service.colorizer
+        self.session.set_work_size(self.service.work_size or DEFAULT_WORK_SIZE)
+        if c is None:
+            self.lbl_device.setText("No model")
+            self.result_view.set_message(
+                "No model loaded, so there is no result yet.\n\n"
+                f"{self.service.model_error or ''}\n\n"
+                "Choose one with Model > Open Model File… (Ctrl+M). You can still open photos "
+                "and place hints.")
+            self.result_view.clear_result()
+        else:
+            self.lbl_device.setText(f"Device: {c.device} · {Path(c.source).name}")
+            self.result_view.set_message("")
+            self.request_update()
+
+    # == photo =================================================================================
+    def choose_photo(self) -> None:
+        path = dialogs.open_path(self, "Open photo", self.settings.last_folder("photo"),
+                                 dialogs.PHOTO_FILTER)
+        if path is not None:
+            self.open_photo(path)
+
+    def open_photo(self, path: str | Path, recover: bool | None = None) -> bool:
+        """Open a photo (asking first about unsaved hints). ``recover``: take autosaved hints
+        for it (None: ask if there are some). Returns False if nothing changed."""
+        path = Path(path)
+        if not self.confirm_discard():
+            return False
+        saved = self.recovery.load(path)  # before the undo stack is reset for the new photo
+        try:
+            with self._busy():
+                image = read_image(path)
+        except ImageReadError as e:
+            dialogs.error(self, "Cannot open photo", str(e))
+            return False
+        with self._busy():
+            self.session.set_photo(path, image)
+            self.service.set_image(image)
+            grey = lightness_to_grey(self.session.photo.lightness)
+        self.undo.clear()
+        self.result_path = None
+        self._suggestions = []
+        self.canvas.set_photo(grey)
+        self.result_view.set_before(grey)
+        self.canvas.fit()
+        self.settings.add_recent_file(path)
+        self.settings.set_last_folder("photo", path)
+        self._update_title()
+        h, w = self.session.image_hw
+        self.statusBar().showMessage(f"Opened {path.name} ({w} x {h})", 5000)
+        if saved:
+            if recover is None:
+                recover = dialogs.ask_recover(self, path, len(saved))
+            if recover:
+                self.editor.replace_all(saved, "Recover hints")
+            else:
+                self.recovery.discard(path)
+        self.request_update()
+        return True
+
+    def offer_recovery(self) -> bool:
+        """At start without a photo: offer the newest photo that has autosaved hints."""
+        pending = self.recovery.pending()
+        if not pending:
+            return False
+        hints = self.recovery.load(pending[0]) or []
+        if dialogs.ask_recover(self, pending[0], len(hints)):
+            return self.open_photo(pending[0], recover=True)
+        self.recovery.discard(pending[0])
+        return False
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = self.settings.recent_files()
+        for i, f in enumerate(files):
+            act = self.recent_menu.addAction(f"&{(i + 1) % 10} {Path(f).name}")
+            act.setToolTip(f)
+            act.triggered.connect(lambda _=False, f=f: self.open_photo(f))
+        if not files:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+        self.recent_menu.addSeparator()
+        self.recent_menu.addAction("Clear Recent", self.settings.clear_recent_files)
+
+    def choose_reference(self) -> None:
+        path = dialogs.open_path(self, "Open reference image",
+                                 self.settings.last_folder("reference"), dialogs.PHOTO_FILTER)
+        if path is not None:
+            self.open_reference(path)
+
+    def open_reference(self, path: str | Path) -> bool:
+        try:
+            rgb = to_uint8(read_image(path))
+        except ImageReadError as e:
+            dialogs.error(self, "Cannot open reference image", str(e))
+            return False
+        self.settings.set_last_folder("reference", path)
+        self.reference_dock.setWindowTitle(f"Reference: {Path(path).name}")
+        self.reference_dock.show()
+        self.reference.set_image(rgb)
+        return True
+
+    # == hints files ===========================================================================
+    @property
+    def needs_saving(self) -> bool:
+        """Hints changed since they were last exported (or opened) and not all removed."""
+        return not self.undo.isClean() and bool(self.session.hints)
+
+    def confirm_discard(self) -> bool:
+        """Ask about unsaved hints before they are dropped; True means go ahead."""
+        if self.session.photo is None or not self.needs_saving:
+            return True
+        answer = dialogs.ask_unsaved(self, self.session.photo.path.name)
+        if answer == "save":
+            return self.export_hints()
+        if answer == "discard":
+            self.recovery.discard(self.session.photo.path)
+            return True
+        return False
+
+    def export_hints(self, path: str | Path | None = None) -> bool:
+        photo = self.session.photo
+        if photo is None:
+            return False
+        if path is None:
+            path = dialogs.save_path(self, "Export hints", str(photo.path.with_suffix(".json")),
+                                     dialogs.HINTS_FILTER)
+            if path is None:
+                return False
+        h, w = photo.hw
+        try:
+            save_hints(path, self.session.hints, image_size=(w, h))
+        except OSError as e:
+            dialogs.error(self, "Cannot save hints", f"{path}: {e.strerror or e}")
+            return False
+        self.undo.setClean()
+        self.recovery.discard(photo.path)
+        self.statusBar().showMessage(f"Hints saved to {path}", 5000)
+        return True
+
+    def choose_hints(self) -> None:
+        folder = str(self.session.photo.path.parent) if self.session.photo else ""
+        path = dialogs.open_path(self, "Import hints", folder, dialogs.HINTS_FILTER)
+        if path is not None:
+            self.import_hints(path)
+
+    def import_hints(self, path: str | Path) -> bool:
+        if self.session.photo is None:
+            dialogs.error(self, "Import hints", "Open the photo the hints belong to first.")
+            return False
+        try:
+            hints = load_hints(path)
+        except HintsFileError as e:
+            dialogs.error(self, "Cannot import hints", str(e))
+            return False
+        self.editor.replace_all(hints)
+        hw = self.session.image_hw
+        outside = sum(hint_box(h, hw, hw) is None for h in hints)
+        note = f" ({outside} lie outside this photo)" if outside else ""
+        self.statusBar().showMessage(f"Imported {len(hints)} hints from {Path(path).name}{note}")
+        return True
+
+    # == saving the result =====================================================================
+    def _suggested_result_path(self) -> Path:
+        src = self.session.photo.path
+        ext = src.suffix.lower() if src.suffix.lower() in SAVE_FORMATS else ".png"
+        return src.with_name(f"{src.stem}_colour{ext}")
+
+    def save_result(self) -> bool:
+        return self.save_result_as(self.result_path) if self.result_path else self.save_result_as()
+
+    def save_result_as(self, path: str | Path | None = None) -> bool:
+        """Colorize at full resolution with ``Colorizer.colorize`` and write with
+        ``save_image``: the same calls, so the same pixels, as ``colouru colorize``."""
+        photo = self.session.photo
+        if photo is None:
+            return False
+        if self.service.colorizer is None:
+            dialogs.error(self, "No model", "Load a model (Model menu) before saving a result.")
+            return False
+        if path is None:
+            path = dialogs.save_path(self, "Save result", str(self._suggested_result_path()),
+                                     dialogs.RESULT_FILTER)
+            if path is None:
+                return False
+        path = Path(path)
+        if not path.suffix:
+            path = path.with_suffix(".png")
+        try:
+            with self._busy():
+                rgb = self.service.colorize(self.session.hints)
+                save_image(path, rgb, protect=(photo.path,), overwrite=True)
+        except ImageWriteError as e:
+            dialogs.error(self, "Cannot save result", str(e))
+            return False
+        self.result_path = path
+        h, w = photo.hw
+        self.statusBar().showMessage(f"Saved {path.name} ({w} x {h})", 5000)
+        return True
+
+    # == colours ===============================================================================
+    def apply_colour(self, ab) -> None:
+        """A colour from a swatch, the dialog or the eyedropper: snapped into gamut at the
+        point's lightness, then made current (and given to the selected hint)."""
+        self.editor.set_colour(snap_to_gamut(self.session.point_lightness(), ab))
+
+    def choose_colour(self) -> None:
+        rgb = dialogs.choose_colour(self, ab_to_rgb8(self.session.point_lightness(),
+                                                     self.session.current_ab))
+        if rgb is not None:
+            self.apply_colour(rgb8_to_ab(rgb))
+
+    def _set_eyedropper(self, on: bool) -> None:
+        self.result_view.eyedropper = on
+        if on:
+            self.result_view.viewport().setCursor(Qt.CursorShape.CrossCursor)
+        else:
+            self.result_view.restore_cursor()
+        if on and self.reference.image is not None:
+            self.reference_dock.show()
+            self.statusBar().showMessage("Eyedropper: click the reference image or the result")
+        elif on:
+            self.statusBar().showMessage("Eyedropper: click the result, or open a reference "
+                                         "image (Ctrl+Shift+O) to take colours from")
+
+    def _on_sampled(self, rgb) -> None:
+        self.apply_colour(rgb8_to_ab(rgb))
+        self.act_eyedropper.setChecked(False)
+
+    # == session changes =======================================================================
+    def _on_session(self, what: str) -> None:
+        s = self.session
+        if what in ("hints", "selection", "photo", "size"):
+            self.canvas.refresh()
+            self.lbl_hints.setText(f"{len(s.hints)} hints")
+        if what == "hints":
+            self.request_update()
+            self._update_title()
+        if what in ("selection", "focus", "photo"):
+            self._suggestions = []  # they were for another point
+        if what in ("hints", "selection", "focus", "photo"):
+            self.request_suggestions()
+        if what == "colour":
+            self.settings.set_colour(s.current_ab)
+        if what == "size":
+            self.settings.set_size(s.size)
+        if what == "recent":
+            self.settings.set_recent_colours(s.recent)
+        self._refresh_panel()
+
+    def _refresh_panel(self) -> None:
+        s = self.session
+        light = s.point_lightness()
+        suggestion = self._suggestions[0] if self._suggestions else None
+        self.colour_panel.show_state(light, s.current_ab, s.size, s.size_to_image(s.size),
+                                     suggestion)
+        self.colour_panel.show_swatches(light, s.recent, self._suggestions)
+
+    def request_update(self) -> int | None:
+        return self.service.request_preview(self.session.hints)
+
+    def request_suggestions(self) -> int | None:
+        s = self.session
+        return self.service.request_suggestions(s.hints, s.probe_box_work(), s.selected)
+
+    def _on_preview(self, request_id: int, rgb: np.ndarray, seconds: float) -> None:
+        self.last_shown_id = request_id
+        self.result_view.set_result(rgb)
+        self.lbl_update.setText(f"Updated {time.strftime('%H:%M:%S')} · {seconds * 1000:.0f} ms")
+
+    def _on_full(self, request_id: int, rgb: np.ndarray, seconds: float) -> None:
+        self.result_view.set_result(rgb)
+        self.lbl_update.setText(f"Updated {time.strftime('%H:%M:%S')} · full size in "
+                                f"{seconds:.1f} s")
+
+    def _on_suggestions(self, _request_id: int, colours) -> None:
+        self._suggestions = list(colours)
+        self._refresh_panel()
+
+    def _autosave(self) -> None:
+        photo = self.session.photo
+        if photo is None:
+            return
+        if self.needs_saving:
+            h, w = photo.hw
+            try:
+                self.recovery.save(photo.path, self.session.hints, (w, h))
+            except OSError as e:
+                self.statusBar().showMessage(f"Autosave failed: {e}")
+        else:
+            self.recovery.discard(photo.path)
+
+    # == view ==================================================================================
+    def _set_compare(self, mode: str) -> None:
+        self.result_view.set_mode(mode)
+        for act, m in ((self.act_before, "before"), (self.act_split, "split")):
+            act.blockSignals(True)
+            act.setChecked(mode == m)
+            act.blockSignals(False)
+
+    def _show_position(self, x: float, y: float) -> None:
+        photo = self.session.photo
+        if photo is None:
+            return
+        h, w = photo.hw
+        if 0 <= x < w and 0 <= y < h:
+            self.lbl_pos.setText(f"{int(x)}, {int(y)} · L {photo.lightness[int(y), int(x)]:.0f}")
+        else:
+            self.lbl_pos.setText("")
+
+    def _update_title(self) -> None:
+        photo = self.session.photo
+        name = photo.path.name if photo is not None else "no photo"
+        self.setWindowTitle(f"{name}[*] — ColourU")
+        self.setWindowModified(self.needs_saving)
+
+    @contextmanager
+    def _busy(self):
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            yield
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+
+    # == help ==================================================================================
+    def show_shortcuts(self) -> dialogs.ShortcutsWindow:
+        w = dialogs.ShortcutsWindow(self, shortcut_rows(self.actions()), MOUSE_HELP)
+        self._windows.append(w)
+        w.show()
+        return w
+
+    def show_about(self) -> dialogs.TextWindow:
+        c = self.service.colorizer
+        card = None
+        if c is not None:  # the card lives beside the model: MODEL.md or README.md
+            for cand in (Path(c.source).with_suffix(".md"), Path(c.source).with_name("README.md")):
+                if cand.is_file():
+                    card = cand.read_text(encoding="utf-8", errors="replace")
+                    break
+        text = dialogs.about_markdown(__version__, c.describe() if c else None, card,
+                                      self.service.model_error)
+        w = dialogs.TextWindow(self, "About ColourU", text)
+        self._windows.append(w)
+        w.show()
+        return w
+
+    # == drag and drop, closing ================================================================
+    def dragEnterEvent(self, event):  # noqa: N802
+        if any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event):  # noqa: N802
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if not paths:
+            return
+        event.acceptProposedAction()
+        self.open_dropped(paths[0])
+
+    def open_dropped(self, path: Path) -> bool:
+        ext = path.suffix.lower()
+        if ext == ".json":
+            return self.import_hints(path)
+        if ext == ".safetensors":
+            return self.load_model(path)
+        if ext not in READ_EXTENSIONS:
+            self.statusBar().showMessage(f"Trying {path.name} as a photo", 3000)
+        return self.open_photo(path)
+
+    def closeEvent(self, event: QCloseEvent):  # noqa: N802
+        if not self.confirm_discard():
+            event.ignore()
+            return
+        self.settings.set_window_state(self.saveGeometry(), self.saveState())
+        self.settings.qs.setValue("window/splitter", self.splitter.saveState())
+        self.settings.sync()
+        if self.session.photo is not None:
+            self.recovery.discard(self.session.photo.path)
+        self.service.shutdown()
+        self.undo.blockSignals(True)  # its teardown must not call back into a closed window
+        for w in self._windows:
+            w.close()
+        event.accept()

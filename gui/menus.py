@@ -1,0 +1,149 @@
+"""The window's actions, menus and tool bar in one table-like place, built with
+``make_action``; the shortcuts listed in Help are read back from these actions."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QActionGroup
+from PySide6.QtWidgets import QMenu, QStyle
+
+from .actions import make_action
+from .service import available_devices
+
+MOUSE_HELP = [
+    ("Add hint", "Left click", "A square of the current colour and size"),
+    ("Select hint", "Left click on a hint", "Its colour and size become the current ones"),
+    ("Move hint", "Drag a hint", "One undo step per drag"),
+    ("Delete hint", "Right click on a hint", ""),
+    ("Hint size", "Mouse wheel", "Over the photo; also the slider and [ ]"),
+    ("Zoom", "Ctrl+wheel", "Both views stay in step"),
+    ("Pan", "Middle drag, Space+drag, Shift+wheel", ""),
+    ("Split line", "Drag in the result (split mode)", ""),
+    ("Open", "Drop files on the window",
+     "A photo opens, .json imports hints, .safetensors loads a model"),
+]
+
+
+def build_actions(w) -> None:
+    """Every action of the window, as ``w.act_*`` (and the device choices)."""
+    icon = lambda name: w.style().standardIcon(getattr(QStyle.StandardPixmap, name))  # noqa: E731
+    a = lambda *args, **kw: make_action(w, *args, **kw)  # noqa: E731
+    w.act_open = a("&Open Photo…", w.choose_photo, shortcut="Ctrl+O",
+                   tip="Open a black-and-white (or colour) photo",
+                   icon=icon("SP_DialogOpenButton"))
+    w.act_reference = a("Open &Reference Image…", w.choose_reference,
+                        shortcut="Ctrl+Shift+O",
+                        tip="Open a colour image beside the photo to take colours from")
+    w.act_save = a("&Save Result", w.save_result, shortcut="Ctrl+S",
+                   tip="Save the colorized photo at full resolution",
+                   icon=icon("SP_DialogSaveButton"))
+    w.act_save_as = a("Save Result &As…", w.save_result_as, shortcut="Ctrl+Shift+S",
+                      tip="Save the colorized photo under a new name")
+    w.act_import = a("&Import Hints…", w.choose_hints, shortcut="Ctrl+I",
+                     tip="Load hints from a JSON file (replaces the current hints)")
+    w.act_export = a("&Export Hints…", w.export_hints, shortcut="Ctrl+E",
+                     tip="Save the hints as JSON, for 'colouru colorize --hints'")
+    w.act_quit = a("&Quit", w.close, shortcut="Ctrl+Q", tip="Close ColourU")
+
+    w.act_undo = a("&Undo", w.undo.undo, shortcut="Ctrl+Z", tip="Undo the last change",
+                   icon=icon("SP_ArrowBack"), enabled=False)
+    w.act_redo = a("&Redo", w.undo.redo, shortcut=["Ctrl+Shift+Z", "Ctrl+Y"],
+                   tip="Redo the change undone last", icon=icon("SP_ArrowForward"),
+                   enabled=False)
+    w.act_delete = a("&Delete Hint", w.editor.remove_selected,
+                     shortcut=["Delete", "Backspace"], tip="Delete the selected hint")
+    w.act_clear = a("&Clear All Hints", w.editor.clear, shortcut="Ctrl+Shift+Delete",
+                    tip="Remove every hint (undoable)")
+    w.act_deselect = a("Dese&lect", lambda: w.session.select(None), shortcut="Esc",
+                       tip="Deselect the hint (new colours then leave it alone)")
+    w.act_smaller = a("S&maller Hint", lambda: w.editor.step_size(-1), shortcut="[",
+                      tip="Hint size one working pixel smaller")
+    w.act_larger = a("&Larger Hint", lambda: w.editor.step_size(1), shortcut="]",
+                     tip="Hint size one working pixel larger")
+    w.act_choose = a("C&hoose Colour…", w.choose_colour, shortcut="C",
+                     tip="Pick any colour with the system colour dialog")
+    w.act_eyedropper = a("&Eyedropper", w._set_eyedropper, shortcut="I",
+                         checkable=True, tip="Take a colour from the reference image "
+                         "or the result: arm it, then click")
+
+    w.act_fit = a("&Fit to Window", w.canvas.fit, shortcut="Ctrl+0",
+                  tip="Zoom so the whole photo fits")
+    w.act_actual = a("&Actual Size (100%)", w.canvas.actual_size, shortcut="Ctrl+1",
+                     tip="One photo pixel per screen pixel")
+    w.act_zoom_in = a("Zoom &In", w.canvas.zoom_in, shortcut=["Ctrl++", "Ctrl+="],
+                      tip="Zoom in (both views)")
+    w.act_zoom_out = a("Zoom &Out", w.canvas.zoom_out, shortcut="Ctrl+-",
+                       tip="Zoom out (both views)")
+    w.act_before = a("&Before/After", lambda on: w._set_compare("before" if on else
+                                                                "result"),
+                     shortcut="B", checkable=True,
+                     tip="Show the original instead of the result")
+    w.act_split = a("&Split View", lambda on: w._set_compare("split" if on else
+                                                             "result"),
+                    shortcut="V", checkable=True,
+                    tip="Original left of a draggable line, result right of it")
+
+    w.act_bundled = a("Use &Bundled Model", lambda: w.load_model(None),
+                      tip="Use the model that ships with ColourU")
+    w.act_model = a("Open &Model File…", w.choose_model, shortcut="Ctrl+M",
+                    tip="Use a model file made by 'colouru train'")
+    w.device_group = QActionGroup(w)
+    w.device_actions = {}
+    for name in available_devices():
+        act = make_action(w, {"auto": "Automatic"}.get(name, name.upper()),
+                          lambda on, n=name: on and w.set_device(n), checkable=True,
+                          tip=f"Run the model on {name}")
+        w.device_group.addAction(act)
+        w.device_actions[name] = act
+
+    w.act_shortcuts = a("&Keyboard Shortcuts", w.show_shortcuts, shortcut="F1",
+                        tip="All shortcuts and mouse actions")
+    w.act_about = a("&About ColourU", w.show_about,
+                    tip="Version, the model and its card")
+
+
+def build_menus(w) -> None:
+    """The menu bar and the tool bar, from the actions."""
+    mb = w.menuBar()
+    m = mb.addMenu("&File")
+    m.addAction(w.act_open)
+    w.recent_menu = QMenu("Open &Recent", w)
+    w.recent_menu.aboutToShow.connect(w._fill_recent_menu)
+    m.addMenu(w.recent_menu)
+    m.addAction(w.act_reference)
+    m.addSeparator()
+    for act in (w.act_save, w.act_save_as):
+        m.addAction(act)
+    m.addSeparator()
+    for act in (w.act_import, w.act_export):
+        m.addAction(act)
+    m.addSeparator()
+    m.addAction(w.act_quit)
+    m = mb.addMenu("&Edit")
+    for act in (w.act_undo, w.act_redo, None, w.act_delete, w.act_clear,
+                w.act_deselect, None, w.act_smaller, w.act_larger, None,
+                w.act_choose, w.act_eyedropper):
+        m.addSeparator() if act is None else m.addAction(act)
+    m = mb.addMenu("&View")
+    for act in (w.act_fit, w.act_actual, w.act_zoom_in, w.act_zoom_out, None,
+                w.act_before, w.act_split):
+        m.addSeparator() if act is None else m.addAction(act)
+    m.addSeparator()
+    m.addAction(w.colour_dock.toggleViewAction())
+    m.addAction(w.reference_dock.toggleViewAction())
+    m = mb.addMenu("&Model")
+    m.addAction(w.act_bundled)
+    m.addAction(w.act_model)
+    dm = m.addMenu("&Device")
+    for act in w.device_actions.values():
+        dm.addAction(act)
+    m = mb.addMenu("&Help")
+    m.addAction(w.act_shortcuts)
+    m.addAction(w.act_about)
+
+    tb = w.addToolBar("Main")
+    tb.setObjectName("main_toolbar")
+    for act in (w.act_open, w.act_save, None, w.act_undo, w.act_redo, None,
+                w.act_fit, w.act_actual, None, w.act_before, w.act_split, None,
+                w.act_eyedropper):
+        tb.addSeparator() if act is None else tb.addAction(act)
+

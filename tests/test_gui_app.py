@@ -1,0 +1,568 @@
+"""The desktop app driven like a user would: clicks, drags, keys, menus, dialogs (replaced)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import gradient_photo
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QColorDialog, QFileDialog, QMessageBox
+
+from colouru import load_hints
+from colouru.cli import main as cli_main
+from colouru.gui.colours import ab_to_rgb8
+from colouru.gui.main_window import MainWindow
+
+pytestmark = pytest.mark.gui
+Btn = QMessageBox.StandardButton
+WAIT = 10_000  # ms; results normally arrive in a few
+
+
+class Dialogs:
+    """Stands in for every modal dialog: records calls and gives set answers."""
+
+    def __init__(self, monkeypatch):
+        self.calls: list[tuple[str, str]] = []
+        self.answers = {"warning": Btn.Cancel, "question": Btn.No}
+        self.open_file = self.save_file = ""
+        self.colour = None
+        for name in ("critical", "warning", "question", "information"):
+            monkeypatch.setattr(QMessageBox, name, staticmethod(
+                lambda *a, _n=name: self._box(_n, a)))
+        monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(
+            lambda *a, **k: self._file("open", self.open_file)))
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(
+            lambda *a, **k: self._file("save", self.save_file)))
+        monkeypatch.setattr(QColorDialog, "getColor", staticmethod(lambda *a, **k: self.colour))
+
+    def _box(self, kind, args):
+        self.calls.append((kind, str(args[2]) if len(args) > 2 else ""))
+        return self.answers.get(kind, Btn.Ok)
+
+    def _file(self, kind, answer):
+        self.calls.append((kind, str(answer)))
+        return str(answer), ""
+
+    def kinds(self) -> list[str]:
+        return [k for k, _ in self.calls]
+
+
+@pytest.fixture
+def dialogs(monkeypatch):
+    return Dialogs(monkeypatch)
+
+
+@pytest.fixture
+def photo(tmp_path):
+    """A 96 x 128 photo: larger than the tiny model's working size (64), so saving goes
+    through the full-resolution path."""
+    p = tmp_path / "photo.png"
+    Image.fromarray(gradient_photo(96, 128)).save(p)
+    return p
+
+
+@pytest.fixture
+def make_window(qtbot, gui_settings, tiny_model_path, dialogs, tmp_path):
+    made = []
+
+    def make(model=str(tiny_model_path)):
+        w = MainWindow(model=model, device="cpu", settings=gui_settings,
+                       recovery_dir=tmp_path / "recovery")
+        w.resize(1200, 700)
+        w.show()
+        qtbot.waitExposed(w)
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        dialogs.answers["warning"] = Btn.Discard
+        w.close()
+        w.service.shutdown()
+        w.deleteLater()
+
+
+@pytest.fixture
+def window(make_window, photo, qtbot):
+    w = make_window()
+    with qtbot.waitSignal(w.service.previewReady, timeout=WAIT):
+        assert w.open_photo(photo)
+    qtbot.waitUntil(lambda: not w.service.busy, timeout=WAIT)
+    return w
+
+
+def settle(qtbot, w):
+    qtbot.waitUntil(lambda: not w.service.busy, timeout=WAIT)
+
+
+def vpos(view, x, y) -> QPoint:
+    return view.mapFromScene(QPointF(x + 0.5, y + 0.5))
+
+
+def click(qtbot, view, x, y, button=Qt.MouseButton.LeftButton):
+    qtbot.mouseClick(view.viewport(), button, pos=vpos(view, x, y))
+
+
+def drag(qtbot, view, start, end):
+    vp = view.viewport()
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=vpos(view, *start))
+    for t in (0.3, 0.7, 1.0):
+        x = start[0] + t * (end[0] - start[0])
+        y = start[1] + t * (end[1] - start[1])
+        qtbot.mouseMove(vp, pos=vpos(view, x, y))
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=vpos(view, *end))
+
+
+# --- opening ---------------------------------------------------------------------------------
+def test_open_shows_the_photo_in_grey_and_a_result(window, photo):
+    w = window
+    assert w.session.photo.hw == (96, 128)
+    assert photo.name in w.windowTitle()
+    assert w.result_view.result is not None
+    assert w.settings.recent_files()[0] == str(photo.resolve())
+    assert "cpu" in w.lbl_device.text() and w.lbl_update.text().startswith("Updated")
+    before = w.result_view._before.pixmap().toImage()
+    assert before.isGrayscale()
+
+
+def test_unreadable_file_shows_an_error_and_the_app_keeps_going(window, dialogs, tmp_path, qtbot):
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"this is not a PNG")
+    dialogs.open_file = bad
+    window.act_open.trigger()
+    assert dialogs.kinds() == ["open", "critical"]
+    assert "broken.png" in dialogs.calls[-1][1]
+    assert window.isVisible() and window.session.photo.path.name == "photo.png"
+    click(qtbot, window.canvas, 20, 20)  # still usable
+    assert len(window.session.hints) == 1
+
+
+def test_drop_a_photo_onto_the_window(make_window, photo, qtbot):
+    w = make_window()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(photo))])
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(QPoint(20, 20), *args)  # QDragEnterEvent takes an integer point
+    enter.ignore()
+    w.dragEnterEvent(enter)  # Qt delivers these only during a real drag, so call directly
+    assert enter.isAccepted()
+    w.dropEvent(QDropEvent(QPointF(20, 20), *args))
+    assert w.session.photo is not None and w.session.photo.path == photo
+
+
+# --- hints with the mouse --------------------------------------------------------------------
+def test_click_adds_a_hint_of_the_current_colour_and_size(window, qtbot):
+    w = window
+    w.session.set_current_ab((-40.0, 50.0))
+    w.colour_panel.size_slider.setValue(4)
+    click(qtbot, w.canvas, 30, 40)
+    (h,) = w.session.hints
+    assert (h.x, h.y, h.ab) == (30, 40, (-40.0, 50.0))
+    assert h.size == w.session.size_to_image(4) == 8.0
+    assert w.session.selected == 0
+
+
+def test_click_on_a_hint_selects_it_and_its_colour_becomes_current(window, qtbot):
+    w = window
+    w.session.set_current_ab((30.0, 30.0))
+    click(qtbot, w.canvas, 30, 40)
+    w.session.set_current_ab((-20.0, -20.0))
+    w.session.select(None)
+    click(qtbot, w.canvas, 90, 60)
+    assert len(w.session.hints) == 2 and w.session.selected == 1
+    click(qtbot, w.canvas, 31, 41)  # inside the first square: select, not add
+    assert len(w.session.hints) == 2 and w.session.selected == 0
+    assert w.session.current_ab == (30.0, 30.0)
+
+
+def test_drag_moves_a_hint_in_one_undo_step(window, qtbot):
+    w = window
+    click(qtbot, w.canvas, 30, 40)
+    steps = w.undo.count()
+    drag(qtbot, w.canvas, (30, 40), (70, 20))
+    (h,) = w.session.hints
+    assert (h.x, h.y) == (70, 20)
+    assert w.undo.count() == steps + 1
+    w.act_undo.trigger()
+    assert (w.session.hints[0].x, w.session.hints[0].y) == (30, 40)
+
+
+def test_right_click_and_delete_key_remove_hints(window, qtbot):
+    w = window
+    for x in (20, 60, 100):
+        click(qtbot, w.canvas, x, 50)
+    click(qtbot, w.canvas, 60, 50, Qt.MouseButton.RightButton)
+    assert [h.x for h in w.session.hints] == [20, 100]
+    click(qtbot, w.canvas, 20, 50)  # select
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Delete)
+    assert [h.x for h in w.session.hints] == [100]
+    w.act_clear.trigger()
+    assert w.session.hints == ()
+
+
+def test_undo_and_redo_restore_the_exact_hint_list(window, qtbot):
+    w = window
+    snapshots = [w.session.hints]
+    click(qtbot, w.canvas, 20, 20)
+    snapshots.append(w.session.hints)
+    click(qtbot, w.canvas, 80, 60)
+    snapshots.append(w.session.hints)
+    drag(qtbot, w.canvas, (80, 60), (90, 70))
+    snapshots.append(w.session.hints)
+    w.editor.set_colour((-35.5, 22.25))  # the selected (second) hint takes it
+    snapshots.append(w.session.hints)
+    w.colour_panel.size_slider.setValue(7)
+    snapshots.append(w.session.hints)
+    click(qtbot, w.canvas, 20, 20, Qt.MouseButton.RightButton)
+    snapshots.append(w.session.hints)
+    assert len(set(snapshots)) == len(snapshots)  # every step changed something
+    for expected in reversed(snapshots[:-1]):
+        qtbot.keyClick(w.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+        assert w.session.hints == expected
+    assert not w.act_undo.isEnabled()
+    for expected in snapshots[1:]:
+        qtbot.keyClick(w.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
+                       | Qt.KeyboardModifier.ShiftModifier)
+        assert w.session.hints == expected
+    w.act_undo.trigger()
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert w.session.hints == snapshots[-1]
+
+
+# --- colours -----------------------------------------------------------------------------------
+def test_gamut_panel_changes_the_selected_hint_colour(window, qtbot):
+    w = window
+    click(qtbot, w.canvas, 60, 50)
+    gamut = w.colour_panel.gamut
+    assert gamut.lightness == pytest.approx(w.session.point_lightness())
+    target = (-30.0, 40.0)
+    qtbot.mouseClick(gamut, Qt.MouseButton.LeftButton, pos=gamut.ab_to_pos(target).toPoint())
+    a, b = w.session.hints[0].ab
+    assert a == pytest.approx(target[0], abs=3) and b == pytest.approx(target[1], abs=3)
+    assert w.session.current_ab == (a, b)
+    assert w.session.recent[0] == (a, b)
+    w.act_undo.trigger()
+    assert w.session.hints[0].ab != (a, b)
+
+
+def test_gamut_snaps_an_impossible_colour_into_gamut(window, qtbot):
+    from colouru.colour import in_gamut
+
+    w = window
+    click(qtbot, w.canvas, 60, 50)
+    gamut = w.colour_panel.gamut
+    corner = gamut.ab_to_pos((105.0, -105.0)).toPoint()
+    qtbot.mouseClick(gamut, Qt.MouseButton.LeftButton, pos=corner)
+    a, b = w.session.hints[0].ab
+    assert in_gamut(np.array([gamut.lightness, a, b], np.float32))
+    assert a > 0 and b < 0
+
+
+def test_colour_dialog_swatches_and_eyedropper(window, dialogs, qtbot, tmp_path):
+    from PySide6.QtGui import QColor
+
+    w = window
+    click(qtbot, w.canvas, 60, 50)
+    dialogs.colour = QColor(30, 140, 40)  # green
+    w.act_choose.trigger()
+    green = w.session.hints[0].ab
+    assert green[0] < -20 and green[1] > 10
+    w.colour_panel.recent.button(1).click()  # the colour used before the dialog's
+    assert w.session.hints[0].ab == w.session.recent[0] != green
+    ref = tmp_path / "ref.png"
+    Image.fromarray(np.full((20, 30, 3), (40, 60, 200), np.uint8)).save(ref)
+    assert w.open_reference(ref) and w.reference_dock.isVisible()
+    w.act_eyedropper.trigger()
+    qtbot.mouseClick(w.reference.viewport(), Qt.MouseButton.LeftButton,
+                     pos=w.reference.mapFromScene(QPointF(10, 10)))
+    blue = w.session.hints[0].ab
+    assert blue[1] < -30  # blue
+    assert not w.act_eyedropper.isChecked()
+
+
+def test_suggestions_include_the_model_prediction(window, qtbot):
+    w = window
+    click(qtbot, w.canvas, 60, 50)
+    qtbot.waitUntil(lambda: bool(w.colour_panel.suggested.colours()), timeout=WAIT)
+    first = w.colour_panel.suggested.colours()[0]
+    ab = w.service.colorizer.predict_ab(w.service._prepared, [])
+    box = w.session.probe_box_work()
+    x0, y0, x1, y1 = box
+    assert first == pytest.approx(tuple(ab[:, y0:y1, x0:x1].reshape(2, -1).mean(1)), abs=0.01)
+    w.colour_panel.suggested.button(0).click()
+    assert w.session.hints[0].ab == pytest.approx(first, abs=0.5)
+
+
+# --- the live result ---------------------------------------------------------------------------
+def test_result_arrives_from_the_worker_and_changes_where_the_hint_is(window, qtbot):
+    w = window
+    settle(qtbot, w)
+    before = w.result_view.result.copy()
+    w.session.set_current_ab((-60.0, 60.0))
+    with qtbot.waitSignal(w.service.previewReady, timeout=WAIT):
+        click(qtbot, w.canvas, 64, 48)
+    after = w.result_view.result
+    hint = w.session.hints[0]
+    sy, sx = after.shape[0] / 96, after.shape[1] / 128
+    cy, cx = int(48 * sy), int(64 * sx)
+    assert np.abs(after[cy, cx].astype(int) - before[cy, cx].astype(int)).sum() > 60
+    expected = ab_to_rgb8(float(w.service._prepared.work_lightness[cy, cx]), hint.ab)
+    assert np.abs(after[cy, cx].astype(int) - np.array(expected)).max() <= 2
+    far = np.abs(after[:8, :8].astype(int) - before[:8, :8].astype(int)).mean()
+    assert far < np.abs(after[cy - 1:cy + 2, cx - 1:cx + 2].astype(int)
+                        - before[cy - 1:cy + 2, cx - 1:cx + 2].astype(int)).mean()
+
+
+def test_a_burst_of_changes_ends_with_the_latest_result(window, qtbot):
+    w = window
+    settle(qtbot, w)
+    vp = w.canvas.viewport()
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=vpos(w.canvas, 10, 10))
+    for k in range(1, 25):  # a fast drag: no time for results in between
+        qtbot.mouseMove(vp, pos=vpos(w.canvas, 10 + 4 * k, 10 + 3 * k))
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=vpos(w.canvas, 106, 82))
+    settle(qtbot, w)
+    assert w.service.dropped > 0
+    assert w.last_shown_id == w.service._latest["preview"]
+    final = w.session.hints
+    assert (final[0].x, final[0].y) == (106, 82)
+    shown = w.result_view.result
+    if shown.shape[:2] == (96, 128):  # the full-resolution refinement came in after it
+        np.testing.assert_array_equal(shown, w.service.colorize(final))
+    else:
+        np.testing.assert_array_equal(shown, w.service.colorizer.preview(w.service._prepared,
+                                                                         final))
+
+
+# --- files -------------------------------------------------------------------------------------
+def test_save_equals_the_command_line_output(window, dialogs, qtbot, photo, tmp_path,
+                                             tiny_model_path):
+    w = window
+    for (x, y), ab in [((20, 30), (-50.0, 40.0)), ((100, 70), (40.0, 30.0))]:
+        w.session.set_current_ab(ab)
+        click(qtbot, w.canvas, x, y)
+        w.session.select(None)
+    dialogs.save_file = tmp_path / "app.png"
+    w.act_save.trigger()  # no file yet: asks where
+    dialogs.save_file = tmp_path / "hints.json"
+    w.act_export.trigger()
+    saved = np.asarray(Image.open(tmp_path / "app.png"))
+    assert saved.shape == (96, 128, 3)
+    assert cli_main(["colorize", str(photo), "-o", str(tmp_path / "cli"), "--model",
+                     str(tiny_model_path), "--hints", str(tmp_path / "hints.json"),
+                     "--device", "cpu", "-q"]) == 0
+    np.testing.assert_array_equal(saved, np.asarray(Image.open(tmp_path / "cli" / "photo.png")))
+    w.act_save.trigger()  # known file now: saved again without asking
+    assert dialogs.kinds().count("save") == 2
+
+
+def test_exported_hints_reimport_to_the_same_list(window, dialogs, qtbot, tmp_path):
+    w = window
+    w.colour_panel.size_slider.setValue(5)
+    for x, y in [(10, 10), (50, 33), (120, 90)]:
+        click(qtbot, w.canvas, x, y)
+        w.session.select(None)
+    w.editor.set_colour((12.34, -56.78))  # no hint selected: only the current colour
+    click(qtbot, w.canvas, 70, 70)
+    original = w.session.hints
+    dialogs.save_file = tmp_path / "h.json"
+    w.act_export.trigger()
+    assert not w.isWindowModified()
+    assert tuple(load_hints(tmp_path / "h.json")) == original
+    w.act_clear.trigger()
+    dialogs.open_file = tmp_path / "h.json"
+    w.act_import.trigger()
+    assert w.session.hints == original
+
+
+def test_closing_with_unsaved_hints_asks(window, dialogs, qtbot):
+    w = window
+    click(qtbot, w.canvas, 40, 40)
+    assert w.isWindowModified()
+    dialogs.answers["warning"] = Btn.Cancel
+    assert not w.close()
+    assert w.isVisible() and dialogs.kinds() == ["warning"]
+    dialogs.answers["warning"] = Btn.Discard
+    assert w.close()
+    assert w.recovery.load(w.session.photo.path) is None
+
+
+def test_opening_another_photo_with_unsaved_hints_asks(window, dialogs, qtbot, tmp_path):
+    w = window
+    click(qtbot, w.canvas, 40, 40)
+    other = tmp_path / "other.png"
+    Image.fromarray(gradient_photo(30, 40, seed=2)).save(other)
+    dialogs.answers["warning"] = Btn.Cancel
+    assert not w.open_photo(other)
+    assert w.session.photo.path.name == "photo.png" and len(w.session.hints) == 1
+    dialogs.answers["warning"] = Btn.Save
+    dialogs.save_file = tmp_path / "kept.json"
+    assert w.open_photo(other)
+    assert len(load_hints(tmp_path / "kept.json")) == 1 and w.session.hints == ()
+
+
+def test_hints_are_autosaved_and_offered_back_after_a_crash(make_window, photo, dialogs, qtbot):
+    w = make_window()
+    w.open_photo(photo)
+    click(qtbot, w.canvas, 40, 40)
+    drag(qtbot, w.canvas, (40, 40), (50, 45))
+    hints = w.session.hints
+    assert w.recovery.load(photo) == list(hints)  # on disk after every change
+    w.undo.blockSignals(True)  # a crash: the window goes without its closing steps
+    w.service.shutdown()
+    w.hide()
+    again = make_window()
+    dialogs.answers["question"] = Btn.Yes
+    assert again.offer_recovery()
+    assert again.session.hints == hints and again.isWindowModified()
+    w.undo.blockSignals(False)
+
+
+def test_recovered_hints_survive_switching_from_another_photo(window, dialogs, qtbot, tmp_path):
+    w = window
+    click(qtbot, w.canvas, 40, 40)  # unsaved hints on the first photo
+    other = tmp_path / "other.png"
+    Image.fromarray(gradient_photo(30, 40, seed=2)).save(other)
+    from colouru import Hint
+
+    left_behind = [Hint(3, 4, 2, ab=(10, -10))]
+    w.recovery.save(other, left_behind, (40, 30))  # from an earlier session that crashed
+    dialogs.answers.update(warning=Btn.Discard, question=Btn.Yes)
+    assert w.open_photo(other)
+    assert list(w.session.hints) == left_behind
+    assert w.recovery.load(other) == left_behind  # still unsaved, so still autosaved
+
+
+# --- views, model, help ------------------------------------------------------------------------
+def test_zoom_and_pan_keep_both_views_in_step(window, qtbot):
+    w = window
+    w.act_actual.trigger()
+    assert w.canvas.zoom == 1.0 == w.result_view.zoom
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    w.canvas.set_zoom(8.0)
+    assert w.result_view.zoom == 8.0
+    w.result_view.horizontalScrollBar().setValue(200)
+    assert w.canvas.horizontalScrollBar().value() == 200
+    vp = w.canvas.viewport()
+    start = w.canvas.horizontalScrollBar().value()
+    qtbot.mousePress(vp, Qt.MouseButton.MiddleButton, pos=QPoint(200, 100))
+    qtbot.mouseMove(vp, pos=QPoint(150, 100))
+    qtbot.mouseRelease(vp, Qt.MouseButton.MiddleButton, pos=QPoint(150, 100))
+    assert w.canvas.horizontalScrollBar().value() == start + 50
+    assert w.result_view.horizontalScrollBar().value() == start + 50
+    assert w.session.hints == ()  # panning placed nothing
+    w.act_fit.trigger()
+    assert w.canvas.fitting and w.result_view.zoom == w.canvas.zoom
+
+
+def test_before_after_and_split(window, qtbot):
+    w = window
+    qtbot.keyClick(w.canvas, Qt.Key.Key_B)
+    assert w.result_view.mode == "before" and not w.result_view._clip.isVisible()
+    qtbot.keyClick(w.canvas, Qt.Key.Key_V)
+    assert w.result_view.mode == "split" and not w.act_before.isChecked()
+    rv = w.result_view
+    qtbot.mouseClick(rv.viewport(), Qt.MouseButton.LeftButton, pos=vpos(rv, 32, 40))
+    assert rv.split == pytest.approx(32.5 / 128, abs=0.02)
+    assert rv._clip.rect().left() == pytest.approx(rv.split * 128)
+    qtbot.keyClick(w.canvas, Qt.Key.Key_V)
+    assert rv.mode == "result"
+
+
+def test_no_model_still_lets_the_user_place_hints(make_window, photo, qtbot, monkeypatch,
+                                                  tmp_path, dialogs, tiny_model_path):
+    import colouru.colorizer
+
+    monkeypatch.setattr(colouru.colorizer, "bundled_model_path", lambda: tmp_path / "none")
+    w = make_window(model=None)
+    assert w.service.colorizer is None and "No model" in w.result_view.message
+    assert w.open_photo(photo)
+    click(qtbot, w.canvas, 40, 40)
+    assert len(w.session.hints) == 1 and w.result_view.result is None
+    dialogs.open_file = tiny_model_path
+    with qtbot.waitSignal(w.service.previewReady, timeout=WAIT):
+        w.act_model.trigger()
+    assert w.result_view.message == "" and w.result_view.result is not None
+    assert w.settings.model_path() == str(tiny_model_path.resolve())
+
+
+def test_a_bad_model_file_is_reported_and_the_old_model_kept(window, dialogs, tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"nope")
+    old = window.service.colorizer
+    assert not window.load_model(bad)
+    assert dialogs.kinds() == ["critical"] and window.service.colorizer is old
+
+
+def test_settings_remember_colour_size_and_recent_files(window, qtbot, make_window, photo):
+    w = window
+    w.editor.set_colour((-11.5, 33.25))
+    w.colour_panel.size_slider.setValue(6)
+    w.close()
+    again = make_window()
+    assert again.session.current_ab == (-11.5, 33.25) and again.session.size == 6
+    assert (-11.5, 33.25) in again.session.recent
+    again._fill_recent_menu()
+    assert photo.name in again.recent_menu.actions()[0].text()
+
+
+def test_help_lists_shortcuts_and_about_shows_the_model_card(window):
+    table = window.show_shortcuts().table
+    rows = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
+    assert rows["Open Photo"] == "Ctrl+O"
+    assert "Ctrl+Shift+Z" in rows["Redo"] and "Ctrl+Y" in rows["Redo"]
+    assert rows["Save Result"] == "Ctrl+S" and rows["Delete Hint"].startswith("Del")
+    assert "Ctrl+wheel" in rows["Zoom"]
+    text = window.show_about().browser.toPlainText()
+    assert "random weights made by a test" in text and "cpu" in text
+    assert window.act_open.toolTip().endswith("(Ctrl+O)")
+
+
+def wheel(view, x, y, steps, modifiers=Qt.KeyboardModifier.NoModifier):
+    from PySide6.QtCore import QPoint as P
+    from PySide6.QtGui import QWheelEvent
+
+    pos = QPointF(vpos(view, x, y))
+    event = QWheelEvent(pos, QPointF(view.viewport().mapToGlobal(pos.toPoint())), P(0, 0),
+                        P(0, 120 * steps), Qt.MouseButton.NoButton, modifiers,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(view.viewport(), event)
+
+
+def test_wheel_sets_the_hint_size_and_ctrl_wheel_zooms(window, qtbot):
+    w = window
+    click(qtbot, w.canvas, 60, 50)
+    size = w.session.size
+    wheel(w.canvas, 60, 50, 1)
+    wheel(w.canvas, 60, 50, 1)
+    assert w.session.size == size + 2 == w.colour_panel.size_slider.value()
+    assert w.session.hints[0].size == w.session.size_to_image(size + 2)
+    w.act_undo.trigger()  # the wheel steps on one hint are one undo step
+    assert w.session.hints[0].size == w.session.size_to_image(size)
+    zoom = w.canvas.zoom
+    wheel(w.canvas, 60, 50, 1, Qt.KeyboardModifier.ControlModifier)
+    assert w.canvas.zoom == pytest.approx(zoom * 1.25) and w.result_view.zoom == w.canvas.zoom
+
+
+def test_command_line_entry_opens_the_photo_with_hints(gui_settings, tiny_model_path, photo,
+                                                       tmp_path, monkeypatch, dialogs):
+    from colouru import Hint, save_hints
+    from colouru.gui import app
+
+    save_hints(tmp_path / "h.json", [Hint(5, 6, 4, ab=(10, 20))])
+    monkeypatch.setattr(QApplication, "exec", lambda self: 0)
+    before = set(QApplication.topLevelWidgets())
+    assert app.main([str(photo), "--model", str(tiny_model_path), "--device", "cpu",
+                     "--hints", str(tmp_path / "h.json")]) == 0
+    (w,) = [x for x in QApplication.topLevelWidgets()
+            if isinstance(x, MainWindow) and x not in before]
+    try:
+        assert w.session.photo.path == photo and w.session.hints == (Hint(5, 6, 4, ab=(10, 20)),)
+    finally:
+        dialogs.answers["warning"] = Btn.Discard
+        w.close()
+        w.deleteLater()

@@ -1,0 +1,175 @@
+"""The app's Qt-free parts: the session model, colour helpers, autosave store."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import gradient_photo
+
+from colouru.colour import in_gamut
+from colouru.gui.colours import (
+    ab_to_rgb8,
+    gamut_grid,
+    lightness_to_grey,
+    rgb8_to_ab,
+    snap_to_gamut,
+    suggest_colours,
+)
+from colouru.gui.recovery import RecoveryStore
+from colouru.gui.session import Session
+from colouru.hints import Hint, hint_box, load_hints
+
+GUI = Path(__file__).resolve().parents[1] / "gui"
+QT_FREE = {"__init__", "session", "colours", "recovery"}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            out.add(("." * node.level) + (node.module or ""))
+    return out
+
+
+def test_model_modules_import_neither_qt_nor_other_gui_modules():
+    for name in QT_FREE:
+        imports = _imports(GUI / f"{name}.py")
+        assert not any(m.startswith("PySide6") for m in imports), name
+        local = {m.lstrip(".") for m in imports if m.startswith(".")}
+        assert local <= QT_FREE, (name, local)
+
+
+def test_no_gui_module_imports_torch():
+    for path in GUI.glob("*.py"):
+        assert not any(m == "torch" or m.startswith("torch.") for m in _imports(path)), path.name
+
+
+def photo_session(h=96, w=128, work=64) -> Session:
+    s = Session(work_size=work)
+    s.set_photo(None, gradient_photo(h, w).astype(np.float32) / 255)
+    return s
+
+
+def test_hint_size_is_counted_on_the_working_grid_and_stored_in_image_pixels():
+    s = photo_session(96, 128, work=64)  # image pixels per working pixel: 2
+    s.set_size(3)
+    hint = s.new_hint(40, 30)
+    assert hint.size == 6.0
+    assert s.size_to_work(hint.size) == 3
+    x0, y0, x1, y1 = hint_box(hint, s.image_hw, s.work_hw)
+    assert (x1 - x0, y1 - y0) == (3, 3)
+    fx0, fy0, fx1, fy1 = s.footprint(hint)  # the same cells, in image pixels
+    assert (fx1 - fx0, fy1 - fy0) == (6.0, 6.0)
+    assert fx0 <= 40 < fx1 and fy0 <= 30 < fy1
+    s.set_size(20)
+    assert s.size == 9
+    s.set_size(0)
+    assert s.size == 1
+
+
+def test_hint_at_finds_the_topmost_hint_and_respects_tolerance():
+    s = photo_session()
+    a, b = s.new_hint(40, 30), s.new_hint(41, 30).with_ab((-40, 40))
+    s.set_hints([a, b])
+    assert s.hint_at(41, 31) == 1
+    assert s.hint_at(90, 90) is None
+    x0, _, x1, _ = s.footprint(b)
+    assert s.hint_at(x1 + 1, 31) is None
+    assert s.hint_at(x1 + 1, 31, tolerance=2) == 1
+
+
+def test_selecting_a_hint_makes_its_colour_and_size_current():
+    s = photo_session()
+    s.set_size(5)
+    h = s.new_hint(10, 10).with_ab((-30.5, 12.25))
+    s.set_size(2)
+    s.set_hints([h])
+    heard = []
+    s.subscribe(heard.append)
+    s.select(0)
+    assert s.current_ab == (-30.5, 12.25) and s.size == 5
+    assert heard == ["selection"]
+    s.select(7)
+    assert s.selected is None
+
+
+def test_point_lightness_is_the_mean_under_the_selected_hint():
+    s = photo_session()
+    h = s.new_hint(70, 50)
+    s.set_hints([h], selected=0)
+    x0, y0, x1, y1 = hint_box(h, s.image_hw, s.image_hw)
+    assert s.point_lightness() == pytest.approx(s.photo.lightness[y0:y1, x0:x1].mean())
+    s.select(None)
+    s.set_focus(3, 4)
+    assert s.point_lightness() == pytest.approx(s.photo.lightness[4, 3])
+
+
+def test_recent_colours_are_most_recent_first_without_duplicates():
+    s = Session()
+    for ab in [(1, 2), (30, 40), (1.2, 2.1), (50, 60)]:
+        s.add_recent(ab)
+    assert s.recent == [(50, 60), (1.2, 2.1), (30, 40)]
+
+
+def test_gamut_grid_blanks_colours_outside_srgb():
+    rgb, ok = gamut_grid(50.0)
+    assert rgb.shape == (111, 111, 3) and ok.shape == (111, 111)
+    assert ok[55, 55]  # a = b = 0: grey exists at every lightness
+    assert not ok[0, 0] and not ok[110, 110]  # the far corners do not
+    assert 0.2 < ok.mean() < 0.8
+    dark, _ = gamut_grid(5.0)
+    assert gamut_grid(5.0)[1].sum() < ok.sum()
+    assert dark.shape == rgb.shape
+
+
+@pytest.mark.parametrize("lightness", [20.0, 50.0, 85.0])
+def test_snap_to_gamut_keeps_hue_and_lands_in_gamut(lightness):
+    a, b = snap_to_gamut(lightness, (100.0, -100.0))
+    assert in_gamut(np.array([lightness, a, b], np.float32))
+    assert a > 0 and b < 0 and a == pytest.approx(-b, abs=0.02)  # same hue angle
+    assert np.hypot(a, b) > 5
+    inside = (10.0, 10.0)
+    assert snap_to_gamut(50.0, inside) == inside
+
+
+def test_colour_conversions_round_trip():
+    ab = rgb8_to_ab((200, 60, 40))
+    assert ab[0] > 30  # red
+    r, g, b = ab_to_rgb8(50.0, ab)
+    assert r > g and r > b
+
+
+def test_lightness_to_grey_is_monotonic_and_spans_black_to_white():
+    grey = lightness_to_grey(np.linspace(0, 100, 50, dtype=np.float32)[None])
+    assert grey[0, 0] == 0 and grey[0, -1] == 255
+    assert np.all(np.diff(grey[0].astype(int)) >= 0)
+
+
+def test_suggestions_start_with_the_prediction_at_the_point():
+    ab = np.zeros((2, 40, 40), np.float32)
+    ab[0], ab[1] = 30.0, 20.0  # the model paints everything one colour ...
+    ab[:, 10:20, 10:20] = np.array([-40.0, 35.0])[:, None, None]  # ... except one patch
+    out = suggest_colours(ab, (12, 12, 15, 15), window=8)
+    assert out[0] == (-40.0, 35.0)
+    assert (30.0, 20.0) in out  # the other colour nearby is offered too
+    assert len(out) == len(set(out))
+
+
+def test_recovery_store_round_trip_and_discard(tmp_path):
+    photo = tmp_path / "p.png"
+    photo.write_bytes(b"x")
+    store = RecoveryStore(tmp_path / "rec")
+    assert store.load(photo) is None and store.pending() == []
+    hints = [Hint(3, 4, 5.5, ab=(10.25, -3.5)), Hint(1, 2, 1, ab=(0, 0))]
+    path = store.save(photo, hints, (64, 48))
+    assert load_hints(path) == hints  # an ordinary hints file
+    assert store.load(photo) == hints
+    assert store.pending() == [photo.resolve()]
+    store.discard(photo)
+    assert store.load(photo) is None and store.pending() == []
