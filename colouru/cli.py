@@ -96,6 +96,15 @@ def plan_jobs(found, outdir: Path, fmt: str | None, hints: Path | None) -> list[
     return jobs
 
 
+def _one_line(e: BaseException) -> str:
+    """An exception as one line; the class name is kept where the message alone is unclear."""
+    lines = str(e).strip().splitlines()
+    first = lines[0] if lines else ""
+    if first and isinstance(e, (ValueError, OSError, MemoryError, RuntimeError)):
+        return first
+    return f"{e.__class__.__name__}: {first}" if first else e.__class__.__name__
+
+
 def _default_ext(src: Path) -> str:
     s = src.suffix.lower().lstrip(".")
     return {"jpeg": "jpg", "tiff": "tif"}.get(s, s if s in FORMATS else "png")
@@ -105,13 +114,19 @@ def _default_ext(src: Path) -> str:
 def cmd_colorize(args) -> int:
     from tqdm import tqdm
 
-    from colouru.colorizer import Colorizer, NoModelError
+    from colouru.colorizer import Colorizer, NoModelError, resolve_device
     from colouru.hints import HintsFileError, load_hints
     from colouru.imageio import ImageReadError, ImageWriteError, read_image, save_image
     from colouru.weights import ModelFileError
 
     if args.work_size is not None and not 16 <= args.work_size <= 4096:
         raise UsageError(f"--work-size must be between 16 and 4096, got {args.work_size}")
+    if args.max_pixels < 0:
+        raise UsageError(f"--max-pixels must be 0 (no limit) or positive, got {args.max_pixels}")
+    try:
+        device = str(resolve_device(args.device))
+    except ValueError as e:
+        raise UsageError(f"--device: {e}") from None
     hints_path = Path(args.hints) if args.hints else None
     if hints_path is not None and not hints_path.exists():
         raise UsageError(f"--hints {hints_path}: no such file or folder")
@@ -138,7 +153,7 @@ def cmd_colorize(args) -> int:
             print(f"colouru: {e}", file=sys.stderr)
             return 2
     try:
-        colorizer = Colorizer.load(args.model, device=args.device)
+        colorizer = Colorizer.load(args.model, device=device)
     except (NoModelError, ModelFileError, ValueError) as e:
         print(f"colouru: {e}", file=sys.stderr)
         return 1
@@ -171,8 +186,8 @@ def cmd_colorize(args) -> int:
         except (ImageReadError, ImageWriteError, HintsFileError) as e:
             failed.append(str(e))
             tqdm.write(f"colouru: skipped {e}", file=sys.stderr)
-        except (ValueError, OSError, MemoryError, RuntimeError) as e:
-            msg = str(e).splitlines()[0] if str(e) else e.__class__.__name__
+        except Exception as e:  # one bad photo must not stop the batch, whatever went wrong
+            msg = _one_line(e)
             failed.append(f"{job.src}: {msg}")
             tqdm.write(f"colouru: skipped {job.src}: {msg}", file=sys.stderr)
     bar.close()

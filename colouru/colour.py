@@ -15,8 +15,13 @@ Conventions
 
 from __future__ import annotations
 
+from functools import cache
+
+import cv2
 import numpy as np
 import torch
+
+from colouru.parallel import map_bands, row_bands
 
 # --- Normalisation for the network (the only copy in the project) ---------------------------
 L_CENT = 50.0  # L is centred at mid-grey ...
@@ -38,6 +43,10 @@ _RGB2XYZ = np.array(
 _XYZ2RGB = np.linalg.inv(_RGB2XYZ)
 _EPS = (6.0 / 29.0) ** 3  # 0.008856
 _KAPPA = 1.0 / (3.0 * (6.0 / 29.0) ** 2)  # 7.787
+# A colour is in gamut when its linear RGB lies in [-tol * Y, 1 + tol * (2 - Y)], Y its
+# luminance: this passes the float error of the constants (a neutral grey is off by up to
+# 8e-5 * Y), and clipping what it lets through moves L by under 0.01, even for dark colours.
+_GAMUT_TOL = 1e-4
 
 
 def normalize_l(lightness):
@@ -122,15 +131,19 @@ def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
     return np.clip(linear_to_srgb(lab_to_linear(lab)), 0.0, 1.0)
 
 
-def rgb_to_lightness(rgb: np.ndarray) -> np.ndarray:
+def rgb_to_lightness(rgb: np.ndarray, grey: bool | None = None) -> np.ndarray:
     """sRGB ``(..., 3)`` (or grey ``(...)``) in 0..1 -> L ``(...)`` float32 in 0..100.
 
     Cheaper than a full Lab conversion: only relative luminance Y is needed.
-    For a grey image (R = G = B) pass the 2-D array itself.
+    ``grey``: True for grey values (R = G = B, any shape), False for colours ``(..., 3)``;
+    None guesses: a 2-D array is a grey image, anything else ending in 3 is colour.
     """
     rgb = np.asarray(rgb, dtype=np.float32)
+    if grey is None:
+        grey = rgb.ndim == 2 or rgb.ndim == 0 or rgb.shape[-1] != 3
     lin = srgb_to_linear(rgb)
-    if lin.ndim >= 1 and lin.shape[-1] == 3 and rgb.ndim == 3:
+    if not grey:
+        _check_last3(rgb, "rgb")
         y = lin @ _RGB2XYZ[1].astype(np.float32)
     else:
         # Grey: R = G = B, and the Y row of the matrix sums to 1.
@@ -144,33 +157,181 @@ def lab_to_rgb_preserving_l(lab: np.ndarray, iterations: int = 10) -> np.ndarray
     Plain clipping of RGB changes lightness and hue; here every out-of-gamut pixel keeps its L
     and hue angle and its chroma is scaled down (bisection, ``iterations`` steps) until it fits,
     so the output keeps the photo's own L. ``lab``: ``(..., 3)``; returns float32 ``(..., 3)``.
+    ``lab_to_srgb8`` is the fast whole-image equivalent with uint8 output.
     """
     lab = np.asarray(lab, dtype=np.float32)
+    _check_last3(lab, "lab")
+    flat = np.ascontiguousarray(lab).reshape(-1, 3)
+    out = np.empty(flat.shape, dtype=np.float32)
+
+    def block(rows):
+        i0, i1 = rows
+        out[i0:i1] = linear_to_srgb(_linear_in_gamut(flat[i0:i1], iterations))
+
+    map_bands(block, row_bands(len(flat), 1))
+    return np.clip(out, 0.0, 1.0).reshape(lab.shape)
+
+
+def in_gamut(lab: np.ndarray, tol: float = _GAMUT_TOL) -> np.ndarray:
+    """True where a Lab colour ``(..., 3)`` exists in sRGB (up to float error: linear RGB
+    within ``-tol * Y .. 1 + tol * (2 - Y)``). Returns bool ``(...)``."""
+    lab = np.asarray(lab, dtype=np.float32)
     lin = lab_to_linear(lab)
-    tol = 1e-4
-    bad = np.any((lin < -tol) | (lin > 1.0 + tol), axis=-1)
-    if np.any(bad):
-        sub = lab[bad]  # (N, 3)
-        lo = np.zeros(len(sub), dtype=np.float32)  # scale known to be in gamut (grey)
-        hi = np.ones(len(sub), dtype=np.float32)  # scale known to be out of gamut
+    y = _finv((lab[..., 0:1] + 16.0) / 116.0)
+    return np.all((lin + tol * y >= 0) & (lin + tol * y <= 1.0 + 2 * tol), axis=-1)
+
+
+# --- fast whole-image paths ------------------------------------------------------------------
+# The same formulas as above, run with OpenCV kernels on blocks of pixels small enough to stay
+# in the CPU cache (colouru.parallel, several blocks at once), so a 12-megapixel photo is
+# converted in a fraction of a second and with little extra memory. Tests hold them to the
+# reference functions above.
+_Y_ROW = _RGB2XYZ[1:2].astype(np.float32)  # (1, 3): linear RGB -> Y
+# XYZ / white -> linear RGB, the white folded in so the block works on f^-1 values directly.
+_FXYZ2RGB = (_XYZ2RGB * np.asarray(_WHITE)[None, :]).astype(np.float32)
+# The same plus tol * Y on every channel: the gamut test becomes a fixed range (see in_gamut).
+_FXYZ2RGB_CHECK = _FXYZ2RGB + np.array([0.0, _GAMUT_TOL, 0.0], dtype=np.float32)[None, :]
+
+
+@cache
+def _lut_srgb_to_linear(levels: int) -> np.ndarray:
+    """Linear value of each of ``levels`` sRGB codes (256 for 8-bit, 65536 for 16-bit)."""
+    v = np.arange(levels, dtype=np.float64) / (levels - 1)
+    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+@cache
+def _lut_linear16_to_srgb8() -> np.ndarray:
+    """uint8 sRGB code of each linear value i / 65535 (rounded)."""
+    v = np.arange(65536, dtype=np.float64) / 65535.0
+    s = np.where(v <= 0.0031308, 12.92 * v, 1.055 * v ** (1 / 2.4) - 0.055)
+    return np.clip(np.floor(s * 255.0 + 0.5), 0, 255).astype(np.uint8)
+
+
+def _linear_block(x: np.ndarray) -> np.ndarray:
+    """sRGB block (uint8, uint16 or float 0..1, clipped) -> linear float32, same shape."""
+    if x.dtype == np.uint8:
+        return cv2.LUT(np.ascontiguousarray(x), _lut_srgb_to_linear(256))
+    if x.dtype == np.uint16:
+        return _lut_srgb_to_linear(65536)[x]
+    x = np.clip(x, 0.0, 1.0).astype(np.float32, copy=False)
+    lin = cv2.pow((x + np.float32(0.055)) * np.float32(1 / 1.055), 2.4)
+    dark = x <= 0.04045
+    lin[dark] = x[dark] / np.float32(12.92)
+    return lin
+
+
+def _lightness_of_y(y: np.ndarray) -> np.ndarray:
+    """Relative luminance Y (0..1, float32) -> L 0..100 (the formula of ``_f``)."""
+    lightness = cv2.pow(y, 1.0 / 3.0)
+    lightness *= np.float32(116.0)
+    lightness -= np.float32(16.0)
+    dark = y <= _EPS
+    lightness[dark] = y[dark] * np.float32(116.0 * _KAPPA)
+    return lightness
+
+
+def srgb_image_lightness(image: np.ndarray) -> np.ndarray:
+    """A photo -> its L float32 ``(H, W)`` in 0..100; fast, in cache-sized blocks.
+
+    ``image``: sRGB ``(H, W, 3)`` or grey ``(H, W)``, uint8 (0..255), uint16 (0..65535) or
+    float (0..1; other dtypes are read as floats). Values outside the range are clipped. Equal
+    to ``rgb_to_lightness`` within float32 rounding.
+    """
+    image = np.asarray(image)
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
+        raise ValueError(f"image must be (H, W) or (H, W, 3), got {image.shape}")
+    if image.dtype not in (np.uint8, np.uint16) and not np.issubdtype(image.dtype, np.floating):
+        image = image.astype(np.float32)
+    h, w = image.shape[:2]
+    out = np.empty((h, w), dtype=np.float32)
+
+    def band(rows):
+        r0, r1 = rows
+        lin = _linear_block(image[r0:r1])
+        # Grey: R = G = B, and the Y row of the matrix sums to 1.
+        y = cv2.transform(lin, _Y_ROW).reshape(r1 - r0, w) if lin.ndim == 3 else lin
+        out[r0:r1] = _lightness_of_y(y)
+
+    map_bands(band, row_bands(h, w))
+    return out
+
+
+def _finv_block(t: np.ndarray) -> np.ndarray:
+    """``_finv`` for a contiguous float32 block (a cube, linear below 6/29)."""
+    r = t * t
+    r *= t
+    small = t <= 6.0 / 29.0
+    r[small] = (t[small] - np.float32(4.0 / 29.0)) / np.float32(_KAPPA)
+    return r
+
+
+def _merge(fx3: np.ndarray, y: np.ndarray, fz3: np.ndarray) -> np.ndarray:
+    """``finv`` of fx, fy, fz ``(n,)`` each -> one interleaved ``(1, n, 3)`` array."""
+    return cv2.merge([fx3, y, fz3]).reshape(1, -1, 3)
+
+
+def _linear(fxyz: np.ndarray) -> np.ndarray:
+    """``(1, n, 3)`` from ``_merge`` -> linear RGB ``(n, 3)``."""
+    return cv2.transform(fxyz, _FXYZ2RGB).reshape(-1, 3)
+
+
+def _inside(fxyz: np.ndarray) -> np.ndarray:
+    """bool ``(n,)``: the colours of ``_merge``'s ``(1, n, 3)`` lie in gamut (as ``in_gamut``)."""
+    shifted = cv2.transform(fxyz, _FXYZ2RGB_CHECK)  # linear RGB + tol * Y
+    return cv2.inRange(shifted, (0.0,) * 3, (1.0 + 2 * _GAMUT_TOL,) * 3).ravel() != 0
+
+
+def _linear_in_gamut(blk: np.ndarray, iterations: int = 10) -> np.ndarray:
+    """Lab block ``(n, 3)`` float32 -> linear RGB ``(n, 3)`` in gamut, keeping L and hue.
+
+    Out-of-gamut colours get the largest chroma scale in 0..1 that fits, found by bisection
+    (``iterations`` steps; the result is always on the in-gamut side)."""
+    fy = (blk[:, 0] + np.float32(16.0)) * np.float32(1.0 / 116.0)
+    da = blk[:, 1] * np.float32(1.0 / 500.0)
+    db = blk[:, 2] * np.float32(1.0 / 200.0)
+    y = _finv_block(fy)
+    fxyz = _merge(_finv_block(fy + da), y, _finv_block(fy - db))
+    lin = _linear(fxyz)
+    bad = np.flatnonzero(~_inside(fxyz))
+    if bad.size:
+        fy, da, db, y = fy[bad], da[bad], db[bad], y[bad]
+        lo = np.zeros(len(bad), dtype=np.float32)  # scale known to be in gamut (grey)
+        hi = np.ones(len(bad), dtype=np.float32)  # scale known to be out of gamut
         for _ in range(iterations):
-            mid = (lo + hi) / 2
-            trial = sub.copy()
-            trial[:, 1:] *= mid[:, None]
-            t_lin = lab_to_linear(trial)
-            ok = np.all((t_lin >= -tol) & (t_lin <= 1.0 + tol), axis=-1)
-            lo = np.where(ok, mid, lo)
-            hi = np.where(ok, hi, mid)
-        sub = sub.copy()
-        sub[:, 1:] *= lo[:, None]
-        lin[bad] = lab_to_linear(sub)
-    return np.clip(linear_to_srgb(lin), 0.0, 1.0)
+            mid = (lo + hi) * np.float32(0.5)
+            ok = _inside(_merge(_finv_block(fy + mid * da), y, _finv_block(fy - mid * db)))
+            np.copyto(lo, mid, where=ok)
+            np.copyto(hi, mid, where=~ok)
+        lin[bad] = _linear(_merge(_finv_block(fy + lo * da), y, _finv_block(fy - lo * db)))
+    return lin
 
 
-def in_gamut(lab: np.ndarray, tol: float = 1e-4) -> np.ndarray:
-    """True where a Lab colour ``(..., 3)`` exists in sRGB. Returns bool ``(...)``."""
-    lin = lab_to_linear(lab)
-    return np.all((lin >= -tol) & (lin <= 1.0 + tol), axis=-1)
+def lab_to_srgb8(lab: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Lab ``(..., 3)`` -> sRGB uint8 ``(..., 3)``, out-of-gamut colours brought in by lowering
+    chroma only (L and hue kept): ``to_uint8(lab_to_rgb_preserving_l(lab))``, several times
+    faster. The last step looks linear values up in a 65,536-entry table, so a value may
+    differ from the float path by one code, rarely. ``out``: optional contiguous uint8 array
+    of ``lab``'s shape to write into."""
+    lab = np.asarray(lab, dtype=np.float32)
+    _check_last3(lab, "lab")
+    flat = np.ascontiguousarray(lab).reshape(-1, 3)
+    if out is None:
+        out = np.empty(lab.shape, dtype=np.uint8)
+    elif out.shape != lab.shape or out.dtype != np.uint8 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be contiguous uint8 {lab.shape}, got {out.dtype} {out.shape}")
+    flat_out = out.reshape(-1, 3)
+    lut = _lut_linear16_to_srgb8()
+
+    def block(rows):
+        i0, i1 = rows
+        lin = _linear_in_gamut(flat[i0:i1])
+        # Linear 0..1 -> 0..65535, rounded and saturated (negatives become 0), then the table.
+        idx = cv2.multiply(lin.reshape(1, -1), 65535.0, dtype=cv2.CV_16U)
+        np.take(lut, idx.reshape(-1, 3), out=flat_out[i0:i1])
+
+    map_bands(block, row_bands(len(flat), 1))
+    return out
 
 
 # --- torch -----------------------------------------------------------------------------------

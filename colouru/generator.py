@@ -30,12 +30,21 @@ class GeneratorConfig:
     dropout: float = 0.0  # dropout in the innermost decoder steps (pix2pix uses 0.5)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "GeneratorConfig":
+    def from_dict(cls, d: dict) -> GeneratorConfig:
         names = {f.name for f in fields(cls)}
         unknown = set(d) - names
         if unknown:
             raise ValueError(f"unknown generator config keys {sorted(unknown)}")
-        return cls(**d)
+        for f in fields(cls):  # JSON gives any type: check before a layer is built
+            if f.name not in d:
+                continue
+            v, kind = d[f.name], {"str": str, "int": int, "float": (int, float)}[f.type]
+            if isinstance(v, bool) or not isinstance(v, kind):
+                raise ValueError(f"generator config {f.name} must be {f.type}, got {v!r}")
+        cfg = cls(**d)
+        if cfg.width < 1 or cfg.depth < 1 or cfg.max_width < 1 or not 0 <= cfg.dropout < 1:
+            raise ValueError(f"generator config out of range: {cfg}")
+        return cfg
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -90,7 +99,8 @@ class UNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: ``(B, 4, H, W)`` normalised input -> ab ``(B, 2, H, W)`` in -1..1."""
         if x.dim() != 4 or x.shape[1] != INPUT_CHANNELS:
-            raise ValueError(f"input must have shape (B, {INPUT_CHANNELS}, H, W), got {tuple(x.shape)}")
+            raise ValueError(
+                f"input must have shape (B, {INPUT_CHANNELS}, H, W), got {tuple(x.shape)}")
         h, w = x.shape[-2:]
         m = self.multiple
         ph, pw = (-h) % m, (-w) % m

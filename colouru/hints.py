@@ -15,9 +15,9 @@ import json
 import math
 import os
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -59,12 +59,15 @@ class Hint:
         if (ab is None) == (rgb is None):
             raise ValueError("a Hint needs exactly one of ab=(a, b) or rgb='#rrggbb'")
         if rgb is not None:
+            if not isinstance(rgb, str):
+                raise ValueError(f"hint rgb must be a string '#rrggbb', got {rgb!r}")
             ab = rgb_hex_to_ab(rgb)
         try:
-            a, b = (float(v) for v in ab)
-            x, y, size = float(x), float(y), float(size)
-        except (TypeError, ValueError):
-            raise ValueError(f"bad hint values: x={x!r} y={y!r} size={size!r} ab={ab!r}") from None
+            a, b = ab
+            a, b, x, y, size = (_number(v) for v in (a, b, x, y, size))
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"bad hint values: x={_short(x)} y={_short(y)} size={_short(size)} "
+                             f"ab={_short(ab)} (numbers expected)") from None
         for name, v in (("x", x), ("y", y), ("size", size), ("a", a), ("b", b)):
             if not math.isfinite(v):
                 raise ValueError(f"hint {name} must be a finite number, got {v!r}")
@@ -81,14 +84,26 @@ class Hint:
         return {"x": _num(self.x), "y": _num(self.y), "size": _num(self.size),
                 "ab": [round(self.ab[0], 3), round(self.ab[1], 3)]}
 
-    def moved(self, x: float, y: float) -> "Hint":
+    def moved(self, x: float, y: float) -> Hint:
         return Hint(x, y, self.size, ab=self.ab)
 
-    def with_ab(self, ab: Sequence[float]) -> "Hint":
+    def with_ab(self, ab: Sequence[float]) -> Hint:
         return Hint(self.x, self.y, self.size, ab=tuple(ab))
 
-    def with_size(self, size: float) -> "Hint":
+    def with_size(self, size: float) -> Hint:
         return Hint(self.x, self.y, size, ab=self.ab)
+
+
+def _short(v, limit: int = 24) -> str:
+    r = repr(v)
+    return r if len(r) <= limit else r[:limit - 3] + "..."
+
+
+def _number(v) -> float:
+    """A real number as float; strings and booleans are refused (TypeError)."""
+    if isinstance(v, (str, bytes, bool, np.bool_)):
+        raise TypeError(f"{v!r} is not a number")
+    return float(v)
 
 
 def _num(v: float):
@@ -114,13 +129,21 @@ def hints_from_json(text: str, source: str = "<hints>") -> list[Hint]:
     if not isinstance(doc, dict):
         raise HintsFileError(f"{source}: expected a JSON object with 'version' and 'hints'")
     version = doc.get("version")
-    if version != FORMAT_VERSION:
+    if isinstance(version, bool) or version != FORMAT_VERSION:
         raise HintsFileError(
-            f"{source}: unsupported hints format version {version!r} (this ColourU reads {FORMAT_VERSION})"
+            f"{source}: unsupported hints format version {version!r} "
+            f"(this ColourU reads {FORMAT_VERSION})"
         )
     items = doc.get("hints")
     if not isinstance(items, list):
         raise HintsFileError(f"{source}: 'hints' must be a list")
+    image = doc.get("image")
+    if image is not None and not (
+            isinstance(image, dict)
+            and all(isinstance(image.get(k), int) and not isinstance(image.get(k), bool)
+                    and image[k] > 0 for k in ("width", "height"))):
+        raise HintsFileError(f"{source}: 'image' must be {{\"width\": W, \"height\": H}} "
+                             f"with positive whole numbers")
     hints = []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
@@ -136,8 +159,11 @@ def hints_from_json(text: str, source: str = "<hints>") -> list[Hint]:
         ab = item.get("ab")
         if ab is not None and (not isinstance(ab, list) or len(ab) != 2):
             raise HintsFileError(f"{source}: hint {i} 'ab' must be a list [a, b]")
-        if any(isinstance(item.get(k), bool) for k in ("x", "y", "size")):
-            raise HintsFileError(f"{source}: hint {i} x, y and size must be numbers")
+        values = [item[k] for k in ("x", "y", "size")] + (ab or [])
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            raise HintsFileError(f"{source}: hint {i} x, y, size and ab must be numbers")
+        if "rgb" in item and not isinstance(item["rgb"], str):
+            raise HintsFileError(f"{source}: hint {i} 'rgb' must be a string '#rrggbb'")
         try:
             hints.append(Hint(item["x"], item["y"], item["size"], ab=ab, rgb=item.get("rgb")))
         except (TypeError, ValueError) as e:
@@ -149,9 +175,10 @@ def load_hints(path: str | os.PathLike) -> list[Hint]:
     """Read a hints JSON file. Raises ``HintsFileError`` with a one-line message."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is tolerated
     except (OSError, UnicodeDecodeError) as e:
-        raise HintsFileError(f"{path}: cannot read hints file ({e.__class__.__name__}: {e})") from None
+        raise HintsFileError(
+            f"{path}: cannot read hints file ({e.__class__.__name__}: {e})") from None
     return hints_from_json(text, source=str(path))
 
 

@@ -8,14 +8,17 @@ rename) and refuses to replace an input.
 from __future__ import annotations
 
 import os
+import struct
 import tempfile
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, PngImagePlugin
+from PIL import Image, ImageOps
 
 from colouru import __version__
+from colouru.parallel import map_bands, workers
 
 DEFAULT_MAX_PIXELS = 200_000_000  # about 14,000 x 14,000; raise with max_pixels=...
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF",
@@ -23,6 +26,10 @@ SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF",
 READ_EXTENSIONS = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif",
                    ".ppm", ".pgm", ".pbm", ".pnm", ".tga", ".jp2", ".j2k"}
 SOFTWARE_TAG = f"ColourU {__version__} (colorized)"
+DESCRIPTION_TAG = "Colorized by ColourU"
+# zlib level of PNG output. On 12-megapixel photos level 2 is within 1-5% of level 3's size in
+# 60-85% of its time, and level 6 (Pillow's default) is 10-15% smaller but 3-6 times slower.
+PNG_LEVEL = 2
 
 
 class ImageReadError(Exception):
@@ -75,6 +82,10 @@ def read_image(path: str | os.PathLike, max_pixels: int | None = DEFAULT_MAX_PIX
     except (OSError, ValueError, SyntaxError, MemoryError) as e:
         msg = str(e).splitlines()[0] if str(e) else e.__class__.__name__
         raise ImageReadError(f"{path}: damaged or truncated image ({msg})") from None
+    except Exception as e:  # Pillow's decoders raise many kinds (struct.error, EOFError, ...)
+        msg = str(e).splitlines()[0] if str(e).strip() else ""
+        raise ImageReadError(f"{path}: cannot decode image ({e.__class__.__name__}"
+                             f"{': ' + msg if msg else ''})") from None
 
 
 def _to_float_rgb(im: Image.Image) -> np.ndarray:
@@ -160,16 +171,16 @@ def save_image(path: str | os.PathLike, rgb: np.ndarray, *, protect: tuple = (),
         raise ImageWriteError(f"{path}: exists (use --overwrite or --skip-existing)")
     if rgb.dtype != np.uint8:
         rgb = to_uint8(rgb)
-    im = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
+    rgb = np.ascontiguousarray(rgb)
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(f"image to save must be (H, W, 3), got {rgb.shape}")
+    im = Image.fromarray(rgb, "RGB")
     kwargs: dict = {}
     exif = Image.Exif()
     exif[0x0131] = SOFTWARE_TAG  # Software
-    exif[0x010E] = "Colorized by ColourU"  # ImageDescription
+    exif[0x010E] = DESCRIPTION_TAG  # ImageDescription
     if fmt == "PNG":
-        info = PngImagePlugin.PngInfo()
-        info.add_text("Software", SOFTWARE_TAG)
-        info.add_text("Description", "Colorized by ColourU")
-        kwargs.update(pnginfo=info, compress_level=6)
+        pass  # our own parallel encoder, below
     elif fmt == "JPEG":
         kwargs.update(quality=quality, subsampling=0, exif=exif.tobytes())
     elif fmt == "WEBP":
@@ -180,7 +191,10 @@ def save_image(path: str | os.PathLike, rgb: np.ndarray, *, protect: tuple = (),
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
-            im.save(f, format=fmt, **kwargs)
+            if fmt == "PNG":
+                encode_png(rgb, f, {"Software": SOFTWARE_TAG, "Description": DESCRIPTION_TAG})
+            else:
+                im.save(f, format=fmt, **kwargs)
             f.flush()
             os.fsync(f.fileno())
         publish(tmp, path)
@@ -196,3 +210,79 @@ def save_image(path: str | os.PathLike, rgb: np.ndarray, *, protect: tuple = (),
             Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+# --- PNG ---------------------------------------------------------------------------------------
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return (struct.pack(">I", len(data)) + kind + data
+            + struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)) & 0xFFFFFFFF))
+
+
+def encode_png(rgb: np.ndarray, out, text: dict[str, str] | None = None,
+               level: int = PNG_LEVEL, threads: int | None = None) -> None:
+    """Write ``rgb`` (uint8 ``(H, W, 3)``) as an 8-bit RGB PNG to the binary file ``out``.
+
+    A 12-megapixel photo takes Pillow's encoder several seconds on one core; here rows get
+    PNG's Sub filter (numpy) and bands of rows are deflated in parallel threads (zlib releases
+    the GIL), each band primed with the previous band's last 32 KiB and ended with a full flush,
+    then joined into one zlib stream, as pigz does. ``text``: tEXt entries (Latin-1).
+    """
+    h, w = rgb.shape[:2]
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3 or h == 0 or w == 0:
+        raise ValueError(f"PNG needs uint8 (H, W, 3) pixels, got {rgb.dtype} {rgb.shape}")
+    flat = np.ascontiguousarray(rgb).reshape(h, 3 * w)
+    threads = threads or workers()
+    # Bands of at least 1 MB, two per thread for balance.
+    n_bands = max(1, min(2 * threads, h, flat.nbytes // (1 << 20)))
+    edges = np.linspace(0, h, n_bands + 1).astype(int)
+
+    def filtered(i: int) -> np.ndarray:
+        """Rows edges[i]:edges[i + 1], each as filter type 1 (Sub) then the differences."""
+        src = flat[edges[i]:edges[i + 1]]
+        band = np.empty((len(src), 3 * w + 1), dtype=np.uint8)
+        band[:, 0] = 1
+        band[:, 1:4] = src[:, :3]
+        np.subtract(src[:, 3:], src[:, :-3], out=band[:, 4:])  # uint8 wraps modulo 256
+        return band
+
+    bands = [None] * n_bands
+
+    def deflate(i: int) -> bytes:
+        bands[i] = filtered(i)
+        prime = {} if i == 0 else {"zdict": filtered_tail(i - 1)}
+        c = zlib.compressobj(level, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, **prime)
+        last = i == n_bands - 1
+        return c.compress(bands[i]) + c.flush(zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH)
+
+    def filtered_tail(i: int) -> bytes:
+        # The end of band i as filtered bytes, recomputed from the pixels (the band itself may
+        # still be in the making in another thread).
+        rows = max(1, -(-32768 // (3 * w + 1)))
+        src = flat[max(edges[i], edges[i + 1] - rows):edges[i + 1]]
+        band = np.empty((len(src), 3 * w + 1), dtype=np.uint8)
+        band[:, 0] = 1
+        band[:, 1:4] = src[:, :3]
+        np.subtract(src[:, 3:], src[:, :-3], out=band[:, 4:])
+        return band.tobytes()[-32768:]
+
+    parts = map_bands(deflate, range(n_bands))
+    adler = 1
+    for band in bands:
+        adler = zlib.adler32(band, adler)
+    out.write(b"\x89PNG\r\n\x1a\n")
+    out.write(_png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)))
+    for key, value in (text or {}).items():
+        out.write(_png_chunk(b"tEXt", key.encode("latin-1") + b"\0" + value.encode("latin-1")))
+    # The zlib stream: header (deflate, 32 KiB window, default level), data, Adler-32.
+    stream = [b"\x78\x9c", *parts, struct.pack(">I", adler & 0xFFFFFFFF)]
+    chunk, size = [], 0
+    for piece in stream:  # IDAT chunks of about 1 MB
+        chunk.append(piece)
+        size += len(piece)
+        if size >= 1 << 20:
+            out.write(_png_chunk(b"IDAT", b"".join(chunk)))
+            chunk, size = [], 0
+    if chunk:
+        out.write(_png_chunk(b"IDAT", b"".join(chunk)))
+    out.write(_png_chunk(b"IEND", b""))
+

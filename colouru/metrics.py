@@ -45,7 +45,12 @@ def grey_of(truth: np.ndarray) -> np.ndarray:
     return lab_to_rgb(lab)
 
 
+_GREY_MSE_FLOOR = 1e-8  # below this the truth is grey up to the constants' error (RMS < 0.03 codes)
+
+
 def normalized_loss(result: np.ndarray, truth: np.ndarray) -> float:
-    """MSE(result, truth) / MSE(grey, truth): below 1 means better than no colour at all."""
+    """MSE(result, truth) / MSE(grey, truth): below 1 means better than no colour at all.
+
+    NaN for a photo that is grey already (the ratio has no meaning there)."""
     denom = mse(grey_of(truth), truth)
-    return float(mse(result, truth) / denom) if denom > 0 else float("nan")
+    return float(mse(result, truth) / denom) if denom > _GREY_MSE_FLOOR else float("nan")

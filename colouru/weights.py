@@ -19,8 +19,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from colouru import colour, inputs
-from colouru.imageio import publish
 from colouru.generator import GeneratorConfig, build_generator
+from colouru.imageio import publish
 
 FORMAT = "colouru-model"
 FORMAT_VERSION = 1
@@ -88,26 +88,38 @@ def read_info(path: str | os.PathLike) -> ModelInfo:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
     except (SafetensorError, OSError, ValueError) as e:
-        raise ModelFileError(f"{path}: not a valid safetensors model file ({_first_line(e)})") from None
+        raise ModelFileError(
+            f"{path}: not a valid safetensors model file ({_first_line(e)})") from None
     if METADATA_KEY not in meta:
-        raise ModelFileError(f"{path}: safetensors file without a ColourU config (not a ColourU model)")
+        raise ModelFileError(
+            f"{path}: safetensors file without a ColourU config (not a ColourU model)")
     try:
         doc = json.loads(meta[METADATA_KEY])
+        if not isinstance(doc, dict):
+            raise ValueError("the config is not a JSON object")
         if doc.get("format") != FORMAT:
             raise ValueError(f"format is {doc.get('format')!r}")
-        if doc.get("version") != FORMAT_VERSION:
+        if doc.get("version") != FORMAT_VERSION or isinstance(doc.get("version"), bool):
             raise ValueError(f"model format version {doc.get('version')!r} is not {FORMAT_VERSION}")
+        if not isinstance(doc.get("generator"), dict):
+            raise ValueError("'generator' must be an object")
         gen = GeneratorConfig.from_dict(doc["generator"])
         spec = doc["input"]
+        work_size = doc.get("work_size", 256)
+        if isinstance(work_size, bool) or not isinstance(work_size, int) or work_size < 1:
+            raise ValueError(f"work_size must be a positive whole number, got {work_size!r}")
+        provenance = doc.get("provenance", {})
+        if not isinstance(provenance, dict):
+            raise ValueError("'provenance' must be an object")
     except (ValueError, KeyError, TypeError) as e:
-        raise ModelFileError(f"{path}: bad ColourU config in model file ({_first_line(e)})") from None
+        raise ModelFileError(
+            f"{path}: bad ColourU config in model file ({_first_line(e)})") from None
     if spec != input_spec():
         raise ModelFileError(
             f"{path}: model was trained with a different input layout or normalisation "
             f"({spec}) than this ColourU uses ({input_spec()})"
         )
-    return ModelInfo(generator=gen, work_size=int(doc.get("work_size", 256)),
-                     provenance=dict(doc.get("provenance", {})))
+    return ModelInfo(generator=gen, work_size=work_size, provenance=dict(provenance))
 
 
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"):
@@ -116,7 +128,7 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"):
     info = read_info(path)
     try:
         model = build_generator(info.generator)
-    except ValueError as e:
+    except (ValueError, TypeError) as e:
         raise ModelFileError(f"{path}: {e}") from None
     try:
         state = load_file(str(path), device="cpu")

@@ -28,16 +28,16 @@ import json
 import math
 import sys
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 import cv2
 import numpy as np
 
-from colouru import metrics
+from colouru import __version__, metrics
 from colouru.colorizer import image_lightness
 from colouru.colour import lab_to_rgb_preserving_l, rgb_to_lab
 from colouru.hints import Hint, hint_box, rasterize_hints
@@ -54,12 +54,16 @@ SAMPLE_PHOTOS = 4  # --samples writes strips of this many photos (the first ones
 
 
 # --- one photo ---------------------------------------------------------------------------------
+class GreyscalePhoto(Exception):
+    """A photo with no colour to measure (skipped, like in training)."""
+
+
 def load_photo(path: str | Path) -> np.ndarray:
     """A photo as the evaluation sees it: uint8 ``(SIZE, SIZE, 3)`` sRGB.
-    Raises ``ImageReadError`` (unreadable) or ``ValueError`` (greyscale: nothing to measure)."""
+    Raises ``ImageReadError`` (unreadable) or ``GreyscalePhoto``."""
     rgb = read_image(path)
     if is_greyscale(rgb):
-        raise ValueError(f"{path}: greyscale, no colour to measure")
+        raise GreyscalePhoto(f"{path}: greyscale, no colour to measure")
     return square_crop(rgb, SIZE)
 
 
@@ -101,7 +105,7 @@ def baseline_photo(index: int, path: str, counts: Sequence[int], seed: int, with
     except ImageReadError as e:
         work.skipped, work.failed = str(e), True
         return work
-    except ValueError as e:
+    except GreyscalePhoto as e:
         work.skipped = str(e)
         return work
     work.truth = truth
@@ -169,12 +173,23 @@ class Report:
                         for m in self.methods},
             "skipped": self.skipped,
             "seconds": round(self.seconds, 1),
+            "per_photo_figures": list(FIGURES),
             "per_photo": [
                 {"photo": name, **{m: {str(k): [round(v, 5) for v in fig[m][k]]
                                       for k in self.counts} for m in self.methods}}
-                for name, fig in zip(self.photos, self.per_photo)
+                for name, fig in zip(self.photos, self.per_photo, strict=True)
             ],
         }
+
+
+def dump_json(doc: dict) -> str:
+    """``doc`` as indented JSON, except one line per photo in ``per_photo`` (280 photos would
+    otherwise make 40,000 lines)."""
+    doc = dict(doc)
+    rows = doc.pop("per_photo", [])
+    head = json.dumps(doc, indent=1)
+    body = ",\n  ".join(json.dumps(r) for r in rows)
+    return f'{head[:-2]},\n "per_photo": [\n  {body}\n ]\n}}\n'
 
 
 def _finite(d: dict[str, float]) -> dict:
@@ -190,8 +205,11 @@ def _baseline_results(paths: Sequence[str | Path], counts: Sequence[int], seed: 
         yield from map(_baseline_star, tasks)
         return
     # spawn, not fork: this process holds torch's threads, which do not survive a fork.
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+    try:
         yield from pool.map(_baseline_star, tasks)
+    finally:  # interrupted or stopped early: drop the photos not yet started
+        pool.shutdown(cancel_futures=True)
 
 
 def evaluate(colorizer, paths: Sequence[str | Path], counts: Sequence[int], seed: int = 0,
@@ -201,7 +219,7 @@ def evaluate(colorizer, paths: Sequence[str | Path], counts: Sequence[int], seed
 
     ``paths``: photo files in a fixed order (a photo's index seeds its hints). ``log``:
     called with one line per skipped photo (default: written above the progress bar).
-    ``samples_dir``: write a strip per photo for the first ``SAMPLE_PHOTOS`` photos.
+    ``samples_dir``: write a strip for each usable photo among the first ``SAMPLE_PHOTOS``.
     """
     from tqdm import tqdm
 
@@ -321,7 +339,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--seed must be 0 or more, got {args.seed}")
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit must be 1 or more, got {args.limit}")
-    workers = args.workers or 1
+    workers = 1 if args.workers is None else args.workers
     if workers < 1:
         raise UsageError(f"--workers must be 1 or more, got {workers}")
     try:
@@ -335,6 +353,11 @@ def run(args: argparse.Namespace) -> int:
     except (NoModelError, ModelFileError, ValueError) as e:
         print(f"colouru: {e}", file=sys.stderr)
         return 1
+    if workers > 1 and colorizer.device.type == "cpu":
+        # The Levin workers take the other cores; torch's own threads would only spin.
+        import torch
+
+        torch.set_num_threads(1)
     samples_dir = Path(args.samples) if args.samples else None
     if samples_dir is not None:
         samples_dir.mkdir(parents=True, exist_ok=True)
@@ -359,8 +382,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         doc = report.to_dict()
         doc["data"] = str(args.data)
+        doc["colouru_version"] = __version__
         doc["model"] = {"path": colorizer.source, "work_size": SIZE,
                         "generator": colorizer.info.generator.to_dict(),
                         "provenance": colorizer.info.provenance}
-        atomic_write_bytes(Path(args.json), (json.dumps(doc, indent=1) + "\n").encode())
+        atomic_write_bytes(Path(args.json), dump_json(doc).encode())
     return 1 if report.failed else 0

@@ -36,8 +36,8 @@ Choices made here (the paper leaves them open):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp

@@ -1,0 +1,278 @@
+"""Core benchmark (not a test): preview latency, 12-megapixel export time and peak memory,
+batch throughput on 1-megapixel photos, and achieved GFLOP/s of the generator against a
+matrix-multiply reference measured in the same run.
+
+    .venv/bin/python benchmarks/bench_core.py [--model PATH | --width 24 --depth 5] [--threads N]
+
+Timing does not depend on the weights' values, so without a model file (none bundled yet) an
+untrained generator of the given architecture is timed; the output says which. Prints a JSON
+document and a markdown table. Goals on the 2-core CPU: preview <= 60 ms, 12 MP export <= 2 s
+and <= 1.5 GB peak memory.
+
+How each figure is measured:
+* preview: ``Colorizer.preview`` on a prepared 4:3 photo with 10 hints (working size 256, so
+  the network runs at 192 x 256), median of 20 after 3 warm-up calls.
+* export: in a fresh process, after a small warm-up, ``Colorizer.colorize`` of a 4000 x 3000
+  photo (float32 sRGB, as ``read_image`` gives it) with 10 hints, then ``save_image`` to a PNG
+  in a temporary folder (the same call as the app and the command line). Peak memory is the
+  process's peak resident set (Linux ``VmHWM``, reset after set-up through
+  ``/proc/self/clear_refs``; elsewhere ``ru_maxrss``, which includes set-up), and it counts
+  everything: the Python interpreter, torch, the photo itself and the result.
+* batch: ``colouru colorize`` (in process) on 8 generated 1152 x 864 JPEG files, JPEG out, after
+  a one-photo warm-up; photos per second of wall time.
+* GFLOP/s: ``count_flops`` of one forward pass at 256 x 256 over the median time of the bare
+  network (20 runs); the reference is a 1024 x 1024 float32 ``torch.mm`` in the same process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from colouru.colorizer import Colorizer, bundled_model_path
+from colouru.generator import GeneratorConfig, build_generator, count_flops
+from colouru.hints import Hint
+from colouru.imageio import save_image
+from colouru.weights import ModelInfo, save_model
+
+GOALS = {"preview_ms": 60.0, "export_s": 2.0, "export_peak_mb": 1536.0}
+
+
+# --- set-up ---------------------------------------------------------------------------------------
+def make_colorizer(args) -> tuple[Colorizer, str]:
+    """The model to time and a line saying what it is."""
+    path = args.model or (bundled_model_path() if bundled_model_path().is_file() else None)
+    if path is not None and args.width is None and args.depth is None:
+        return Colorizer.load(path, device="cpu"), f"model file {path}"
+    cfg = GeneratorConfig(width=args.width or 24, depth=args.depth or 5)
+    torch.manual_seed(0)
+    what = (f"untrained generator (width {cfg.width}, depth {cfg.depth}): timing does not "
+            f"depend on the weights")
+    with tempfile.TemporaryDirectory() as tmp:  # loaded like any model file
+        path = save_model(Path(tmp) / "untrained.safetensors", build_generator(cfg),
+                          ModelInfo(cfg, work_size=256, provenance={"note": what}))
+        return Colorizer.load(path, device="cpu"), what
+
+
+def photo(h: int, w: int, seed: int = 0) -> np.ndarray:
+    """A photo-like sRGB uint8 image: broad gradients, edges, texture and sensor noise (so the
+    PNG encoder and the gamut mapping see realistic work). Built in bands to stay small."""
+    rng = np.random.default_rng(seed)
+    out = np.empty((h, w, 3), dtype=np.uint8)
+    xx = np.arange(w, dtype=np.float32)[None, :] / w
+    blocks = rng.random((8, 8, 3)).astype(np.float32)
+    for r0 in range(0, h, 256):
+        yy = np.arange(r0, min(h, r0 + 256), dtype=np.float32)[:, None] / h
+        base = np.stack([0.2 + 0.6 * xx * np.ones_like(yy), 0.3 + 0.5 * yy * np.ones_like(xx),
+                         0.5 + 0.3 * np.sin(12 * xx + 7 * yy)], axis=-1)
+        tile = blocks[np.ix_((yy[:, 0] * 8).astype(int) % 8, (xx[0] * 8).astype(int) % 8)]
+        texture = 0.06 * np.sin(180 * xx + 90 * yy)[..., None]
+        noise = rng.normal(0, 0.012, base.shape).astype(np.float32)
+        band = 0.55 * base + 0.45 * tile + texture + noise
+        out[r0:r0 + 256] = (np.clip(band, 0, 1) * 255 + 0.5).astype(np.uint8)
+    return out
+
+
+def hints_for(h: int, w: int, n: int = 10) -> list[Hint]:
+    rng = np.random.default_rng(1)
+    return [Hint(float(x), float(y), s, ab=(float(a), float(b)))
+            for x, y, s, a, b in zip(rng.uniform(0, w, n), rng.uniform(0, h, n),
+                                     rng.integers(3, 30, n), rng.uniform(-40, 40, n),
+                                     rng.uniform(-40, 40, n), strict=True)]
+
+
+def median_time(fn, repeats: int, warmup: int = 3) -> tuple[float, list[float], float]:
+    """Median wall time, all wall times, and median CPU time of the process (all threads) per
+    call: on a busy machine CPU time shows the work itself, wall time what was waited."""
+    for _ in range(warmup):
+        fn()
+    times, cpu = [], []
+    for _ in range(repeats):
+        t, c = time.perf_counter(), time.process_time()
+        fn()
+        times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    return statistics.median(times), times, statistics.median(cpu)
+
+
+# --- the measurements -----------------------------------------------------------------------------
+def bench_preview(colorizer: Colorizer, repeats: int) -> dict:
+    img = photo(768, 1024)
+    prepared = colorizer.prepare(img, work_size=256)
+    hints = hints_for(768, 1024)
+    med, times, cpu = median_time(lambda: colorizer.preview(prepared, hints), repeats)
+    return {"preview_ms": 1000 * med, "preview_p90_ms": 1000 * float(np.percentile(times, 90)),
+            "preview_cpu_ms": 1000 * cpu, "preview_work_hw": list(prepared.work_hw)}
+
+
+def bench_network(colorizer: Colorizer, repeats: int) -> dict:
+    model = colorizer.model
+    x = torch.randn(1, 4, 256, 256).contiguous(memory_format=torch.channels_last)  # as predict_ab
+    with torch.inference_mode():
+        med, _, _ = median_time(lambda: model(x), repeats)
+    flops = count_flops(model, 256, 256)
+    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+    mm, _, _ = median_time(lambda: torch.mm(a, b), repeats)
+    net_gflops, ref_gflops = flops / med / 1e9, 2 * 1024**3 / mm / 1e9
+    return {"network_256_ms": 1000 * med, "network_gflop": flops / 1e9,
+            "network_gflops": net_gflops, "matmul_gflops": ref_gflops,
+            "network_vs_matmul": net_gflops / ref_gflops}
+
+
+def _peak_reset() -> bool:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+
+def export_child(args) -> dict:
+    """Runs in a fresh process: one 12 MP export, timed, with the process's peak memory."""
+    colorizer, _ = make_colorizer(args)
+    h, w = args.export_hw
+    small = photo(300, 400).astype(np.float32) / 255
+    colorizer.colorize(small, hints_for(300, 400))  # warm-up: first-call costs of torch
+    img8 = photo(h, w)
+    img = np.empty(img8.shape, dtype=np.float32)  # what read_image gives: float32 0..1
+    np.multiply(img8, np.float32(1 / 255), out=img)
+    del img8
+    hints = hints_for(h, w)
+    with tempfile.TemporaryDirectory() as tmp:
+        baseline = _peak_mb()
+        exact = _peak_reset()
+        t0, c0 = time.perf_counter(), time.process_time()
+        result = colorizer.colorize(img, hints)
+        t1 = time.perf_counter()
+        out = save_image(Path(tmp) / "export.png", result)
+        t2, c2 = time.perf_counter(), time.process_time()
+        size = out.stat().st_size
+    return {"export_s": t2 - t0, "export_colorize_s": t1 - t0, "export_png_s": t2 - t1,
+            "export_cpu_s": c2 - c0,
+            "export_png_mb": size / 1e6, "export_peak_mb": _peak_mb(),
+            "export_rss_before_mb": baseline, "export_peak_exact": exact,
+            "export_hw": [h, w]}
+
+
+def bench_export(args) -> dict:
+    cmd = [sys.executable, __file__, "--_export-child", "--threads", str(args.threads)]
+    if args.model:
+        cmd += ["--model", str(args.model)]
+    for flag in ("width", "depth"):
+        if getattr(args, flag) is not None:
+            cmd += [f"--{flag}", str(getattr(args, flag))]
+    cmd += ["--export-hw", *map(str, args.export_hw)]
+    r = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if r.returncode != 0:
+        raise SystemExit(f"export child failed:\n{r.stderr}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def bench_batch(colorizer: Colorizer, n: int) -> dict:
+    from PIL import Image
+
+    from colouru.cli import main as colouru
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        src, warm = tmp / "in", tmp / "warm"
+        src.mkdir()
+        warm.mkdir()
+        for i in range(n):
+            Image.fromarray(photo(864, 1152, seed=i)).save(src / f"p{i}.jpg", quality=90)
+        Image.fromarray(photo(864, 1152, seed=99)).save(warm / "w.jpg", quality=90)
+        model = tmp / "model.safetensors"
+        save_model(model, colorizer.model, colorizer.info)
+        args = ["--model", str(model), "--device", "cpu", "--quiet"]
+        colouru(["colorize", str(warm), "-o", str(tmp / "warm-out"), *args])
+        t = time.perf_counter()
+        code = colouru(["colorize", str(src), "-o", str(tmp / "out"), *args])
+        dt = time.perf_counter() - t
+    if code != 0:
+        raise SystemExit("batch run failed")
+    return {"batch_photos_per_s": n / dt, "batch_photos": n, "batch_hw": [864, 1152]}
+
+
+# --- report ---------------------------------------------------------------------------------------
+def table(r: dict) -> str:
+    ok = lambda v, goal: "yes" if v <= goal else "**no**"  # noqa: E731
+    rows = [
+        ("Preview at working size 256 ({} x {}), median of {}".format(*r["preview_work_hw"],
+                                                                      r["repeats"]),
+         f"{r['preview_ms']:.1f} ms (p90 {r['preview_p90_ms']:.1f}; CPU {r['preview_cpu_ms']:.1f})",
+         "<= 60 ms", ok(r["preview_ms"], GOALS["preview_ms"])),
+        ("12 MP export: colorize + PNG ({} x {})".format(*r["export_hw"]),
+         f"{r['export_s']:.2f} s ({r['export_colorize_s']:.2f} + {r['export_png_s']:.2f}; "
+         f"CPU {r['export_cpu_s']:.2f} s)", "<= 2 s", ok(r["export_s"], GOALS["export_s"])),
+        ("12 MP export: peak memory of the process",
+         f"{r['export_peak_mb']:.0f} MB (before: {r['export_rss_before_mb']:.0f} MB)",
+         "<= 1.5 GB", ok(r["export_peak_mb"], GOALS["export_peak_mb"])),
+        ("Batch, 1 MP JPEG photos (colouru colorize)",
+         f"{r['batch_photos_per_s']:.2f} photos/s", "", ""),
+        ("Generator at 256 x 256",
+         f"{r['network_256_ms']:.1f} ms, {r['network_gflop']:.2f} GFLOP", "", ""),
+        ("Achieved GFLOP/s vs matmul reference",
+         f"{r['network_gflops']:.1f} vs {r['matmul_gflops']:.1f} "
+         f"({100 * r['network_vs_matmul']:.0f}%)", "", ""),
+    ]
+    lines = ["| Measure | Result | Goal | Met |", "|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", help="model file (default: the bundled model if present)")
+    ap.add_argument("--width", type=int, help="time an untrained generator of this width")
+    ap.add_argument("--depth", type=int, help="... and this depth (default 24 and 5)")
+    ap.add_argument("--threads", type=int, default=torch.get_num_threads())
+    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--batch", type=int, default=8, help="number of 1 MP photos")
+    ap.add_argument("--export-hw", type=int, nargs=2, default=[3000, 4000], metavar=("H", "W"))
+    ap.add_argument("--_export-child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    if args._export_child:
+        print(json.dumps(export_child(args)))
+        return 0
+    colorizer, what = make_colorizer(args)
+    result = {"model": what, "threads": args.threads, "cpus": os.cpu_count(),
+              "repeats": args.repeats,
+              "torch": torch.__version__, "load_average": os.getloadavg()[0]}
+    result.update(bench_preview(colorizer, args.repeats))
+    result.update(bench_network(colorizer, args.repeats))
+    result.update(bench_export(args))
+    result.update(bench_batch(colorizer, args.batch))
+    print(json.dumps(result, indent=1))
+    print()
+    print(f"Model: {what}; {args.threads} torch threads on {os.cpu_count()} CPUs "
+          f"(load average at start {result['load_average']:.2f}).")
+    print()
+    print(table(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

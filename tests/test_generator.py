@@ -1,0 +1,108 @@
+"""The U-Net generator: any input size, output range, the registry, the FLOP count."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from colouru.generator import ARCHITECTURES, GeneratorConfig, UNet, build_generator, count_flops
+
+SMALL = GeneratorConfig(width=4, depth=3, max_width=16)
+
+
+@pytest.fixture(scope="module")
+def small():
+    torch.manual_seed(0)
+    return build_generator(SMALL).eval()
+
+
+# 1 x 1 is the sensible minimum: one pixel still gets a colour (the input is padded by
+# replication to the network's multiple and the output cropped back).
+@pytest.mark.parametrize("hw", [(1, 1), (1, 7), (2, 3), (8, 8), (37, 53), (64, 17), (100, 31)])
+def test_any_size_in_same_size_out(small, hw):
+    x = torch.randn(2, 4, *hw)
+    with torch.no_grad():
+        y = small(x)
+    assert y.shape == (2, 2, *hw)
+    assert torch.isfinite(y).all() and y.abs().max() <= 1.0  # tanh range
+
+
+def test_extreme_input_stays_in_range(small):
+    # A huge input still gives values inside -1..1 (tanh), never NaN.
+    with torch.no_grad():
+        y = small(torch.full((1, 4, 16, 16), 1e4))
+    assert torch.isfinite(y).all() and y.abs().max() <= 1.0
+
+
+def test_odd_sizes_are_padded_at_the_bottom_right_and_cropped_back(small):
+    # 37 x 53 is padded (by replication) to 40 x 56 and the top-left 37 x 53 kept.
+    x = torch.randn(1, 4, 37, 53)
+    padded = torch.nn.functional.pad(x, (0, 3, 0, 3), mode="replicate")
+    with torch.no_grad():
+        torch.testing.assert_close(small(x), small(padded)[..., :37, :53])
+
+
+def test_training_mode_backward_is_finite():
+    torch.manual_seed(1)
+    model = build_generator(GeneratorConfig(width=4, depth=3, max_width=16, dropout=0.5))
+    model.train()
+    x = torch.randn(3, 4, 37, 53)
+    y = model(x)
+    y.square().mean().backward()
+    grads = [p.grad for p in model.parameters()]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+
+
+def test_widths_double_and_are_capped():
+    model = build_generator(GeneratorConfig(width=8, depth=5, max_width=32))
+    outs = [down[0].out_channels for down in model.downs]
+    assert outs == [8, 16, 32, 32, 32]
+    assert model.multiple == 32
+    assert model.downs[0][0].in_channels == 4  # L, hint a, hint b, high-pass
+
+
+def test_rejects_bad_input_shapes(small):
+    with pytest.raises(ValueError, match=r"\(B, 4, H, W\)"):
+        small(torch.zeros(1, 3, 8, 8))
+    with pytest.raises(ValueError, match=r"\(B, 4, H, W\)"):
+        small(torch.zeros(4, 8, 8))
+
+
+def test_registry_lists_valid_names():
+    assert ARCHITECTURES["unet"] is UNet
+    with pytest.raises(ValueError, match=r"unknown generator architecture 'resnet'.*\['unet'\]"):
+        build_generator(GeneratorConfig(arch="resnet"))
+
+
+def test_config_round_trip_and_validation():
+    cfg = GeneratorConfig(width=24, depth=5, max_width=128, dropout=0.5)
+    assert GeneratorConfig.from_dict(cfg.to_dict()) == cfg
+    assert GeneratorConfig.from_dict({"width": 8}) == GeneratorConfig(width=8)
+    for bad, match in [({"widht": 8}, "unknown"), ({"width": "8"}, "must be int"),
+                       ({"depth": True}, "must be int"), ({"dropout": "x"}, "must be float"),
+                       ({"arch": 3}, "must be str"), ({"width": 0}, "out of range"),
+                       ({"dropout": 1.0}, "out of range")]:
+        with pytest.raises(ValueError, match=match):
+            GeneratorConfig.from_dict(bad)
+    with pytest.raises(ValueError, match="positive"):
+        UNet(GeneratorConfig(depth=0))
+
+
+def test_count_flops_by_hand():
+    # depth 1: one 4x4 stride-2 conv (4 -> w), one 4x4 stride-2 transposed conv (w -> w), and
+    # the 3x3 head ((w + 4) -> 2) at full size. Multiply-adds x 2.
+    w, h, wd = 6, 32, 48
+    model = build_generator(GeneratorConfig(width=w, depth=1, max_width=64))
+    half = (h // 2) * (wd // 2)
+    expected = 2 * (16 * 4 * w * half + 16 * w * w * half + 9 * (w + 4) * 2 * h * wd)
+    assert count_flops(model, h, wd) == expected
+
+
+def test_count_flops_scales_with_pixels_and_keeps_mode(small):
+    small.train()
+    try:
+        f1, f2 = count_flops(small, 64, 64), count_flops(small, 128, 128)
+        assert small.training  # the mode is restored
+    finally:
+        small.eval()
+    assert f2 == 4 * f1 > 0

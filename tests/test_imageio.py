@@ -1,0 +1,300 @@
+"""Reading every kind of photo file, refusing broken ones clearly, and saving atomically."""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+
+import cv2
+import numpy as np
+import pytest
+from conftest import gradient_photo
+from PIL import Image
+
+from colouru.imageio import (
+    ImageReadError,
+    ImageWriteError,
+    atomic_write_bytes,
+    encode_png,
+    read_image,
+    save_image,
+    to_uint8,
+)
+
+
+def _png_header_only(path, width: int, height: int) -> None:
+    """A PNG whose IHDR claims ``width`` x ``height`` RGB pixels (with valid CRCs) but whose
+    data is a few bytes: what a decompression bomb looks like from its header."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+                     + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+
+
+def _one_line_naming(e: pytest.ExceptionInfo, path) -> str:
+    msg = str(e.value)
+    assert msg.startswith(str(path)) and "\n" not in msg
+    return msg
+
+
+# --- reading -------------------------------------------------------------------------------
+def test_png_reads_exactly(tmp_path):
+    img = gradient_photo(30, 41)
+    Image.fromarray(img).save(tmp_path / "a.png")
+    out = read_image(tmp_path / "a.png")
+    assert out.dtype == np.float32 and out.shape == (30, 41, 3)
+    np.testing.assert_array_equal(to_uint8(out), img)
+
+
+@pytest.mark.parametrize("ext", ["jpg", "tif", "webp", "bmp", "gif", "ppm"])
+def test_other_formats_read(tmp_path, ext):
+    img = gradient_photo(20, 30)
+    Image.fromarray(img).save(tmp_path / f"a.{ext}")
+    out = read_image(tmp_path / f"a.{ext}")
+    assert out.shape == (20, 30, 3) and 0 <= out.min() and out.max() <= 1
+
+
+def test_greyscale_and_one_bit(tmp_path):
+    g = gradient_photo(20, 30)[..., 0]
+    Image.fromarray(g, "L").save(tmp_path / "g.png")
+    out = read_image(tmp_path / "g.png")
+    assert out.shape == (20, 30, 3) and (out[..., 0] == out[..., 2]).all()
+    np.testing.assert_array_equal(to_uint8(out[..., 0]), g)
+    Image.fromarray(g > 128).save(tmp_path / "bw.png")
+    assert set(np.unique(read_image(tmp_path / "bw.png"))) <= {0.0, 1.0}
+
+
+def test_sixteen_bit_grey_keeps_its_precision(tmp_path):
+    g = (np.arange(20 * 30).reshape(20, 30) * 97 % 65536).astype(np.uint16)
+    Image.fromarray(g).save(tmp_path / "g16.png")
+    with Image.open(tmp_path / "g16.png") as im:
+        assert im.mode.startswith("I")
+    out = read_image(tmp_path / "g16.png")
+    np.testing.assert_allclose(out[..., 1], g / 65535.0, atol=1e-6)
+
+
+def test_sixteen_bit_colour(tmp_path):
+    rgb16 = (gradient_photo(20, 30).astype(np.uint16) * 257)
+    cv2.imwrite(str(tmp_path / "c16.png"), rgb16[..., ::-1])  # OpenCV writes BGR
+    out = read_image(tmp_path / "c16.png")
+    np.testing.assert_allclose(out, rgb16 / 65535.0, atol=1 / 255)
+
+
+def test_rgba_is_composited_on_white(tmp_path):
+    rgba = np.zeros((4, 4, 4), dtype=np.uint8)
+    rgba[..., :3] = 40
+    rgba[0, 0, 3], rgba[0, 1, 3], rgba[0, 2, 3] = 0, 255, 128
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "a.png")
+    out = read_image(tmp_path / "a.png")
+    assert out[0, 0].tolist() == [1.0, 1.0, 1.0]  # transparent -> white
+    np.testing.assert_allclose(out[0, 1], 40 / 255, atol=1e-6)  # opaque -> itself
+    np.testing.assert_allclose(out[0, 2], (40 / 255) * (128 / 255) + 127 / 255, atol=1e-6)
+
+
+def test_palette_with_transparency(tmp_path):
+    im = Image.fromarray(gradient_photo(10, 12)).convert("P")
+    im.info["transparency"] = 0
+    im.save(tmp_path / "p.png", transparency=0)
+    assert read_image(tmp_path / "p.png").shape == (10, 12, 3)
+
+
+def test_cmyk_jpeg(tmp_path):
+    img = gradient_photo(20, 30)
+    Image.fromarray(img).convert("CMYK").save(tmp_path / "c.jpg", quality=95)
+    with Image.open(tmp_path / "c.jpg") as im:
+        assert im.mode == "CMYK"
+    out = read_image(tmp_path / "c.jpg")
+    assert out.shape == (20, 30, 3)
+    assert np.abs(to_uint8(out).astype(int) - img).mean() < 6  # the colours survive
+
+
+def _exif_rotated_jpeg(path, orientation: int = 6) -> np.ndarray:
+    """A 40 x 60 JPEG stored sideways, with a white block in its stored top-left corner."""
+    stored = np.full((40, 60, 3), 60, dtype=np.uint8)
+    stored[:10, :10] = 255
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray(stored).save(path, exif=exif.tobytes(), quality=95)
+    return stored
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    _exif_rotated_jpeg(tmp_path / "r.jpg", orientation=6)  # 6: rotate 90 degrees clockwise
+    out = read_image(tmp_path / "r.jpg")
+    assert out.shape == (60, 40, 3)
+    # The stored top-left corner is now the top-right corner.
+    assert out[:10, -10:].mean() > 0.9 and out[:10, :10].mean() < 0.5
+
+
+def test_non_ascii_path(tmp_path):
+    p = tmp_path / "фото ünïcödé 照片.png"
+    Image.fromarray(gradient_photo(8, 9)).save(p)
+    assert read_image(p).shape == (8, 9, 3)
+
+
+# --- refusing broken files ----------------------------------------------------------------
+def test_zero_byte_file(tmp_path):
+    p = tmp_path / "empty.jpg"
+    p.write_bytes(b"")
+    with pytest.raises(ImageReadError) as e:
+        read_image(p)
+    assert "empty file" in _one_line_naming(e, p)
+
+
+def test_text_file_named_jpg(tmp_path):
+    p = tmp_path / "notes.jpg"
+    p.write_text("shopping list: milk, eggs\n")
+    with pytest.raises(ImageReadError) as e:
+        read_image(p)
+    assert "not an image" in _one_line_naming(e, p)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_truncated_files(tmp_path, fmt):
+    full = tmp_path / f"full.{fmt.lower()}"
+    rng = np.random.default_rng(0)
+    Image.fromarray((rng.random((64, 64, 3)) * 255).astype(np.uint8)).save(full, fmt)
+    data = full.read_bytes()
+    cut = tmp_path / f"cut.{fmt.lower()}"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageReadError) as e:
+        read_image(cut)
+    assert "truncated" in _one_line_naming(e, cut)
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(ImageReadError, match="no such file"):
+        read_image(tmp_path / "nope.png")
+    with pytest.raises(ImageReadError, match="folder"):
+        read_image(tmp_path)
+
+
+def test_decompression_bomb_header_is_refused_before_decoding(tmp_path):
+    p = tmp_path / "bomb.png"
+    _png_header_only(p, 100_000, 100_000)
+    with pytest.raises(ImageReadError) as e:
+        read_image(p)
+    msg = _one_line_naming(e, p)
+    assert "100000 x 100000" in msg and "limit" in msg and "--max-pixels" in msg
+
+
+def test_size_guard_has_an_override(tmp_path):
+    p = tmp_path / "a.png"
+    Image.fromarray(gradient_photo(20, 30)).save(p)
+    with pytest.raises(ImageReadError, match="over the limit of 500"):
+        read_image(p, max_pixels=500)
+    assert read_image(p, max_pixels=None).shape == (20, 30, 3)
+    assert read_image(p, max_pixels=600).shape == (20, 30, 3)
+
+
+# --- saving --------------------------------------------------------------------------------
+@pytest.mark.parametrize("ext,fmt", [(".png", "PNG"), (".jpg", "JPEG"), (".jpeg", "JPEG"),
+                                     (".tif", "TIFF"), (".webp", "WEBP")])
+def test_save_by_extension_with_colouru_metadata(tmp_path, ext, fmt):
+    img = gradient_photo(20, 30)
+    p = save_image(tmp_path / f"out{ext.upper()}", img)  # the extension's case does not matter
+    with Image.open(p) as im:
+        assert im.format == fmt and im.size == (30, 20)
+        im.load()
+        if fmt == "PNG":
+            assert "ColourU" in im.text["Software"]
+            np.testing.assert_array_equal(np.asarray(im), img)
+        else:
+            assert "ColourU" in im.getexif().get(0x0131, "")
+    assert sorted(os.listdir(tmp_path)) == [p.name]  # no temporary file left
+
+
+def test_saved_file_has_normal_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        p = save_image(tmp_path / "out.png", gradient_photo(4, 4))
+    finally:
+        os.umask(old)
+    assert p.stat().st_mode & 0o777 == 0o644
+
+
+def test_float_input_is_rounded(tmp_path):
+    p = save_image(tmp_path / "f.png", np.full((2, 2, 3), 0.5, dtype=np.float32))
+    assert np.asarray(Image.open(p)).max() == 128
+
+
+def test_unknown_extension(tmp_path):
+    with pytest.raises(ImageWriteError, match=r"unknown output format '\.gif'"):
+        save_image(tmp_path / "out.gif", gradient_photo(4, 4))
+
+
+def test_never_over_the_input(tmp_path):
+    src = tmp_path / "photo.png"
+    Image.fromarray(gradient_photo(8, 8)).save(src)
+    before = src.read_bytes()
+    with pytest.raises(ImageWriteError, match="refusing to overwrite the input"):
+        save_image(tmp_path / "." / "photo.png", np.zeros((8, 8, 3), np.uint8), protect=(src,))
+    assert src.read_bytes() == before
+
+
+def test_overwrite_false_refuses_an_existing_file(tmp_path):
+    p = save_image(tmp_path / "a.png", gradient_photo(4, 4))
+    with pytest.raises(ImageWriteError, match="exists"):
+        save_image(p, np.zeros((4, 4, 3), np.uint8), overwrite=False)
+
+
+@pytest.mark.parametrize("ext", ["png", "jpg"])
+def test_failed_save_leaves_no_partial_file_and_keeps_the_old_one(tmp_path, monkeypatch, ext):
+    target = save_image(tmp_path / f"a.{ext}", gradient_photo(16, 16))
+    before = target.read_bytes()
+
+    def disk_full(fd):  # the data went to the temporary file; making it durable fails
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(ImageWriteError) as e:
+        save_image(target, np.zeros((16, 16, 3), np.uint8))
+    assert "No space left on device" in _one_line_naming(e, target)
+    assert target.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == [f"a.{ext}"]
+
+
+@pytest.mark.parametrize("hw", [(1, 1), (1, 9), (9, 1), (3, 5), (700, 1500), (1500, 700)])
+def test_png_encoder_round_trips_through_pillow_and_opencv(hw):
+    import io
+
+    rng = np.random.default_rng(hw[0])
+    img = (rng.random((*hw, 3)) * 255).astype(np.uint8)
+    img[: hw[0] // 2] //= 16  # some compressible rows as well as noise
+    for threads in (1, 3):  # one band, and several bands deflated in parallel
+        buf = io.BytesIO()
+        encode_png(img, buf, {"Software": "test"}, threads=threads)
+        data = buf.getvalue()
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()
+            assert im.mode == "RGB" and im.text == {"Software": "test"}
+            np.testing.assert_array_equal(np.asarray(im), img)
+        decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        np.testing.assert_array_equal(decoded[..., ::-1], img)
+    with pytest.raises(ValueError, match="uint8"):
+        encode_png(img.astype(np.uint16), io.BytesIO())
+
+
+def test_unwritable_destinations(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a regular file, not a folder")
+    for target in [tmp_path / "missing" / "a.png", blocker / "a.png"]:
+        with pytest.raises(ImageWriteError, match="cannot write") as e:
+            save_image(target, gradient_photo(4, 4))
+        _one_line_naming(e, target)
+    target = tmp_path / "dir.png"
+    target.mkdir()  # a folder where the file should go: the rename fails
+    with pytest.raises(ImageWriteError, match="cannot write"):
+        save_image(target, gradient_photo(4, 4))
+    assert sorted(os.listdir(tmp_path)) == ["dir.png", "file"]
+
+
+def test_atomic_write_bytes(tmp_path):
+    p = tmp_path / "x.json"
+    atomic_write_bytes(p, b"one")
+    atomic_write_bytes(p, b"two")
+    assert p.read_bytes() == b"two" and os.listdir(tmp_path) == ["x.json"]

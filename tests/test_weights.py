@@ -1,0 +1,205 @@
+"""Model files: bit-identical round trip, and clear refusal of every kind of bad file."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import pickle
+import struct
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from colouru.generator import GeneratorConfig, build_generator
+from colouru.weights import (
+    METADATA_KEY,
+    ModelFileError,
+    ModelInfo,
+    input_spec,
+    load_model,
+    read_info,
+    save_model,
+)
+
+CFG = GeneratorConfig(width=4, depth=3, max_width=16)
+
+
+def _model(cfg: GeneratorConfig = CFG):
+    model = build_generator(cfg)
+    model.load_state_dict(_trained_state(cfg))
+    return model.eval()
+
+
+@functools.cache
+def _trained_state(cfg: GeneratorConfig) -> dict:
+    torch.manual_seed(0)
+    model = build_generator(cfg)
+    # Make the batch-norm statistics non-trivial, so they too must survive the round trip.
+    model.train()
+    with torch.no_grad():
+        model(torch.randn(4, 4, 32, 32))
+    return model.state_dict()
+
+
+def _state(model):
+    return {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
+
+
+def _info_json(**changes) -> str:
+    doc = json.loads(ModelInfo(CFG, work_size=64).to_json())
+    doc.update(changes)
+    return json.dumps(doc)
+
+
+def _refused(path, match: str) -> str:
+    with pytest.raises(ModelFileError, match=match) as e:
+        load_model(path)
+    msg = str(e.value)
+    assert msg.startswith(str(path)) and "\n" not in msg
+    return msg
+
+
+# --- the round trip ------------------------------------------------------------------------
+def test_round_trip_is_bit_identical(tmp_path):
+    model = _model()
+    info = ModelInfo(CFG, work_size=192, provenance={"steps": 1000, "data": "photos/"})
+    path = save_model(tmp_path / "m.safetensors", model, info)
+    loaded, info2 = load_model(path)
+    assert not loaded.training
+    assert info2.generator == CFG and info2.work_size == 192 and info2.provenance == info.provenance
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, loaded.state_dict()[k]), k
+    x = torch.randn(2, 4, 37, 53)
+    with torch.no_grad():
+        assert torch.equal(model(x), loaded(x))
+    assert sorted(os.listdir(tmp_path)) == ["m.safetensors"]  # no temporary file left
+
+
+def test_read_info_alone_and_the_stored_config(tmp_path):
+    path = save_model(tmp_path / "m.safetensors", _model(), ModelInfo(CFG, work_size=64))
+    assert read_info(path).generator == CFG
+    # The file is plain safetensors: an 8-byte header length, then a JSON header that holds our
+    # config (architecture, input layout and normalisation) as metadata. No pickle anywhere.
+    raw = path.read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    meta = json.loads(raw[8:8 + n])["__metadata__"]
+    doc = json.loads(meta[METADATA_KEY])
+    assert doc["format"] == "colouru-model" and doc["input"] == input_spec()
+    assert doc["input"]["channels"] == ["L", "hint_a", "hint_b", "highpass"]
+
+
+# --- refusals ---------------------------------------------------------------------------------
+@pytest.fixture
+def good_file(tmp_path):
+    return save_model(tmp_path / "good.safetensors", _model(), ModelInfo(CFG, work_size=64))
+
+
+def test_zero_bytes_and_random_bytes(tmp_path):
+    p = tmp_path / "zero.safetensors"
+    p.write_bytes(b"")
+    _refused(p, "not a valid safetensors model file")
+    p = tmp_path / "noise.safetensors"
+    p.write_bytes(os.urandom(5000))
+    _refused(p, "not a valid safetensors model file")
+
+
+@pytest.mark.parametrize("keep", [4, 8, 100, 0.5, -100, -1])
+def test_truncated_files(tmp_path, good_file, keep):
+    data = good_file.read_bytes()
+    n = int(len(data) * keep) if isinstance(keep, float) else keep if keep > 0 else len(data) + keep
+    p = tmp_path / "cut.safetensors"
+    p.write_bytes(data[:n])
+    _refused(p, "not a valid safetensors model file|damaged or truncated")
+
+
+def test_corrupt_header(tmp_path, good_file):
+    data = bytearray(good_file.read_bytes())
+    data[12] ^= 0xFF
+    p = tmp_path / "flipped.safetensors"
+    p.write_bytes(bytes(data))
+    _refused(p, "not a valid safetensors model file")
+
+
+def test_safetensors_without_our_metadata(tmp_path):
+    p = tmp_path / "plain.safetensors"
+    save_file(_state(_model()), str(p))
+    _refused(p, "without a ColourU config")
+    save_file(_state(_model()), str(p), metadata={"other": "thing"})
+    _refused(p, "without a ColourU config")
+
+
+@pytest.mark.parametrize("meta,match", [
+    ("{not json", "bad ColourU config"),
+    ("[1, 2]", "not a JSON object"),
+    (_info_json(format="other-model"), "format is 'other-model'"),
+    (_info_json(version=2), "version 2"),
+    (_info_json(generator={"width": "4"}), "must be int"),
+    (_info_json(generator={"width": 4, "colour": 1}), "unknown generator config keys"),
+    (_info_json(generator={**CFG.to_dict(), "arch": "transformer"}),
+     "unknown generator architecture 'transformer'"),
+    (_info_json(work_size="big"), "work_size"),
+    (_info_json(provenance=[1]), "provenance"),
+    (_info_json(input={**input_spec(), "ab_norm": 128.0}), "different input layout"),
+])
+def test_bad_config(tmp_path, meta, match):
+    p = tmp_path / "m.safetensors"
+    save_file(_state(_model()), str(p), metadata={METADATA_KEY: meta})
+    _refused(p, match)
+
+
+def test_mismatched_architecture(tmp_path):
+    p = tmp_path / "wider.safetensors"
+    # The config says width 4, the weights are of a width-8 network.
+    save_file(_state(_model(GeneratorConfig(width=8, depth=3, max_width=16))), str(p),
+              metadata={METADATA_KEY: _info_json()})
+    msg = _refused(p, "do not match the architecture")
+    assert "wrong shape" in msg
+    p = tmp_path / "deeper.safetensors"
+    save_file(_state(_model(GeneratorConfig(width=4, depth=4, max_width=16))), str(p),
+              metadata={METADATA_KEY: _info_json()})
+    assert "unexpected" in _refused(p, "do not match the architecture")
+
+
+def test_missing_tensor(tmp_path):
+    state = _state(_model())
+    del state["head.bias"]
+    p = tmp_path / "m.safetensors"
+    save_file(state, str(p), metadata={METADATA_KEY: _info_json()})
+    assert "head.bias" in _refused(p, "missing")
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_non_finite_weights(tmp_path, value):
+    state = _state(_model())
+    state["downs.1.0.weight"][0, 0, 0, 0] = value
+    p = tmp_path / "m.safetensors"
+    save_file(state, str(p), metadata={METADATA_KEY: _info_json()})
+    assert "downs.1.0.weight" in _refused(p, "NaN or infinite")
+
+
+class _Trap:
+    """Unpickling this object creates a file: proof that pickled code ran."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_pickle_renamed_safetensors_is_never_unpickled(tmp_path):
+    sentinel = tmp_path / "pickle-code-ran"
+    p = tmp_path / "model.safetensors"
+    p.write_bytes(pickle.dumps({"state": _Trap(sentinel)}))
+    _refused(p, "not a valid safetensors model file")
+    torch.save({"weights": _state(_model()), "trap": _Trap(sentinel)}, p)  # torch's zip format
+    _refused(p, "not a valid safetensors model file")
+    assert not sentinel.exists()
+
+
+def test_missing_file_and_folder(tmp_path):
+    _refused(tmp_path / "nope.safetensors", "no such model file")
+    with pytest.raises(ModelFileError, match="no such model file"):
+        read_info(tmp_path)
