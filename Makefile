@@ -25,6 +25,7 @@ demo: $(STAMP)
 	$(BIN)/colouru colorize assets/examples/demo/kingfisher_bw.png --hints assets/examples/demo/kingfisher_bw.hints.json -o out/with-hints --skip-existing
 
 test: $(STAMP)
+	$(BIN)/ruff check colouru gui training tests benchmarks scripts
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 lint: $(STAMP)

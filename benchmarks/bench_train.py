@@ -79,16 +79,24 @@ def main() -> int:
         trainer = Trainer(G, D, cfg.gan)
         fwd = count_flops(G, cfg.size, cfg.size)
         ref = matmul_gflops()
-        results = {"threads": args.threads, "size": cfg.size, "batch_size": cfg.batch_size,
-                   "generator": cfg.generator.to_dict(), "disc": cfg.disc,
-                   "matmul_reference_gflops": ref, "stages": {}}
+        results = {
+            "threads": args.threads,
+            "size": cfg.size,
+            "batch_size": cfg.batch_size,
+            "generator": cfg.generator.to_dict(),
+            "disc": cfg.disc,
+            "matmul_reference_gflops": ref,
+            "stages": {},
+        }
         for stage in ("pretrain-g", "gan"):
             data_t, step_t = [], []
             for step in range(args.steps + 3):
                 t0 = time.perf_counter()
                 rng = np.random.default_rng([0, step])
                 idx = batch_indices(len(data), cfg.batch_size, step, 0, 0)
-                batch = make_batch(crops(data.images, idx, cfg.size, rng), rng, cfg.hints, torch.device("cpu"))
+                batch = make_batch(
+                    crops(data.images, idx, cfg.size, rng), rng, cfg.hints, torch.device("cpu")
+                )
                 t1 = time.perf_counter()
                 if stage == "pretrain-g":
                     trainer.pretrain_g_step(batch)
@@ -112,13 +120,15 @@ def main() -> int:
         results["generator_vs_matmul"] = pg["generator_gflops"] / ref
     print(json.dumps(results, indent=1))
     print()
-    print(f"| stage | samples/s | step (median) | data wait | GFLOP/s (G) | matmul ref | ratio |")
+    print("| stage | samples/s | step (median) | data wait | GFLOP/s (G) | matmul ref | ratio |")
     print("|---|---|---|---|---|---|---|")
     for stage, r in results["stages"].items():
         gf = f"{r['generator_gflops']:.1f}" if r["generator_gflops"] else "-"
         ratio = f"{r['generator_gflops'] / ref:.2f}" if r["generator_gflops"] else "-"
-        print(f"| {stage} | {r['samples_per_s']:.1f} | {r['step_s_median'] * 1000:.0f} ms | "
-              f"{r['data_wait_share'] * 100:.1f}% | {gf} | {ref:.1f} | {ratio} |")
+        print(
+            f"| {stage} | {r['samples_per_s']:.1f} | {r['step_s_median'] * 1000:.0f} ms | "
+            f"{r['data_wait_share'] * 100:.1f}% | {gf} | {ref:.1f} | {ratio} |"
+        )
     return 0
 
 

@@ -40,8 +40,13 @@ def draw_count(rng: np.random.Generator, cfg: HintSimConfig) -> int:
     return int(rng.binomial(n, cfg.p))
 
 
-def simulate_hints(ab: np.ndarray, rng: np.random.Generator, cfg: HintSimConfig = HintSimConfig(),
-                   count: int | None = None, side: int | None = None) -> list[Hint]:
+def simulate_hints(
+    ab: np.ndarray,
+    rng: np.random.Generator,
+    cfg: HintSimConfig = HintSimConfig(),
+    count: int | None = None,
+    side: int | None = None,
+) -> list[Hint]:
     """Hints a simulated user would place on a photo whose true chroma is ``ab``.
 
     ``ab``: ``(2, H, W)`` float, the true CIE a and b. ``count``: number of hints (None: drawn
@@ -61,7 +66,7 @@ def simulate_hints(ab: np.ndarray, rng: np.random.Generator, cfg: HintSimConfig 
     else:
         sides = np.full(k, int(side))
     hints = []
-    for x, y, s in zip(xs, ys, sides):
+    for x, y, s in zip(xs, ys, sides, strict=True):
         probe = Hint(x, y, s, ab=(0.0, 0.0))
         x0, y0, x1, y1 = hint_box(probe, (h, w), (h, w))
         mean = ab[:, y0:y1, x0:x1].reshape(2, -1).mean(axis=1)

@@ -33,7 +33,7 @@ def _scene(rng: np.random.Generator, size: int = 40) -> np.ndarray:
     img[:horizon] = np.array([0.35, 0.55, 0.9]) * rng.uniform(0.7, 1.0)
     img[horizon:] = np.array([0.3, 0.6, 0.2]) * rng.uniform(0.6, 1.0)
     y, x = rng.integers(4, size - 10, size=2)
-    img[y:y + 6, x:x + 6] = rng.random(3)
+    img[y : y + 6, x : x + 6] = rng.random(3)
     img += rng.normal(0, 0.02, img.shape)
     return (np.clip(img, 0, 1) * 255).astype(np.uint8)
 
@@ -53,9 +53,20 @@ def photos(tmp_path_factory) -> Path:
 
 
 def tiny_config(data: Path, **kw) -> TrainConfig:
-    cfg = TrainConfig(data=str(data), steps=[25, 15, 15], batch_size=6, size=32,
-                      generator=GeneratorConfig(width=8, depth=3), disc_width=8, val_count=4,
-                      val_size=32, val_every=1000, ckpt_every=5, log_every=1, cache="on")
+    cfg = TrainConfig(
+        data=str(data),
+        steps=[25, 15, 15],
+        batch_size=6,
+        size=32,
+        generator=GeneratorConfig(width=8, depth=3),
+        disc_width=8,
+        val_count=4,
+        val_size=32,
+        val_every=1000,
+        ckpt_every=5,
+        log_every=1,
+        cache="on",
+    )
     for k, v in kw.items():
         setattr(cfg, k, v)
     return cfg
@@ -75,7 +86,10 @@ def test_batches_are_epochs_and_disjoint_across_ranks():
     n, b = 10, 3
     seen = np.concatenate([batch_indices(n, b, s, 0, 0) for s in range(10)])[:n]
     assert sorted(seen) == list(range(n))  # the first epoch visits every photo once
-    r0, r1 = batch_indices(n, b, 0, 0, 0, rank=0, world=2), batch_indices(n, b, 0, 0, 0, rank=1, world=2)
+    r0, r1 = (
+        batch_indices(n, b, 0, 0, 0, rank=0, world=2),
+        batch_indices(n, b, 0, 0, 0, rank=1, world=2),
+    )
     assert not set(r0) & set(r1)
     assert np.array_equal(batch_indices(n, b, 4, 1, 2), batch_indices(n, b, 4, 1, 2))
 
@@ -95,7 +109,12 @@ def test_tiny_run_lowers_loss_in_every_stage(photos, tmp_path):
         assert y[-5:].mean() < y[:5].mean(), (stage, key, y)
     model, info = load_model(final)
     assert info.generator == cfg.generator and info.provenance["trained_by"] == "colouru train"
-    for name in ("model-pretrain-g.safetensors", "model-gan.safetensors", "losses.png", "config.json"):
+    for name in (
+        "model-pretrain-g.safetensors",
+        "model-gan.safetensors",
+        "losses.png",
+        "config.json",
+    ):
         assert (run / name).is_file(), name
     assert list((run / "samples").glob("*.png"))
     index = json.loads(next((run / "cache").glob("photos-40-*.json")).read_text())
@@ -107,15 +126,36 @@ def _cli(*args: str) -> list[str]:
 
 
 def test_killed_run_resumes_to_the_same_weights(photos, tmp_path):
-    common = ["train", "--data", str(photos), "--steps", "12,4,8", "--batch-size", "4", "--size", "32",
-              "--width", "8", "--depth", "3", "--ckpt-every", "2", "--threads", "1"]
+    common = [
+        "train",
+        "--data",
+        str(photos),
+        "--steps",
+        "12,4,8",
+        "--batch-size",
+        "4",
+        "--size",
+        "32",
+        "--width",
+        "8",
+        "--depth",
+        "3",
+        "--ckpt-every",
+        "2",
+        "--threads",
+        "1",
+    ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     ref = tmp_path / "ref"
     subprocess.run(_cli(*common, "--out", str(ref)), check=True, env=env, capture_output=True)
 
     run = tmp_path / "killed"
-    p = subprocess.Popen(_cli(*common, "--out", str(run)), env=env, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(
+        _cli(*common, "--out", str(run)),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     ckpt = run / "checkpoint.safetensors"
     deadline = time.time() + 120
     while time.time() < deadline and p.poll() is None:
@@ -128,15 +168,22 @@ def test_killed_run_resumes_to_the_same_weights(photos, tmp_path):
     p.send_signal(signal.SIGKILL)
     p.wait()
     assert not (run / "model.safetensors").exists()
-    r = subprocess.run(_cli("train", "--out", str(run), "--resume", "--threads", "1"), env=env,
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        _cli("train", "--out", str(run), "--resume", "--threads", "1"),
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     a, b = load_file(str(ref / "model.safetensors")), load_file(str(run / "model.safetensors"))
     assert a.keys() == b.keys()
     for k in a:
         assert torch.equal(a[k], b[k]), k
-    steps = [json.loads(x)["global_step"] for x in (run / "log.jsonl").read_text().splitlines()
-             if json.loads(x)["kind"] == "train"]
+    steps = [
+        json.loads(x)["global_step"]
+        for x in (run / "log.jsonl").read_text().splitlines()
+        if json.loads(x)["kind"] == "train"
+    ]
     assert steps == sorted(set(steps)) and steps[-1] == 24  # no step logged twice or lost
 
 
@@ -168,9 +215,15 @@ def test_broken_or_unrelated_checkpoint_is_refused(photos, tmp_path, tiny_model_
     from colouru.training.discriminators import build_discriminator
     from colouru.training.gan import GanConfig, Trainer
 
-    t = Trainer(build_generator(GeneratorConfig(width=4, depth=2)), build_discriminator("patch", 8), GanConfig())
+    t = Trainer(
+        build_generator(GeneratorConfig(width=4, depth=2)),
+        build_discriminator("patch", 8),
+        GanConfig(),
+    )
     with pytest.raises(CheckpointError, match="does not match"):
-        load_checkpoint(tmp_path / "a" / "checkpoint.safetensors", G=t.G, D=t.D, opt_g=t.opt_g, opt_d=t.opt_d)
+        load_checkpoint(
+            tmp_path / "a" / "checkpoint.safetensors", G=t.G, D=t.D, opt_g=t.opt_g, opt_d=t.opt_d
+        )
     # Starting a new run over an existing one is refused rather than overwriting it.
     with pytest.raises(CheckpointError, match="--resume"):
         train(cfg, tmp_path / "a", torch.device("cpu"), progress=False)
@@ -178,12 +231,36 @@ def test_broken_or_unrelated_checkpoint_is_refused(photos, tmp_path, tiny_model_
 
 def test_two_process_gloo_training(photos, tmp_path):
     out = tmp_path / "ddp"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29517",
-           "-m", "colouru.training.train", "--data", str(photos), "--out", str(out), "--steps", "4,2,3",
-           "--batch-size", "3", "--size", "32", "--width", "8", "--depth", "3", "--device", "cpu",
-           "--threads", "1"]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
-                       env={**os.environ, "OMP_NUM_THREADS": "1"})
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node=2",
+        "--master_port=29517",
+        "-m",
+        "colouru.training.train",
+        "--data",
+        str(photos),
+        "--out",
+        str(out),
+        "--steps",
+        "4,2,3",
+        "--batch-size",
+        "3",
+        "--size",
+        "32",
+        "--width",
+        "8",
+        "--depth",
+        "3",
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+    ]
+    r = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     model, info = load_model(out / "model.safetensors")
     assert info.provenance["world_size"] == 2

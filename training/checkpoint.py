@@ -37,17 +37,34 @@ def _opt_tensors(prefix: str, opt: torch.optim.Optimizer) -> tuple[dict, dict]:
     return tensors, {"param_groups": sd["param_groups"]}
 
 
-def save_checkpoint(path: Path, *, G: torch.nn.Module, D: torch.nn.Module,
-                    opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
-                    config: dict, stage: int, step: int, extra: dict | None = None) -> None:
+def save_checkpoint(
+    path: Path,
+    *,
+    G: torch.nn.Module,
+    D: torch.nn.Module,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer,
+    config: dict,
+    stage: int,
+    step: int,
+    extra: dict | None = None,
+) -> None:
     tensors = {f"G.{k}": v.detach().cpu().contiguous() for k, v in G.state_dict().items()}
     tensors.update({f"D.{k}": v.detach().cpu().contiguous() for k, v in D.state_dict().items()})
     tg, mg = _opt_tensors("opt_g", opt_g)
     td, md = _opt_tensors("opt_d", opt_d)
     tensors.update(tg)
     tensors.update(td)
-    meta = {"format": FORMAT, "version": VERSION, "config": config, "stage": stage, "step": step,
-            "opt_g": mg, "opt_d": md, "extra": extra or {}}
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "config": config,
+        "stage": stage,
+        "step": step,
+        "opt_g": mg,
+        "opt_d": md,
+        "extra": extra or {},
+    }
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -68,15 +85,25 @@ def read_checkpoint_meta(path: Path) -> dict:
         with safe_open(str(path), framework="pt") as f:
             meta = json.loads((f.metadata() or {})["colouru"])
     except (SafetensorError, OSError, ValueError, KeyError) as e:
-        raise CheckpointError(f"{path}: not a ColourU training checkpoint ({e.__class__.__name__})") from None
+        raise CheckpointError(
+            f"{path}: not a ColourU training checkpoint ({e.__class__.__name__})"
+        ) from None
     if meta.get("format") != FORMAT or meta.get("version") != VERSION:
-        raise CheckpointError(f"{path}: not a ColourU training checkpoint (format "
-                              f"{meta.get('format')!r} version {meta.get('version')!r})")
+        raise CheckpointError(
+            f"{path}: not a ColourU training checkpoint (format "
+            f"{meta.get('format')!r} version {meta.get('version')!r})"
+        )
     return meta
 
 
-def load_checkpoint(path: Path, *, G: torch.nn.Module, D: torch.nn.Module,
-                    opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer) -> dict:
+def load_checkpoint(
+    path: Path,
+    *,
+    G: torch.nn.Module,
+    D: torch.nn.Module,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer,
+) -> dict:
     """Restore networks and optimisers in place; returns the metadata."""
     meta = read_checkpoint_meta(path)
     try:
@@ -100,5 +127,7 @@ def load_checkpoint(path: Path, *, G: torch.nn.Module, D: torch.nn.Module,
             opt.load_state_dict({"state": state, "param_groups": meta[name]["param_groups"]})
     except (RuntimeError, ValueError, KeyError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
-        raise CheckpointError(f"{path}: checkpoint does not match this run's networks ({first})") from None
+        raise CheckpointError(
+            f"{path}: checkpoint does not match this run's networks ({first})"
+        ) from None
     return meta

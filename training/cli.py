@@ -22,29 +22,41 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
 def add_subcommands(sub) -> None:
     t = sub.add_parser(
-        "train", help="train a model on a folder of photos (three stages, resumable)",
+        "train",
+        help="train a model on a folder of photos (three stages, resumable)",
         description="Train the generator: pretrain-g (MSE), pretrain-d, gan. Checkpoints are "
-                    "written atomically; --resume continues a killed run.")
+        "written atomically; --resume continues a killed run.",
+    )
     t.add_argument("--data", metavar="DIR", help="photos (flat or one folder per class)")
     t.add_argument("--classes", metavar="A,B", help="only these class sub-folders")
-    t.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder (checkpoints, logs, model)")
+    t.add_argument(
+        "--out", required=True, metavar="RUN_DIR", help="run folder (checkpoints, logs, model)"
+    )
     t.add_argument("--stages", default="pretrain-g,pretrain-d,gan", help="comma-separated stages")
-    t.add_argument("--steps", metavar="G,D,GAN",
-                   help="steps per stage, one number for all or one per stage (default "
-                        "5000,300,1500); with --resume, changes the run's remaining steps")
-    t.add_argument("--epochs", type=float, metavar="E",
-                   help="epochs per stage instead of --steps")
+    t.add_argument(
+        "--steps",
+        metavar="G,D,GAN",
+        help="steps per stage, one number for all or one per stage (default "
+        "5000,300,1500); with --resume, changes the run's remaining steps",
+    )
+    t.add_argument("--epochs", type=float, metavar="E", help="epochs per stage instead of --steps")
     t.add_argument("--batch-size", type=int, help="samples per step and process (default 16)")
     t.add_argument("--size", type=int, help="training crop size in pixels (default 96)")
     t.add_argument("--width", type=int, help="generator width (default 16)")
     t.add_argument("--depth", type=int, help="generator depth (default 5)")
     t.add_argument("--disc", help="discriminator architecture: design or patch (default patch)")
     t.add_argument("--lr", type=float, help="Adam learning rate (default 2e-4)")
-    t.add_argument("--lambda-mse", type=float, dest="lambda_mse", help="weight of MSE in the GAN stage")
+    t.add_argument(
+        "--lambda-mse", type=float, dest="lambda_mse", help="weight of MSE in the GAN stage"
+    )
     t.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     t.add_argument("--threads", type=int, help="CPU threads for torch (default: all cores)")
-    t.add_argument("--cache", choices=["auto", "on", "off"], default="auto",
-                   help="prepared uint8 memory-mapped cache of the data (default auto)")
+    t.add_argument(
+        "--cache",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="prepared uint8 memory-mapped cache of the data (default auto)",
+    )
     t.add_argument("--val", metavar="DIR", help="validation photos")
     t.add_argument("--val-split", type=float, metavar="F", help="hold out this share of --data")
     t.add_argument("--val-every", type=int, metavar="N", help="validate every N steps")
@@ -55,9 +67,11 @@ def add_subcommands(sub) -> None:
     t.set_defaults(func=_run_train)
 
     e = sub.add_parser(
-        "evaluate", help="PSNR / SSIM / normalised loss by hint count, beside grey and Levin 2004",
+        "evaluate",
+        help="PSNR / SSIM / normalised loss by hint count, beside grey and Levin 2004",
         description="Each photo is resized and centre-cropped to 256 x 256; k hint squares of "
-                    "side 5 at seeded Gaussian positions carry the true mean ab.")
+        "side 5 at seeded Gaussian positions carry the true mean ab.",
+    )
     e.add_argument("--data", required=True, metavar="DIR", help="photos to evaluate on")
     e.add_argument("--model", metavar="PATH", help="model file (default: the bundled model)")
     e.add_argument("--hints", default="0,1,2,5,10,20,50,100", help="hint counts, comma-separated")
@@ -66,10 +80,18 @@ def add_subcommands(sub) -> None:
     e.add_argument("--no-levin", action="store_true", help="skip the Levin et al. baseline")
     e.add_argument("--device", default="auto")
     e.add_argument("--seed", type=int, default=0, help="seeds the simulated hints (default 0)")
-    e.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="processes for the Levin baseline, which dominates the time (default 1)")
-    e.add_argument("--samples", metavar="DIR",
-                   help="write example strips (input with hints | model | Levin | truth) of the "
-                        "first photos here")
+    e.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes for the Levin baseline, which dominates the time (default 1)",
+    )
+    e.add_argument(
+        "--samples",
+        metavar="DIR",
+        help="write example strips (input with hints | model | Levin | truth) of the "
+        "first photos here",
+    )
     e.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     e.set_defaults(func=_run_evaluate)

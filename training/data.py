@@ -50,8 +50,11 @@ def list_photos(root: str | os.PathLike, classes: list[str] | None = None) -> li
         dirs = [root] + subdirs
     files = []
     for d in dirs:
-        files += sorted(f for f in d.iterdir() if f.is_file() and f.suffix.lower() in READ_EXTENSIONS
-                        and not f.name.startswith("."))
+        files += sorted(
+            f
+            for f in d.iterdir()
+            if f.is_file() and f.suffix.lower() in READ_EXTENSIONS and not f.name.startswith(".")
+        )
     if not files:
         raise DataError(f"{root}: no photos found" + (f" in classes {classes}" if classes else ""))
     return files
@@ -59,8 +62,11 @@ def list_photos(root: str | os.PathLike, classes: list[str] | None = None) -> li
 
 def is_greyscale(rgb: np.ndarray) -> bool:
     """True for a photo with (almost) no colour: it teaches the model nothing."""
-    d = (np.abs(rgb[..., 0] - rgb[..., 1]) + np.abs(rgb[..., 1] - rgb[..., 2])
-         + np.abs(rgb[..., 2] - rgb[..., 0])) / 3
+    d = (
+        np.abs(rgb[..., 0] - rgb[..., 1])
+        + np.abs(rgb[..., 1] - rgb[..., 2])
+        + np.abs(rgb[..., 2] - rgb[..., 0])
+    ) / 3
     return float(d.mean()) < GREY_THRESHOLD
 
 
@@ -73,7 +79,7 @@ def square_crop(rgb: np.ndarray, side: int) -> np.ndarray:
     interp = cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC
     r = cv2.resize(rgb.astype(np.float32), (nw, nh), interpolation=interp)
     y0, x0 = (nh - side) // 2, (nw - side) // 2
-    r = r[y0:y0 + side, x0:x0 + side]
+    r = r[y0 : y0 + side, x0 : x0 + side]
     return (np.clip(r, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
@@ -88,13 +94,16 @@ class PhotoArray:
         return len(self.images)
 
 
-def build_array(paths: list[Path], side: int, progress: bool = True) -> tuple[np.ndarray, list[str], list[str]]:
+def build_array(
+    paths: list[Path], side: int, progress: bool = True
+) -> tuple[np.ndarray, list[str], list[str]]:
     """Decode photos into uint8 squares. Returns ``(array, kept paths, skipped reasons)``;
     unreadable and greyscale photos are skipped, never fatal."""
     out = np.empty((len(paths), side, side, 3), dtype=np.uint8)
     kept, skipped = [], []
-    for p in tqdm(paths, desc=f"preparing {side}px photos", unit="photo", disable=not progress,
-                  leave=False):
+    for p in tqdm(
+        paths, desc=f"preparing {side}px photos", unit="photo", disable=not progress, leave=False
+    ):
         try:
             rgb = read_image(p)
         except ImageReadError as e:
@@ -108,7 +117,9 @@ def build_array(paths: list[Path], side: int, progress: bool = True) -> tuple[np
     return out[: len(kept)], kept, skipped
 
 
-def cached_array(paths: list[Path], side: int, cache_dir: Path | None, progress: bool = True) -> PhotoArray:
+def cached_array(
+    paths: list[Path], side: int, cache_dir: Path | None, progress: bool = True
+) -> PhotoArray:
     """The photos as a ``PhotoArray``, from a memory-mapped cache in ``cache_dir`` when given.
 
     The cache is keyed by the file list, sizes, modification times and ``side``; it is written to
@@ -153,8 +164,9 @@ def split(paths: list[Path], val_share: float, seed: int) -> tuple[list[Path], l
     return train, val
 
 
-def batch_indices(n: int, batch: int, step: int, seed: int, stage: int, rank: int = 0,
-                  world: int = 1) -> np.ndarray:
+def batch_indices(
+    n: int, batch: int, step: int, seed: int, stage: int, rank: int = 0, world: int = 1
+) -> np.ndarray:
     """Photo indices of ``rank``'s share of global batch ``step`` (epochs of seeded
     permutations; pure, so resuming or sharding needs no sampler state)."""
     gb = batch * world
@@ -191,8 +203,9 @@ class Batch:
     hint_mask: torch.Tensor
 
 
-def crops(images: np.ndarray, idx: np.ndarray, size: int, rng: np.random.Generator,
-          augment: bool = True) -> np.ndarray:
+def crops(
+    images: np.ndarray, idx: np.ndarray, size: int, rng: np.random.Generator, augment: bool = True
+) -> np.ndarray:
     """uint8 crops ``(B, size, size, 3)``: random position and horizontal flip when
     ``augment``, else centred."""
     side = images.shape[1]
@@ -202,14 +215,19 @@ def crops(images: np.ndarray, idx: np.ndarray, size: int, rng: np.random.Generat
             y, x = rng.integers(0, side - size + 1, size=2)
         else:
             y = x = (side - size) // 2
-        c = images[i, y:y + size, x:x + size]
+        c = images[i, y : y + size, x : x + size]
         out[j] = c[:, ::-1] if augment and rng.random() < 0.5 else c
     return out
 
 
-def make_batch(rgb_u8: np.ndarray, rng: np.random.Generator, hint_cfg: HintSimConfig,
-               device: torch.device, hint_counts: list[int] | None = None,
-               side: int | None = None) -> Batch:
+def make_batch(
+    rgb_u8: np.ndarray,
+    rng: np.random.Generator,
+    hint_cfg: HintSimConfig,
+    device: torch.device,
+    hint_counts: list[int] | None = None,
+    side: int | None = None,
+) -> Batch:
     """Lab, simulated hints and the hint raster for uint8 crops ``(B, S, S, 3)``.
 
     ``hint_counts``: a fixed number of hints per sample (evaluation-style), else drawn."""
@@ -224,5 +242,9 @@ def make_batch(rgb_u8: np.ndarray, rng: np.random.Generator, hint_cfg: HintSimCo
         hints = simulate_hints(ab_np[j], rng, hint_cfg, count=count, side=side)
         hint_ab[j], m = rasterize_hints(hints, (s, s))
         mask[j, 0] = m
-    return Batch(lab[:, :1].to(device), lab[:, 1:].to(device),
-                 torch.from_numpy(hint_ab).to(device), torch.from_numpy(mask).to(device))
+    return Batch(
+        lab[:, :1].to(device),
+        lab[:, 1:].to(device),
+        torch.from_numpy(hint_ab).to(device),
+        torch.from_numpy(mask).to(device),
+    )

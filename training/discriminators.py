@@ -24,13 +24,20 @@ class DesignDiscriminator(nn.Module):
         cin = 3
         for i in range(3):
             cout = width * 2**i
-            layers += [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout),
-                       nn.LeakyReLU(0.2, inplace=True), nn.MaxPool2d(2)]
+            layers += [
+                nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+                nn.BatchNorm2d(cout),
+                nn.LeakyReLU(0.2, inplace=True),
+                nn.MaxPool2d(2),
+            ]
             cin = cout
         self.features = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(8))
         self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Linear(cin * 64, 128), nn.LeakyReLU(0.2, inplace=True),
-            nn.Linear(128, 1))
+            nn.Flatten(),
+            nn.Linear(cin * 64, 128),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Linear(128, 1),
+        )
 
     def forward(self, lab: torch.Tensor) -> torch.Tensor:
         """``(B, 3, H, W)`` -> ``(B, 1)`` logits."""
@@ -46,12 +53,19 @@ class PatchDiscriminator(nn.Module):
         c = width
         for i in range(1, layers):
             c_out = min(width * 2**i, width * 8)
-            seq += [nn.Conv2d(c, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out),
-                    nn.LeakyReLU(0.2, inplace=True)]
+            seq += [
+                nn.Conv2d(c, c_out, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(c_out),
+                nn.LeakyReLU(0.2, inplace=True),
+            ]
             c = c_out
         c_out = min(c * 2, width * 8)
-        seq += [nn.Conv2d(c, c_out, 4, 1, 1, bias=False), nn.BatchNorm2d(c_out),
-                nn.LeakyReLU(0.2, inplace=True), nn.Conv2d(c_out, 1, 4, 1, 1)]
+        seq += [
+            nn.Conv2d(c, c_out, 4, 1, 1, bias=False),
+            nn.BatchNorm2d(c_out),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(c_out, 1, 4, 1, 1),
+        ]
         self.net = nn.Sequential(*seq)
 
     def forward(self, lab: torch.Tensor) -> torch.Tensor:
@@ -66,5 +80,7 @@ def build_discriminator(name: str, width: int = 32) -> nn.Module:
     try:
         cls = DISCRIMINATORS[name]
     except KeyError:
-        raise ValueError(f"unknown discriminator {name!r}; valid: {sorted(DISCRIMINATORS)}") from None
+        raise ValueError(
+            f"unknown discriminator {name!r}; valid: {sorted(DISCRIMINATORS)}"
+        ) from None
     return cls(width=width)

@@ -84,10 +84,14 @@ class Trainer:
         """Discriminator input: normalised (L, a, b)."""
         return torch.cat([normalize_l(batch.lightness), ab_norm], dim=1)
 
-    def _labels(self, logits: torch.Tensor, real: bool, rng: np.random.Generator | None) -> torch.Tensor:
+    def _labels(
+        self, logits: torch.Tensor, real: bool, rng: np.random.Generator | None
+    ) -> torch.Tensor:
         target = torch.full_like(logits, self.cfg.real_label if real else 0.0)
         if self.cfg.label_flip > 0 and rng is not None:
-            flip = torch.from_numpy(rng.random(logits.shape) < self.cfg.label_flip).to(logits.device)
+            flip = torch.from_numpy(rng.random(logits.shape) < self.cfg.label_flip).to(
+                logits.device
+            )
             target = torch.where(flip, 1.0 - target, target)
         return target
 
@@ -101,8 +105,12 @@ class Trainer:
         self.opt_g.step()
         return {"g_mse": loss.item()}
 
-    def d_step(self, batch: Batch, rng: np.random.Generator | None = None,
-               fake_ab: torch.Tensor | None = None) -> dict:
+    def d_step(
+        self,
+        batch: Batch,
+        rng: np.random.Generator | None = None,
+        fake_ab: torch.Tensor | None = None,
+    ) -> dict:
         """The discriminator: real Lab -> ``real_label``, generated Lab -> 0."""
         self.D.train()
         if fake_ab is None:
@@ -111,17 +119,27 @@ class Trainer:
                 fake_ab = self.generate(batch, unwrap(self.G))
         self.opt_d.zero_grad(set_to_none=True)
         # One forward over real and generated together (one DDP forward per backward).
-        both = torch.cat([self._lab(batch, normalize_ab(batch.ab)), self._lab(batch, fake_ab.detach())])
+        both = torch.cat(
+            [self._lab(batch, normalize_ab(batch.ab)), self._lab(batch, fake_ab.detach())]
+        )
         real_logits, fake_logits = self.D(both).chunk(2)
-        loss_real = F.binary_cross_entropy_with_logits(real_logits, self._labels(real_logits, True, rng))
-        loss_fake = F.binary_cross_entropy_with_logits(fake_logits, self._labels(fake_logits, False, rng))
+        loss_real = F.binary_cross_entropy_with_logits(
+            real_logits, self._labels(real_logits, True, rng)
+        )
+        loss_fake = F.binary_cross_entropy_with_logits(
+            fake_logits, self._labels(fake_logits, False, rng)
+        )
         loss = 0.5 * (loss_real + loss_fake)
         loss.backward()
         self.opt_d.step()
         with torch.no_grad():
             acc = 0.5 * ((real_logits > 0).float().mean() + (fake_logits < 0).float().mean())
-        return {"d_loss": loss.item(), "d_real": loss_real.item(), "d_fake": loss_fake.item(),
-                "d_acc": acc.item()}
+        return {
+            "d_loss": loss.item(),
+            "d_real": loss_real.item(),
+            "d_fake": loss_fake.item(),
+            "d_acc": acc.item(),
+        }
 
     def g_step(self, batch: Batch, fake_ab: torch.Tensor) -> dict:
         """The generator against the discriminator: BCE(D(fake), real) + lambda x MSE."""

@@ -88,8 +88,11 @@ def plot_losses(records: list[dict], out: Path) -> Path:
     train = [r for r in records if r.get("kind") == "train"]
     val = [r for r in records if r.get("kind") == "val"]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-    series = [("g_mse", "generator MSE (ab)", axes[0]), ("g_adv", "generator BCE", axes[1]),
-              ("d_loss", "discriminator BCE", axes[1])]
+    series = [
+        ("g_mse", "generator MSE (ab)", axes[0]),
+        ("g_adv", "generator BCE", axes[1]),
+        ("d_loss", "discriminator BCE", axes[1]),
+    ]
     for key, label, ax in series:
         pts = [(r["global_step"], r[key]) for r in train if key in r]
         if pts:
@@ -110,8 +113,15 @@ def plot_losses(records: list[dict], out: Path) -> Path:
     for ax in axes:
         for name, s in starts.items():
             ax.axvline(s, color="grey", ls=":", lw=0.8)
-            ax.text(s, 1.0, f" {name}", transform=ax.get_xaxis_transform(), fontsize=7,
-                    va="top", color="grey")
+            ax.text(
+                s,
+                1.0,
+                f" {name}",
+                transform=ax.get_xaxis_transform(),
+                fontsize=7,
+                va="top",
+                color="grey",
+            )
         ax.set_xlabel("step")
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
@@ -131,7 +141,7 @@ def save_grid(rows: list[list[np.ndarray]], out: Path, pad: int = 2) -> Path:
     for i, row in enumerate(rows):
         for j, im in enumerate(row):
             y, x = pad + i * (h + pad), pad + j * (w + pad)
-            grid[y:y + h, x:x + w] = im
+            grid[y : y + h, x : x + w] = im
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp.png")
     Image.fromarray(grid).save(tmp)

@@ -30,17 +30,29 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from colouru.colour import denormalize_ab, lab_to_rgb_torch
 from colouru.colorizer import resolve_device
+from colouru.colour import denormalize_ab, lab_to_rgb_torch
 from colouru.generator import GeneratorConfig, build_generator
 from colouru.imageio import to_uint8
 from colouru.inputs import make_input
 from colouru.metrics import psnr
 from colouru.simulate import HintSimConfig
-from colouru.training.checkpoint import (CheckpointError, load_checkpoint, read_checkpoint_meta,
-                                         save_checkpoint)
-from colouru.training.data import (DataError, PhotoArray, batch_indices, cached_array, crops,
-                                   list_photos, make_batch, split)
+from colouru.training.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    read_checkpoint_meta,
+    save_checkpoint,
+)
+from colouru.training.data import (
+    DataError,
+    PhotoArray,
+    batch_indices,
+    cached_array,
+    crops,
+    list_photos,
+    make_batch,
+    split,
+)
 from colouru.training.discriminators import DISCRIMINATORS, build_discriminator
 from colouru.training.gan import GanConfig, Trainer, lr_at, unwrap
 from colouru.training.logs import RunLogger, save_grid
@@ -82,7 +94,7 @@ class TrainConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
+    def from_dict(cls, d: dict) -> TrainConfig:
         d = dict(d)
         d["generator"] = GeneratorConfig.from_dict(d["generator"])
         d["gan"] = GanConfig(**d["gan"])
@@ -113,7 +125,9 @@ def config_from_args(args: argparse.Namespace, n_train: int | None = None) -> Tr
         cfg.generator = dataclasses.replace(cfg.generator, **gen)
     if args.disc:
         if args.disc not in DISCRIMINATORS:
-            raise ValueError(f"unknown discriminator {args.disc!r}; valid: {sorted(DISCRIMINATORS)}")
+            raise ValueError(
+                f"unknown discriminator {args.disc!r}; valid: {sorted(DISCRIMINATORS)}"
+            )
         cfg.disc = args.disc
     gan = {}
     if args.lr:
@@ -127,10 +141,12 @@ def config_from_args(args: argparse.Namespace, n_train: int | None = None) -> Tr
         if len(parts) == 1:
             parts = parts * len(cfg.stages)
         if len(parts) != len(cfg.stages) or min(parts) < 1:
-            raise ValueError(f"--steps needs one positive number or one per stage ({len(cfg.stages)})")
+            raise ValueError(
+                f"--steps needs one positive number or one per stage ({len(cfg.stages)})"
+            )
         cfg.steps = parts
     else:
-        cfg.steps = [dict(zip(STAGES, TrainConfig().steps))[s] for s in cfg.stages]
+        cfg.steps = [dict(zip(STAGES, TrainConfig().steps, strict=True))[s] for s in cfg.stages]
     cfg.val, cfg.val_split = args.val, args.val_split
     if args.val_every:
         cfg.val_every = args.val_every
@@ -159,7 +175,9 @@ def init_distributed(device_name: str) -> tuple[Dist, torch.device]:
     """Join the torchrun process group when launched by torchrun (gloo on CPU, NCCL on GPU)."""
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
         return Dist(), resolve_device(device_name)
-    d = Dist(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ.get("LOCAL_RANK", 0)))
+    d = Dist(
+        int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ.get("LOCAL_RANK", 0))
+    )
     device = resolve_device(device_name)
     if device.type == "cuda":
         device = torch.device("cuda", d.local_rank)
@@ -168,7 +186,9 @@ def init_distributed(device_name: str) -> tuple[Dist, torch.device]:
     return d, device
 
 
-def load_data(cfg: TrainConfig, run_dir: Path, progress: bool) -> tuple[PhotoArray, PhotoArray | None]:
+def load_data(
+    cfg: TrainConfig, run_dir: Path, progress: bool
+) -> tuple[PhotoArray, PhotoArray | None]:
     paths = list_photos(cfg.data, cfg.classes)
     val_paths = None
     if cfg.val:
@@ -189,8 +209,13 @@ def load_data(cfg: TrainConfig, run_dir: Path, progress: bool) -> tuple[PhotoArr
 
 # --- validation ----------------------------------------------------------------------------------
 @torch.no_grad()
-def validate(G: torch.nn.Module, val: PhotoArray, cfg: TrainConfig, device: torch.device,
-             samples_to: Path | None = None) -> dict:
+def validate(
+    G: torch.nn.Module,
+    val: PhotoArray,
+    cfg: TrainConfig,
+    device: torch.device,
+    samples_to: Path | None = None,
+) -> dict:
     """Mean PSNR at each of ``VAL_HINTS`` hint counts over the validation photos (seeded hints,
     the same at every validation); optionally a sample grid: grey + hints | result | truth."""
     G = unwrap(G)
@@ -208,13 +233,19 @@ def validate(G: torch.nn.Module, val: PhotoArray, cfg: TrainConfig, device: torc
             ab = denormalize_ab(ab)
             ab = torch.where(b.hint_mask > 0, b.hint_ab, ab)  # hint squares exact, as in Colorizer
             mses.append(((ab - b.ab) ** 2).mean().item())
-            res = to_uint8(lab_to_rgb_torch(torch.cat([b.lightness, ab], 1)).permute(0, 2, 3, 1).cpu().numpy())
+            res = to_uint8(
+                lab_to_rgb_torch(torch.cat([b.lightness, ab], 1)).permute(0, 2, 3, 1).cpu().numpy()
+            )
             for j in range(len(idx)):
                 scores.append(psnr(res[j], rgb[j]))
             if samples_to is not None and k == VAL_HINTS[-1] and start == 0:
                 grey_ab = torch.where(b.hint_mask > 0, b.hint_ab, torch.zeros_like(b.hint_ab))
-                shown = to_uint8(lab_to_rgb_torch(torch.cat([b.lightness, grey_ab], 1))
-                                 .permute(0, 2, 3, 1).cpu().numpy())
+                shown = to_uint8(
+                    lab_to_rgb_torch(torch.cat([b.lightness, grey_ab], 1))
+                    .permute(0, 2, 3, 1)
+                    .cpu()
+                    .numpy()
+                )
                 for j in range(min(6, len(idx))):
                     grid_rows.append([shown[j], res[j], rgb[j]])
         out[f"psnr_{k}"] = float(np.mean(scores))
@@ -225,8 +256,15 @@ def validate(G: torch.nn.Module, val: PhotoArray, cfg: TrainConfig, device: torc
 
 
 # --- the run ---------------------------------------------------------------------------------
-def train(cfg: TrainConfig, run_dir: Path, device: torch.device, resume: bool = False,
-          d: Dist = Dist(), progress: bool = True, stop_after: int | None = None) -> Path | None:
+def train(
+    cfg: TrainConfig,
+    run_dir: Path,
+    device: torch.device,
+    resume: bool = False,
+    d: Dist = Dist(),
+    progress: bool = True,
+    stop_after: int | None = None,
+) -> Path | None:
     """Run (or resume) the stages of ``cfg`` in ``run_dir``. Returns the final model path (rank
     0) or None. ``stop_after``: stop after this many steps in this call (tests, time slices)."""
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -248,8 +286,9 @@ def train(cfg: TrainConfig, run_dir: Path, device: torch.device, resume: bool = 
         meta = load_checkpoint(ckpt_path, G=G, D=D, opt_g=trainer.opt_g, opt_d=trainer.opt_d)
         stage_i, step = meta["stage"], meta["step"]
     elif ckpt_path.exists():
-        raise CheckpointError(f"{run_dir} already holds a run; use --resume to continue it or "
-                              f"choose another --out")
+        raise CheckpointError(
+            f"{run_dir} already holds a run; use --resume to continue it or choose another --out"
+        )
     if d.main:
         (run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
     train_data, val_data = load_data(cfg, run_dir, progress and d.main)
@@ -265,25 +304,49 @@ def train(cfg: TrainConfig, run_dir: Path, device: torch.device, resume: bool = 
 
     def checkpoint(si: int, st: int) -> None:
         if d.main:
-            save_checkpoint(ckpt_path, G=unwrap(trainer.G), D=unwrap(trainer.D),
-                            opt_g=trainer.opt_g, opt_d=trainer.opt_d, config=cfg.to_dict(),
-                            stage=si, step=st)
+            save_checkpoint(
+                ckpt_path,
+                G=unwrap(trainer.G),
+                D=unwrap(trainer.D),
+                opt_g=trainer.opt_g,
+                opt_d=trainer.opt_d,
+                config=cfg.to_dict(),
+                stage=si,
+                step=st,
+            )
         if d.world > 1:
             dist.barrier()
 
     def export(name: str) -> Path:
-        info = ModelInfo(generator=cfg.generator, work_size=cfg.work_size, provenance={
-            "trained_by": "colouru train", "data": cfg.data, "classes": cfg.classes,
-            "stages": cfg.stages[: stage_i + 1], "steps": cfg.steps, "batch_size": cfg.batch_size,
-            "world_size": d.world, "size": cfg.size, "init": cfg.init,
-        })
+        info = ModelInfo(
+            generator=cfg.generator,
+            work_size=cfg.work_size,
+            provenance={
+                "trained_by": "colouru train",
+                "data": cfg.data,
+                "classes": cfg.classes,
+                "stages": cfg.stages[: stage_i + 1],
+                "steps": cfg.steps,
+                "batch_size": cfg.batch_size,
+                "world_size": d.world,
+                "size": cfg.size,
+                "init": cfg.init,
+            },
+        )
         return save_model(run_dir / name, unwrap(trainer.G), info)
 
     try:
         while stage_i < len(cfg.stages):
             stage, total = cfg.stages[stage_i], cfg.steps[stage_i]
-            bar = tqdm(total=total, initial=step, desc=stage, unit="step", disable=not (progress and d.main),
-                       dynamic_ncols=True, file=sys.stderr)
+            bar = tqdm(
+                total=total,
+                initial=step,
+                desc=stage,
+                unit="step",
+                disable=not (progress and d.main),
+                dynamic_ncols=True,
+                file=sys.stderr,
+            )
             t_data = t_all = 0.0
             n_timed = 0
             while step < total:
@@ -291,8 +354,12 @@ def train(cfg: TrainConfig, run_dir: Path, device: torch.device, resume: bool = 
                     return None
                 t0 = time.perf_counter()
                 rng = np.random.default_rng([cfg.seed, stage_i, step, d.rank])
-                idx = batch_indices(len(train_data), cfg.batch_size, step, cfg.seed, stage_i, d.rank, d.world)
-                batch = make_batch(crops(train_data.images, idx, cfg.size, rng), rng, cfg.hints, device)
+                idx = batch_indices(
+                    len(train_data), cfg.batch_size, step, cfg.seed, stage_i, d.rank, d.world
+                )
+                batch = make_batch(
+                    crops(train_data.images, idx, cfg.size, rng), rng, cfg.hints, device
+                )
                 t1 = time.perf_counter()
                 trainer.set_lr(lr_at(step, total, cfg.gan.lr))
                 if stage == "pretrain-g":
@@ -310,26 +377,57 @@ def train(cfg: TrainConfig, run_dir: Path, device: torch.device, resume: bool = 
                 step += 1
                 done_this_call += 1
                 bar.update(1)
-                bar.set_postfix({k: f"{v:.4g}" for k, v in losses.items() if k in ("g_mse", "d_loss", "g_adv")},
-                                refresh=False)
+                bar.set_postfix(
+                    {k: f"{v:.4g}" for k, v in losses.items() if k in ("g_mse", "d_loss", "g_adv")},
+                    refresh=False,
+                )
                 if d.main and (step % cfg.log_every == 0 or step == total):
-                    logger.log({"kind": "train", "stage": stage, "stage_index": stage_i, "step": step,
-                                "global_step": int(offsets[stage_i] + step), "lr": lr_at(step - 1, total, cfg.gan.lr),
-                                "samples_per_s": cfg.batch_size * d.world * n_timed / max(t_all, 1e-9),
-                                "data_share": t_data / max(t_all, 1e-9), **losses})
+                    logger.log(
+                        {
+                            "kind": "train",
+                            "stage": stage,
+                            "stage_index": stage_i,
+                            "step": step,
+                            "global_step": int(offsets[stage_i] + step),
+                            "lr": lr_at(step - 1, total, cfg.gan.lr),
+                            "samples_per_s": cfg.batch_size * d.world * n_timed / max(t_all, 1e-9),
+                            "data_share": t_data / max(t_all, 1e-9),
+                            **losses,
+                        }
+                    )
                     t_data = t_all = 0.0
                     n_timed = 0
                 if step % cfg.ckpt_every == 0 and step < total:
                     checkpoint(stage_i, step)
                 if d.main and val_data is not None and step % cfg.val_every == 0 and step < total:
-                    _validate_and_log(trainer.G, val_data, cfg, device, logger, stage, stage_i, step,
-                                      int(offsets[stage_i] + step), run_dir)
+                    _validate_and_log(
+                        trainer.G,
+                        val_data,
+                        cfg,
+                        device,
+                        logger,
+                        stage,
+                        stage_i,
+                        step,
+                        int(offsets[stage_i] + step),
+                        run_dir,
+                    )
             bar.close()
             # End of stage: validate, export the generator, checkpoint the next position.
             if d.main:
                 if val_data is not None and stage != "pretrain-d":
-                    _validate_and_log(trainer.G, val_data, cfg, device, logger, stage, stage_i, step,
-                                      int(offsets[stage_i] + step), run_dir)
+                    _validate_and_log(
+                        trainer.G,
+                        val_data,
+                        cfg,
+                        device,
+                        logger,
+                        stage,
+                        stage_i,
+                        step,
+                        int(offsets[stage_i] + step),
+                        run_dir,
+                    )
                 if stage != "pretrain-d":
                     export(f"model-{stage}.safetensors")
                 logger.plot()
@@ -346,13 +444,25 @@ def train(cfg: TrainConfig, run_dir: Path, device: torch.device, resume: bool = 
 
 
 def _validate_and_log(G, val_data, cfg, device, logger, stage, stage_i, step, global_step, run_dir):
-    figures = validate(G, val_data, cfg, device,
-                       samples_to=run_dir / "samples" / f"{global_step:06d}-{stage}.png")
-    logger.log({"kind": "val", "stage": stage, "stage_index": stage_i, "step": step,
-                "global_step": global_step, **figures})
+    figures = validate(
+        G, val_data, cfg, device, samples_to=run_dir / "samples" / f"{global_step:06d}-{stage}.png"
+    )
+    logger.log(
+        {
+            "kind": "val",
+            "stage": stage,
+            "stage_index": stage_i,
+            "step": step,
+            "global_step": global_step,
+            **figures,
+        }
+    )
     logger.plot()
-    tqdm.write(f"validation at {stage} step {step}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()),
-               file=sys.stderr)
+    tqdm.write(
+        f"validation at {stage} step {step}: "
+        + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()),
+        file=sys.stderr,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -373,13 +483,17 @@ def run(args: argparse.Namespace) -> int:
                 parts = [int(x) for x in str(args.steps).split(",")]
                 cfg.steps = parts * len(cfg.stages) if len(parts) == 1 else parts
                 if len(cfg.steps) != len(cfg.stages):
-                    raise ValueError(f"--steps needs one number or one per stage ({len(cfg.stages)})")
+                    raise ValueError(
+                        f"--steps needs one number or one per stage ({len(cfg.stages)})"
+                    )
         else:
             cfg = config_from_args(args)
             if args.epochs:
                 n = len(list_photos(cfg.data, cfg.classes))
                 n_train = n if not cfg.val_split else n - max(1, round(n * cfg.val_split))
-                cfg.steps = [steps_for_epochs(args.epochs, n_train, cfg.batch_size, d.world)] * len(cfg.stages)
+                cfg.steps = [steps_for_epochs(args.epochs, n_train, cfg.batch_size, d.world)] * len(
+                    cfg.stages
+                )
         if args.threads:
             torch.set_num_threads(max(1, args.threads))
         final = train(cfg, run_dir, device, resume=args.resume, d=d)
@@ -387,8 +501,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"colouru train: {e}", file=sys.stderr)
         return 2 if isinstance(e, ValueError) else 1
     except KeyboardInterrupt:
-        print(f"colouru train: interrupted; continue with: colouru train --out {run_dir} --data "
-              f"{args.data} --resume", file=sys.stderr)
+        print(
+            f"colouru train: interrupted; continue with: colouru train --out {run_dir} --data "
+            f"{args.data} --resume",
+            file=sys.stderr,
+        )
         return 130
     finally:
         if dist.is_available() and dist.is_initialized():
