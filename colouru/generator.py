@@ -28,6 +28,10 @@ class GeneratorConfig:
     depth: int = 5  # down steps; the input is padded to a multiple of 2**depth
     max_width: int = 256  # cap on channels per level
     dropout: float = 0.0  # dropout in the innermost decoder steps (pix2pix uses 0.5)
+    # Hint propagation features: for each of this many scales (cells of 8, 32, 128 ... px) the
+    # mean hint colour near each pixel and its confidence, fed to the first and last layers,
+    # so a few hints reach the whole image at once (0: the plain U-Net of the design).
+    hint_scales: int = 0
 
     @classmethod
     def from_dict(cls, d: dict) -> GeneratorConfig:
@@ -42,7 +46,13 @@ class GeneratorConfig:
             if isinstance(v, bool) or not isinstance(v, kind):
                 raise ValueError(f"generator config {f.name} must be {f.type}, got {v!r}")
         cfg = cls(**d)
-        if cfg.width < 1 or cfg.depth < 1 or cfg.max_width < 1 or not 0 <= cfg.dropout < 1:
+        if (
+            cfg.width < 1
+            or cfg.depth < 1
+            or cfg.max_width < 1
+            or not 0 <= cfg.dropout < 1
+            or not 0 <= cfg.hint_scales <= 4
+        ):
             raise ValueError(f"generator config out of range: {cfg}")
         return cfg
 
@@ -69,6 +79,29 @@ def _up(cin: int, cout: int, dropout: float = 0.0) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def hint_features(x: torch.Tensor, scales: int) -> torch.Tensor:
+    """Multi-scale normalised convolution of the hint channels of an input ``(B, 4, H, W)``.
+
+    For cells of 8 * 4**i pixels (i < ``scales``): the mean hint ab in each cell, divided by the
+    share of hinted pixels, upsampled bilinearly (a smooth "colour of the hints nearby"), and a
+    confidence (hinted pixels in the cell, saturating at a 3 x 3 square). Parameter-free.
+    Returns ``(B, 3 * scales, H, W)``.
+    """
+    ab = x[:, 1:3]
+    mask = ((ab[:, :1].abs() + ab[:, 1:].abs()) > 0).to(x.dtype)
+    size = x.shape[-2:]
+    out = []
+    for i in range(scales):
+        cell = 8 * 4**i
+        k = (min(cell, size[0]), min(cell, size[1]))
+        num = F.avg_pool2d(ab * mask, k, k, ceil_mode=True)
+        den = F.avg_pool2d(mask, k, k, ceil_mode=True)
+        num = F.interpolate(num, size=size, mode="bilinear", align_corners=False)
+        den = F.interpolate(den, size=size, mode="bilinear", align_corners=False)
+        out += [num / (den + 1e-6), (den * (k[0] * k[1] / 9.0)).clamp(max=1.0)]
+    return torch.cat(out, dim=1)
+
+
 class UNet(nn.Module):
     """U-Net generator: ``(B, 4, H, W)`` input -> ``(B, 2, H, W)`` ab in -1..1, any H, W."""
 
@@ -79,7 +112,8 @@ class UNet(nn.Module):
         self.config = config
         widths = [min(config.width * 2**i, config.max_width) for i in range(config.depth)]
         self.downs = nn.ModuleList()
-        cin = INPUT_CHANNELS
+        self.extra = 3 * config.hint_scales
+        cin = INPUT_CHANNELS + self.extra
         for i, w in enumerate(widths):
             self.downs.append(_down(cin, w, norm=i > 0))
             cin = w
@@ -90,7 +124,7 @@ class UNet(nn.Module):
             c_out = widths[i - 1] if i > 0 else config.width
             drop = config.dropout if i >= config.depth - 2 and i > 0 else 0.0
             self.ups.append(_up(c_in, c_out, drop))
-        self.head = nn.Conv2d(config.width + INPUT_CHANNELS, 2, 3, padding=1)
+        self.head = nn.Conv2d(config.width + INPUT_CHANNELS + self.extra, 2, 3, padding=1)
 
     @property
     def multiple(self) -> int:
@@ -100,11 +134,14 @@ class UNet(nn.Module):
         """``x``: ``(B, 4, H, W)`` normalised input -> ab ``(B, 2, H, W)`` in -1..1."""
         if x.dim() != 4 or x.shape[1] != INPUT_CHANNELS:
             raise ValueError(
-                f"input must have shape (B, {INPUT_CHANNELS}, H, W), got {tuple(x.shape)}")
+                f"input must have shape (B, {INPUT_CHANNELS}, H, W), got {tuple(x.shape)}"
+            )
         h, w = x.shape[-2:]
         m = self.multiple
         ph, pw = (-h) % m, (-w) % m
         xp = F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
+        if self.extra:
+            xp = torch.cat([xp, hint_features(xp, self.config.hint_scales)], dim=1)
         skips = []
         y = xp
         for down in self.downs:
@@ -146,8 +183,11 @@ def count_flops(model: nn.Module, height: int, width: int) -> int:
             k = mod.kernel_size[0] * mod.kernel_size[1] * mod.out_channels // mod.groups
             total += 2 * k * inp[0].numel()
 
-    handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+    handles = [
+        m.register_forward_hook(hook)
+        for m in model.modules()
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))
+    ]
     was_training = model.training
     model.eval()
     try:

@@ -27,17 +27,25 @@ class HintSimConfig:
     min_side: int = 1  # square side in pixels, drawn uniformly from min_side..max_side
     max_side: int = 9
     sigma_frac: float = 0.25  # position standard deviation as a fraction of height / width
+    # n is scaled by the image's area over this reference (256 x 256, the evaluation size), so
+    # a 96 x 96 training crop gets the hint density of a 256 x 256 photo; 0: no scaling.
+    area_ref: int = 256 * 256
 
 
-def draw_count(rng: np.random.Generator, cfg: HintSimConfig) -> int:
-    """The number of hints of one sample: 0 with ``no_hint_share``, else Binomial(n, p)."""
+def draw_count(rng: np.random.Generator, cfg: HintSimConfig, area: int | None = None) -> int:
+    """The number of hints of one sample: 0 with ``no_hint_share``, else Binomial(n, p).
+
+    ``area``: the image's pixel count; n is scaled by ``area / cfg.area_ref`` when both are
+    set (None: the reference area)."""
     if rng.random() < cfg.no_hint_share:
         return 0
     if cfg.n_min == cfg.n_max:
-        n = cfg.n_min
+        n = float(cfg.n_min)
     else:
-        n = int(round(np.exp(rng.uniform(np.log(cfg.n_min), np.log(cfg.n_max)))))
-    return int(rng.binomial(n, cfg.p))
+        n = float(np.exp(rng.uniform(np.log(cfg.n_min), np.log(cfg.n_max))))
+    if area is not None and cfg.area_ref:
+        n *= area / cfg.area_ref
+    return int(rng.binomial(max(1, int(round(n))), cfg.p))
 
 
 def simulate_hints(
@@ -56,7 +64,7 @@ def simulate_hints(
     if ab.ndim != 3 or ab.shape[0] != 2:
         raise ValueError(f"ab must have shape (2, H, W), got {ab.shape}")
     h, w = ab.shape[1:]
-    k = draw_count(rng, cfg) if count is None else int(count)
+    k = draw_count(rng, cfg, area=h * w) if count is None else int(count)
     if k <= 0:
         return []
     ys = np.clip(np.rint(rng.normal(h / 2, cfg.sigma_frac * h, size=k)), 0, h - 1)

@@ -106,3 +106,27 @@ def test_count_flops_scales_with_pixels_and_keeps_mode(small):
     finally:
         small.eval()
     assert f2 == 4 * f1 > 0
+
+
+def test_hint_features_carry_a_hint_colour_across_the_image():
+    from colouru.generator import hint_features
+
+    x = torch.zeros(1, 4, 64, 96)
+    x[0, 1:3, 30:33, 10:13] = torch.tensor([0.3, -0.2]).view(2, 1, 1)
+    f = hint_features(x, 3)
+    assert f.shape == (1, 9, 64, 96)
+    # Finest scale: the colour near the hint, nothing (confidence 0) far from it.
+    assert torch.allclose(f[0, 0:2, 31, 11], torch.tensor([0.3, -0.2]), atol=1e-3)
+    assert f[0, 2, 0, 90] == 0
+    # Coarsest scale (cells of 128 px): the whole image knows the hint's colour.
+    assert torch.allclose(f[0, 6:8, 63, 95], torch.tensor([0.3, -0.2]), atol=1e-3)
+    assert f[0, 8, 63, 95] > 0.5
+    assert hint_features(torch.zeros(1, 4, 8, 8), 2).abs().sum() == 0  # no hints: all zero
+
+
+@pytest.mark.parametrize("hw", [(37, 53), (8, 8), (130, 70)])
+def test_generator_with_hint_scales_on_odd_sizes(hw):
+    g = build_generator(GeneratorConfig(width=4, depth=3, max_width=8, hint_scales=3)).eval()
+    with torch.no_grad():
+        y = g(torch.randn(2, 4, *hw))
+    assert y.shape == (2, 2, *hw) and y.abs().max() <= 1

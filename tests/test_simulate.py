@@ -91,3 +91,15 @@ def test_zero_count_and_bad_shape():
     assert simulate_hints(_ab(10, 10), np.random.default_rng(0), count=0) == []
     with pytest.raises(ValueError, match=r"\(2, H, W\)"):
         simulate_hints(np.zeros((3, 10, 10)), np.random.default_rng(0))
+
+
+def test_hint_density_scales_with_area():
+    """A 96 x 96 crop gets the density of a 256 x 256 photo: (96 / 256)**2 of the count."""
+    cfg = HintSimConfig(n_min=800, n_max=800, no_hint_share=0.0)
+    rng = np.random.default_rng(3)
+    full = np.mean([draw_count(rng, cfg, area=256 * 256) for _ in range(2000)])
+    crop = np.mean([draw_count(rng, cfg, area=96 * 96) for _ in range(2000)])
+    assert abs(full - 100) < 2
+    assert abs(crop - 100 * (96 / 256) ** 2) < 0.5
+    unscaled = HintSimConfig(n_min=800, n_max=800, no_hint_share=0.0, area_ref=0)
+    assert abs(np.mean([draw_count(rng, unscaled, area=96 * 96) for _ in range(500)]) - 100) < 3

@@ -267,3 +267,12 @@ def test_two_process_gloo_training(photos, tmp_path):
     recs = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
     assert [r["global_step"] for r in recs if r["kind"] == "train"][-1] == 9
     assert len({r["global_step"] for r in recs}) == len(recs)  # only rank 0 wrote the log
+
+
+def test_val_split_is_recorded_and_listable(photos, tmp_path):
+    cfg = tiny_config(photos, steps=[2], stages=["pretrain-g"], val_split=0.25)
+    train(cfg, tmp_path / "run", torch.device("cpu"), progress=False)
+    listed = list_photos(tmp_path / "run" / "val_split.txt")
+    assert len(listed) == round(22 * 0.25) and all(p.is_file() for p in listed)
+    train_set = set(list_photos(photos)) - set(listed)
+    assert train_set and not train_set & set(listed)

@@ -43,6 +43,12 @@ def add_subcommands(sub) -> None:
     t.add_argument("--batch-size", type=int, help="samples per step and process (default 16)")
     t.add_argument("--size", type=int, help="training crop size in pixels (default 96)")
     t.add_argument("--width", type=int, help="generator width (default 16)")
+    t.add_argument(
+        "--hint-scales",
+        type=int,
+        dest="hint_scales",
+        help="hint propagation scales fed to the generator (default 3; 0: plain U-Net)",
+    )
     t.add_argument("--depth", type=int, help="generator depth (default 5)")
     t.add_argument("--disc", help="discriminator architecture: design or patch (default patch)")
     t.add_argument("--lr", type=float, help="Adam learning rate (default 2e-4)")
@@ -72,7 +78,12 @@ def add_subcommands(sub) -> None:
         description="Each photo is resized and centre-cropped to 256 x 256; k hint squares of "
         "side 5 at seeded Gaussian positions carry the true mean ab.",
     )
-    e.add_argument("--data", required=True, metavar="DIR", help="photos to evaluate on")
+    e.add_argument(
+        "--data",
+        required=True,
+        metavar="DIR|LIST.txt",
+        help="photos to evaluate on: a folder, or a text file of paths (e.g. RUN/val_split.txt)",
+    )
     e.add_argument("--model", metavar="PATH", help="model file (default: the bundled model)")
     e.add_argument("--hints", default="0,1,2,5,10,20,50,100", help="hint counts, comma-separated")
     e.add_argument("--limit", type=int, metavar="N", help="only the first N photos")

@@ -35,8 +35,20 @@ class DataError(Exception):
 
 
 def list_photos(root: str | os.PathLike, classes: list[str] | None = None) -> list[Path]:
-    """Photos under ``root``: flat, or one sub-folder per class (``classes`` picks some)."""
+    """Photos under ``root``: flat, or one sub-folder per class (``classes`` picks some).
+
+    ``root`` may also be a ``.txt`` file listing photo paths, one per line (what
+    ``colouru train --val-split`` writes as ``val_split.txt``)."""
     root = Path(root)
+    if root.is_file() and root.suffix.lower() == ".txt" and not classes:
+        lines = root.read_text(encoding="utf-8").splitlines()
+        files = [Path(x.strip()) for x in lines if x.strip() and not x.startswith("#")]
+        missing = [f for f in files if not f.is_file()]
+        if missing:
+            raise DataError(f"{root}: {len(missing)} listed photos are missing (e.g. {missing[0]})")
+        if not files:
+            raise DataError(f"{root}: lists no photos")
+        return files
     if not root.is_dir():
         raise DataError(f"{root}: no such folder")
     subdirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))

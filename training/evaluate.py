@@ -78,8 +78,11 @@ def hints_for(truth: np.ndarray, seed: int, index: int, k: int) -> list[Hint]:
 
 def figures(result: np.ndarray, truth: np.ndarray) -> tuple[float, float, float]:
     """(PSNR, SSIM, normalised loss) of one result against the truth."""
-    return (metrics.psnr(result, truth), metrics.ssim(result, truth),
-            metrics.normalized_loss(result, truth))
+    return (
+        metrics.psnr(result, truth),
+        metrics.ssim(result, truth),
+        metrics.normalized_loss(result, truth),
+    )
 
 
 @dataclass
@@ -96,8 +99,9 @@ class PhotoWork:
     failed: bool = False  # skipped because unreadable (not merely greyscale)
 
 
-def baseline_photo(index: int, path: str, counts: Sequence[int], seed: int, with_levin: bool,
-                   keep_images: bool) -> PhotoWork:
+def baseline_photo(
+    index: int, path: str, counts: Sequence[int], seed: int, with_levin: bool, keep_images: bool
+) -> PhotoWork:
     """Load one photo, draw its hints and score the baselines (runs in a worker process)."""
     work = PhotoWork(index, str(path))
     try:
@@ -162,21 +166,27 @@ class Report:
                 "crop": "short side resized to 256 (area filter when shrinking), centre crop",
                 "hint_side": HINT_SIDE,
                 "hints": "colouru.simulate.simulate_hints(count=k, side=5), numpy Generator "
-                         "seeded with [seed, photo index, k]",
+                "seeded with [seed, photo index, k]",
                 "seed": self.seed,
                 "levin_at_0_hints": "grey (no constraint to spread)",
                 "levin": levin.describe(),
             },
             "photos": len(self.photos),
             "hint_counts": self.counts,
-            "results": {m: {str(k): _finite(self.mean(m, k)) for k in self.counts}
-                        for m in self.methods},
+            "results": {
+                m: {str(k): _finite(self.mean(m, k)) for k in self.counts} for m in self.methods
+            },
             "skipped": self.skipped,
             "seconds": round(self.seconds, 1),
             "per_photo_figures": list(FIGURES),
             "per_photo": [
-                {"photo": name, **{m: {str(k): [round(v, 5) for v in fig[m][k]]
-                                      for k in self.counts} for m in self.methods}}
+                {
+                    "photo": name,
+                    **{
+                        m: {str(k): [round(v, 5) for v in fig[m][k]] for k in self.counts}
+                        for m in self.methods
+                    },
+                }
                 for name, fig in zip(self.photos, self.per_photo, strict=True)
             ],
         }
@@ -197,10 +207,17 @@ def _finite(d: dict[str, float]) -> dict:
     return {k: (round(v, 5) if math.isfinite(v) else None) for k, v in d.items()}
 
 
-def _baseline_results(paths: Sequence[str | Path], counts: Sequence[int], seed: int,
-                      with_levin: bool, workers: int, n_samples: int) -> Iterator[PhotoWork]:
-    tasks = [(i, str(p), tuple(counts), seed, with_levin, i < n_samples)
-             for i, p in enumerate(paths)]
+def _baseline_results(
+    paths: Sequence[str | Path],
+    counts: Sequence[int],
+    seed: int,
+    with_levin: bool,
+    workers: int,
+    n_samples: int,
+) -> Iterator[PhotoWork]:
+    tasks = [
+        (i, str(p), tuple(counts), seed, with_levin, i < n_samples) for i, p in enumerate(paths)
+    ]
     if workers <= 1:
         yield from map(_baseline_star, tasks)
         return
@@ -212,9 +229,17 @@ def _baseline_results(paths: Sequence[str | Path], counts: Sequence[int], seed: 
         pool.shutdown(cancel_futures=True)
 
 
-def evaluate(colorizer, paths: Sequence[str | Path], counts: Sequence[int], seed: int = 0,
-             with_levin: bool = True, workers: int = 1, progress: bool = True,
-             samples_dir: Path | None = None, log=None) -> Report:
+def evaluate(
+    colorizer,
+    paths: Sequence[str | Path],
+    counts: Sequence[int],
+    seed: int = 0,
+    with_levin: bool = True,
+    workers: int = 1,
+    progress: bool = True,
+    samples_dir: Path | None = None,
+    log=None,
+) -> Report:
     """Score ``colorizer`` and the baselines on ``paths`` at each hint count in ``counts``.
 
     ``paths``: photo files in a fixed order (a photo's index seeds its hints). ``log``:
@@ -230,8 +255,15 @@ def evaluate(colorizer, paths: Sequence[str | Path], counts: Sequence[int], seed
     t0 = time.perf_counter()
     n_samples = SAMPLE_PHOTOS if samples_dir is not None else 0
     results = _baseline_results(paths, counts, seed, with_levin, workers, n_samples)
-    bar = tqdm(results, total=len(paths), unit="photo", desc="evaluate", file=sys.stderr,
-               disable=not progress, dynamic_ncols=True)
+    bar = tqdm(
+        results,
+        total=len(paths),
+        unit="photo",
+        desc="evaluate",
+        file=sys.stderr,
+        disable=not progress,
+        dynamic_ncols=True,
+    )
     for work in bar:
         if work.truth is None:
             report.skipped.append(work.skipped)
@@ -246,13 +278,14 @@ def evaluate(colorizer, paths: Sequence[str | Path], counts: Sequence[int], seed
             work.figures["model"][k] = figures(result, work.truth)
             model_images[k] = result
         if work.index < n_samples:
-            save_image(samples_dir / f"{work.index:03d}-{Path(work.path).stem}.png",
-                       sample_strip(work, model_images))
+            save_image(
+                samples_dir / f"{work.index:03d}-{Path(work.path).stem}.png",
+                sample_strip(work, model_images),
+            )
         report.photos.append(work.path)
         report.per_photo.append(work.figures)
         m = work.figures["model"]
-        bar.set_postfix_str(f"model PSNR {np.mean([m[k][0] for k in counts]):.2f}",
-                            refresh=False)
+        bar.set_postfix_str(f"model PSNR {np.mean([m[k][0] for k in counts]):.2f}", refresh=False)
     bar.close()
     report.seconds = time.perf_counter() - t0
     return report
@@ -277,17 +310,21 @@ def draw_hints(truth: np.ndarray, hints: Iterable[Hint]) -> np.ndarray:
 
 def sample_strip(work: PhotoWork, model_images: dict[int, np.ndarray]) -> np.ndarray:
     """One row per hint count: input with hints | model | Levin (if run) | truth."""
+
     def label(img: np.ndarray, text: str) -> np.ndarray:
         img = np.ascontiguousarray(img)
         for colour, thick in (((0, 0, 0), 3), ((255, 255, 255), 1)):
-            cv2.putText(img, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, thick,
-                        cv2.LINE_AA)
+            cv2.putText(
+                img, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, thick, cv2.LINE_AA
+            )
         return img
 
     rows = []
     for k in model_images:
-        tiles = [label(draw_hints(work.truth, work.hints[k]), f"{k} hints"),
-                 label(model_images[k].copy(), "model")]
+        tiles = [
+            label(draw_hints(work.truth, work.hints[k]), f"{k} hints"),
+            label(model_images[k].copy(), "model"),
+        ]
         if k in work.levin_images:
             lv = (np.clip(work.levin_images[k], 0, 1) * 255 + 0.5).astype(np.uint8)
             tiles.append(label(lv, "Levin 2004"))
@@ -313,8 +350,9 @@ def format_table(report: Report) -> str:
     methods = report.methods
     names = {"model": "model", "grey": "grey", "levin": "Levin"}
     width = 8 * len(methods)
-    head1 = "       " + "".join(f"  {title:-^{width}}" for title in
-                                (" PSNR dB ", " SSIM ", " norm. loss "))
+    head1 = "       " + "".join(
+        f"  {title:-^{width}}" for title in (" PSNR dB ", " SSIM ", " norm. loss ")
+    )
     head2 = "  hints" + ("  " + "".join(f"{names[m]:>8}" for m in methods)) * 3
     lines = [head1, head2]
     for k in report.counts:
@@ -362,29 +400,44 @@ def run(args: argparse.Namespace) -> int:
     if samples_dir is not None:
         samples_dir.mkdir(parents=True, exist_ok=True)
 
-    report = evaluate(colorizer, paths, counts, seed=args.seed, with_levin=not args.no_levin,
-                      workers=workers, progress=not args.quiet, samples_dir=samples_dir)
+    report = evaluate(
+        colorizer,
+        paths,
+        counts,
+        seed=args.seed,
+        with_levin=not args.no_levin,
+        workers=workers,
+        progress=not args.quiet,
+        samples_dir=samples_dir,
+    )
     if not report.photos:
         print(f"colouru: no photo in {args.data} could be evaluated", file=sys.stderr)
         return 1
-    print(f"{len(report.photos)} photos from {args.data} ({SIZE} x {SIZE}), seed {args.seed}, "
-          f"model {colorizer.source}")
+    print(
+        f"{len(report.photos)} photos from {args.data} ({SIZE} x {SIZE}), seed {args.seed}, "
+        f"model {colorizer.source}"
+    )
     print(format_table(report))
     notes = ["grey: the photo's own L with no colour (normalised loss 1 by definition)"]
     if "levin" in report.methods:
-        notes.append("Levin: Levin, Lischinski and Weiss 2004 from the same hints "
-                     "(0 hints: grey)")
+        notes.append("Levin: Levin, Lischinski and Weiss 2004 from the same hints (0 hints: grey)")
     for line in notes:
         print(f"  {line}")
     skipped = len(report.skipped)
-    print(f"{skipped} skipped ({report.failed} unreadable) in {report.seconds:.0f} s"
-          if skipped else f"done in {report.seconds:.0f} s")
+    print(
+        f"{skipped} skipped ({report.failed} unreadable) in {report.seconds:.0f} s"
+        if skipped
+        else f"done in {report.seconds:.0f} s"
+    )
     if args.json:
         doc = report.to_dict()
         doc["data"] = str(args.data)
         doc["colouru_version"] = __version__
-        doc["model"] = {"path": colorizer.source, "work_size": SIZE,
-                        "generator": colorizer.info.generator.to_dict(),
-                        "provenance": colorizer.info.provenance}
+        doc["model"] = {
+            "path": colorizer.source,
+            "work_size": SIZE,
+            "generator": colorizer.info.generator.to_dict(),
+            "provenance": colorizer.info.provenance,
+        }
         atomic_write_bytes(Path(args.json), dump_json(doc).encode())
     return 1 if report.failed else 0

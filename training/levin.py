@@ -61,8 +61,9 @@ def _shifted(a: np.ndarray, dy: int, dx: int, fill: float) -> np.ndarray:
     """``out[y, x] = a[y + dy, x + dx]``, ``fill`` where that lies outside the image."""
     h, w = a.shape
     out = np.full_like(a, fill)
-    out[max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)] = \
-        a[max(0, dy):h - max(0, -dy), max(0, dx):w - max(0, -dx)]
+    out[max(0, -dy) : h - max(0, dy), max(0, -dx) : w - max(0, dx)] = a[
+        max(0, dy) : h - max(0, -dy), max(0, dx) : w - max(0, -dx)
+    ]
     return out
 
 
@@ -132,8 +133,12 @@ def _dissection_order(h: int, w: int) -> np.ndarray:
     return order
 
 
-def solve_ab(lightness: np.ndarray, hint_ab: np.ndarray, mask: np.ndarray,
-             weights: sp.csr_matrix | None = None) -> np.ndarray:
+def solve_ab(
+    lightness: np.ndarray,
+    hint_ab: np.ndarray,
+    mask: np.ndarray,
+    weights: sp.csr_matrix | None = None,
+) -> np.ndarray:
     """Spread hint colours over the image: ab ``(2, H, W)`` float32.
 
     ``lightness``: L ``(H, W)`` in 0..100; ``hint_ab``: ``(2, H, W)`` CIE a, b, read where
@@ -144,8 +149,9 @@ def solve_ab(lightness: np.ndarray, hint_ab: np.ndarray, mask: np.ndarray,
     lightness = np.asarray(lightness)
     h, w = lightness.shape
     if hint_ab.shape != (2, h, w) or mask.shape != (h, w):
-        raise ValueError(f"hint_ab {hint_ab.shape} and mask {mask.shape} must be (2, {h}, {w}) "
-                         f"and ({h}, {w})")
+        raise ValueError(
+            f"hint_ab {hint_ab.shape} and mask {mask.shape} must be (2, {h}, {w}) and ({h}, {w})"
+        )
     fixed = mask.reshape(-1)
     out = np.zeros((2, h * w), dtype=np.float64)
     if not fixed.any():
@@ -172,14 +178,16 @@ def solve_ab(lightness: np.ndarray, hint_ab: np.ndarray, mask: np.ndarray,
         # elimination needs no pivoting, and the dissection order is kept as given.
         # SuperLU's default supernode relaxation: a larger `relax` (40) was a little faster but
         # corrupted the heap on small systems (seen with MALLOC_CHECK_=3, scipy 1.17).
-        lu = splu(system, permc_spec="NATURAL", diag_pivot_thresh=0.0,
-                  options={"SymmetricMode": True})
+        lu = splu(
+            system, permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True}
+        )
         out[:, order] = lu.solve(np.ascontiguousarray(rhs)).T
     return out.reshape(2, h, w).astype(np.float32)
 
 
-def colorize(image: np.ndarray, hints: Sequence[Hint],
-             weights: sp.csr_matrix | None = None) -> np.ndarray:
+def colorize(
+    image: np.ndarray, hints: Sequence[Hint], weights: sp.csr_matrix | None = None
+) -> np.ndarray:
     """Colorize a photo from its hints alone with Levin et al. 2004 -> sRGB float32 (H, W, 3).
 
     ``image``: sRGB ``(H, W, 3)`` or grey ``(H, W)`` (uint8 or float 0..1); only its lightness
@@ -195,10 +203,12 @@ def colorize(image: np.ndarray, hints: Sequence[Hint],
 
 def describe() -> dict:
     """The choices above, for evaluation reports."""
-    return {"paper": "Levin, Lischinski and Weiss 2004, Colorization using Optimization",
-            "colour_space": "CIE Lab: affinity on L / 100, a and b solved (the paper: YUV)",
-            "neighbourhood": "3 x 3",
-            "sigma": f"2 sigma_r^2 = {2 * VAR_SCALE:g} x window variance, floors {MIN_DENOM:g} "
-                     f"and closest neighbour weight >= {MIN_NEIGHBOUR_WEIGHT:g}",
-            "hint_pixels": "every pixel under a hint square, fixed",
-            "solver": "SuperLU, nested-dissection order, one factorisation for a and b"}
+    return {
+        "paper": "Levin, Lischinski and Weiss 2004, Colorization using Optimization",
+        "colour_space": "CIE Lab: affinity on L / 100, a and b solved (the paper: YUV)",
+        "neighbourhood": "3 x 3",
+        "sigma": f"2 sigma_r^2 = {2 * VAR_SCALE:g} x window variance, floors {MIN_DENOM:g} "
+        f"and closest neighbour weight >= {MIN_NEIGHBOUR_WEIGHT:g}",
+        "hint_pixels": "every pixel under a hint square, fixed",
+        "solver": "SuperLU, nested-dissection order, one factorisation for a and b",
+    }

@@ -73,7 +73,9 @@ class TrainConfig:
     batch_size: int = 16  # per process
     size: int = 96  # training crop side (pixels); photos are cached at size * 5/4
     # The bundled model's architecture: 16 x 2**i channels, 5 levels (see README, model card).
-    generator: GeneratorConfig = field(default_factory=lambda: GeneratorConfig(width=16, depth=5))
+    generator: GeneratorConfig = field(
+        default_factory=lambda: GeneratorConfig(width=16, depth=5, hint_scales=3)
+    )
     disc: str = "patch"  # key in DISCRIMINATORS
     disc_width: int = 32
     gan: GanConfig = field(default_factory=GanConfig)
@@ -121,6 +123,8 @@ def config_from_args(args: argparse.Namespace, n_train: int | None = None) -> Tr
         gen["width"] = args.width
     if args.depth:
         gen["depth"] = args.depth
+    if args.hint_scales is not None:
+        gen["hint_scales"] = args.hint_scales
     if gen:
         cfg.generator = dataclasses.replace(cfg.generator, **gen)
     if args.disc:
@@ -195,6 +199,8 @@ def load_data(
         val_paths = list_photos(cfg.val)
     elif cfg.val_split:
         paths, val_paths = split(paths, cfg.val_split, cfg.seed)
+        # The held-out photos, so `colouru evaluate` can be run on exactly them later.
+        (run_dir / "val_split.txt").write_text("".join(f"{p}\n" for p in val_paths))
     cache_dir = None if cfg.cache == "off" else run_dir / "cache"
     side = cfg.size + cfg.size // 4
     train = cached_array(paths, side, cache_dir, progress)
