@@ -2,7 +2,8 @@
 batch throughput on 1-megapixel photos, and achieved GFLOP/s of the generator against a
 matrix-multiply reference measured in the same run.
 
-    .venv/bin/python benchmarks/bench_core.py [--model PATH | --width 24 --depth 5] [--threads N]
+    .venv/bin/python benchmarks/bench_core.py [--model PATH | --width 16 --depth 5
+        --hint-scales 3] [--threads N]
 
 Timing does not depend on the weights' values, so without a model file (none bundled yet) an
 untrained generator of the given architecture is timed; the output says which. Prints a JSON
@@ -53,15 +54,26 @@ GOALS = {"preview_ms": 60.0, "export_s": 2.0, "export_peak_mb": 1536.0}
 def make_colorizer(args) -> tuple[Colorizer, str]:
     """The model to time and a line saying what it is."""
     path = args.model or (bundled_model_path() if bundled_model_path().is_file() else None)
-    if path is not None and args.width is None and args.depth is None:
+    if path is not None and args.width is None and args.depth is None and args.hint_scales is None:
         return Colorizer.load(path, device="cpu"), f"model file {path}"
-    cfg = GeneratorConfig(width=args.width or 24, depth=args.depth or 5)
+    # Default: the architecture `colouru train` builds (and the bundled model uses).
+    cfg = GeneratorConfig(
+        width=args.width or 16,
+        depth=args.depth or 5,
+        hint_scales=3 if args.hint_scales is None else args.hint_scales,
+    )
     torch.manual_seed(0)
-    what = (f"untrained generator (width {cfg.width}, depth {cfg.depth}): timing does not "
-            f"depend on the weights")
+    what = (
+        f"untrained generator (width {cfg.width}, depth {cfg.depth}, hint scales "
+        f"{cfg.hint_scales}): timing does not "
+        f"depend on the weights"
+    )
     with tempfile.TemporaryDirectory() as tmp:  # loaded like any model file
-        path = save_model(Path(tmp) / "untrained.safetensors", build_generator(cfg),
-                          ModelInfo(cfg, work_size=256, provenance={"note": what}))
+        path = save_model(
+            Path(tmp) / "untrained.safetensors",
+            build_generator(cfg),
+            ModelInfo(cfg, work_size=256, provenance={"note": what}),
+        )
         return Colorizer.load(path, device="cpu"), what
 
 
@@ -74,22 +86,35 @@ def photo(h: int, w: int, seed: int = 0) -> np.ndarray:
     blocks = rng.random((8, 8, 3)).astype(np.float32)
     for r0 in range(0, h, 256):
         yy = np.arange(r0, min(h, r0 + 256), dtype=np.float32)[:, None] / h
-        base = np.stack([0.2 + 0.6 * xx * np.ones_like(yy), 0.3 + 0.5 * yy * np.ones_like(xx),
-                         0.5 + 0.3 * np.sin(12 * xx + 7 * yy)], axis=-1)
+        base = np.stack(
+            [
+                0.2 + 0.6 * xx * np.ones_like(yy),
+                0.3 + 0.5 * yy * np.ones_like(xx),
+                0.5 + 0.3 * np.sin(12 * xx + 7 * yy),
+            ],
+            axis=-1,
+        )
         tile = blocks[np.ix_((yy[:, 0] * 8).astype(int) % 8, (xx[0] * 8).astype(int) % 8)]
         texture = 0.06 * np.sin(180 * xx + 90 * yy)[..., None]
         noise = rng.normal(0, 0.012, base.shape).astype(np.float32)
         band = 0.55 * base + 0.45 * tile + texture + noise
-        out[r0:r0 + 256] = (np.clip(band, 0, 1) * 255 + 0.5).astype(np.uint8)
+        out[r0 : r0 + 256] = (np.clip(band, 0, 1) * 255 + 0.5).astype(np.uint8)
     return out
 
 
 def hints_for(h: int, w: int, n: int = 10) -> list[Hint]:
     rng = np.random.default_rng(1)
-    return [Hint(float(x), float(y), s, ab=(float(a), float(b)))
-            for x, y, s, a, b in zip(rng.uniform(0, w, n), rng.uniform(0, h, n),
-                                     rng.integers(3, 30, n), rng.uniform(-40, 40, n),
-                                     rng.uniform(-40, 40, n), strict=True)]
+    return [
+        Hint(float(x), float(y), s, ab=(float(a), float(b)))
+        for x, y, s, a, b in zip(
+            rng.uniform(0, w, n),
+            rng.uniform(0, h, n),
+            rng.integers(3, 30, n),
+            rng.uniform(-40, 40, n),
+            rng.uniform(-40, 40, n),
+            strict=True,
+        )
+    ]
 
 
 def median_time(fn, repeats: int, warmup: int = 3) -> tuple[float, list[float], float]:
@@ -112,8 +137,12 @@ def bench_preview(colorizer: Colorizer, repeats: int) -> dict:
     prepared = colorizer.prepare(img, work_size=256)
     hints = hints_for(768, 1024)
     med, times, cpu = median_time(lambda: colorizer.preview(prepared, hints), repeats)
-    return {"preview_ms": 1000 * med, "preview_p90_ms": 1000 * float(np.percentile(times, 90)),
-            "preview_cpu_ms": 1000 * cpu, "preview_work_hw": list(prepared.work_hw)}
+    return {
+        "preview_ms": 1000 * med,
+        "preview_p90_ms": 1000 * float(np.percentile(times, 90)),
+        "preview_cpu_ms": 1000 * cpu,
+        "preview_work_hw": list(prepared.work_hw),
+    }
 
 
 def bench_network(colorizer: Colorizer, repeats: int) -> dict:
@@ -125,9 +154,13 @@ def bench_network(colorizer: Colorizer, repeats: int) -> dict:
     a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
     mm, _, _ = median_time(lambda: torch.mm(a, b), repeats)
     net_gflops, ref_gflops = flops / med / 1e9, 2 * 1024**3 / mm / 1e9
-    return {"network_256_ms": 1000 * med, "network_gflop": flops / 1e9,
-            "network_gflops": net_gflops, "matmul_gflops": ref_gflops,
-            "network_vs_matmul": net_gflops / ref_gflops}
+    return {
+        "network_256_ms": 1000 * med,
+        "network_gflop": flops / 1e9,
+        "network_gflops": net_gflops,
+        "matmul_gflops": ref_gflops,
+        "network_vs_matmul": net_gflops / ref_gflops,
+    }
 
 
 def _peak_reset() -> bool:
@@ -169,20 +202,26 @@ def export_child(args) -> dict:
         out = save_image(Path(tmp) / "export.png", result)
         t2, c2 = time.perf_counter(), time.process_time()
         size = out.stat().st_size
-    return {"export_s": t2 - t0, "export_colorize_s": t1 - t0, "export_png_s": t2 - t1,
-            "export_cpu_s": c2 - c0,
-            "export_png_mb": size / 1e6, "export_peak_mb": _peak_mb(),
-            "export_rss_before_mb": baseline, "export_peak_exact": exact,
-            "export_hw": [h, w]}
+    return {
+        "export_s": t2 - t0,
+        "export_colorize_s": t1 - t0,
+        "export_png_s": t2 - t1,
+        "export_cpu_s": c2 - c0,
+        "export_png_mb": size / 1e6,
+        "export_peak_mb": _peak_mb(),
+        "export_rss_before_mb": baseline,
+        "export_peak_exact": exact,
+        "export_hw": [h, w],
+    }
 
 
 def bench_export(args) -> dict:
     cmd = [sys.executable, __file__, "--_export-child", "--threads", str(args.threads)]
     if args.model:
         cmd += ["--model", str(args.model)]
-    for flag in ("width", "depth"):
+    for flag in ("width", "depth", "hint_scales"):
         if getattr(args, flag) is not None:
-            cmd += [f"--{flag}", str(getattr(args, flag))]
+            cmd += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
     cmd += ["--export-hw", *map(str, args.export_hw)]
     r = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if r.returncode != 0:
@@ -219,23 +258,47 @@ def bench_batch(colorizer: Colorizer, n: int) -> dict:
 def table(r: dict) -> str:
     ok = lambda v, goal: "yes" if v <= goal else "**no**"  # noqa: E731
     rows = [
-        ("Preview at working size 256 ({} x {}), median of {}".format(*r["preview_work_hw"],
-                                                                      r["repeats"]),
-         f"{r['preview_ms']:.1f} ms (p90 {r['preview_p90_ms']:.1f}; CPU {r['preview_cpu_ms']:.1f})",
-         "<= 60 ms", ok(r["preview_ms"], GOALS["preview_ms"])),
-        ("12 MP export: colorize + PNG ({} x {})".format(*r["export_hw"]),
-         f"{r['export_s']:.2f} s ({r['export_colorize_s']:.2f} + {r['export_png_s']:.2f}; "
-         f"CPU {r['export_cpu_s']:.2f} s)", "<= 2 s", ok(r["export_s"], GOALS["export_s"])),
-        ("12 MP export: peak memory of the process",
-         f"{r['export_peak_mb']:.0f} MB (before: {r['export_rss_before_mb']:.0f} MB)",
-         "<= 1.5 GB", ok(r["export_peak_mb"], GOALS["export_peak_mb"])),
-        ("Batch, 1 MP JPEG photos (colouru colorize)",
-         f"{r['batch_photos_per_s']:.2f} photos/s", "", ""),
-        ("Generator at 256 x 256",
-         f"{r['network_256_ms']:.1f} ms, {r['network_gflop']:.2f} GFLOP", "", ""),
-        ("Achieved GFLOP/s vs matmul reference",
-         f"{r['network_gflops']:.1f} vs {r['matmul_gflops']:.1f} "
-         f"({100 * r['network_vs_matmul']:.0f}%)", "", ""),
+        (
+            "Preview at working size 256 ({} x {}), median of {}".format(
+                *r["preview_work_hw"], r["repeats"]
+            ),
+            f"{r['preview_ms']:.1f} ms (p90 {r['preview_p90_ms']:.1f}; "
+            f"CPU {r['preview_cpu_ms']:.1f})",
+            "<= 60 ms",
+            ok(r["preview_ms"], GOALS["preview_ms"]),
+        ),
+        (
+            "12 MP export: colorize + PNG ({} x {})".format(*r["export_hw"]),
+            f"{r['export_s']:.2f} s ({r['export_colorize_s']:.2f} + {r['export_png_s']:.2f}; "
+            f"CPU {r['export_cpu_s']:.2f} s)",
+            "<= 2 s",
+            ok(r["export_s"], GOALS["export_s"]),
+        ),
+        (
+            "12 MP export: peak memory of the process",
+            f"{r['export_peak_mb']:.0f} MB (before: {r['export_rss_before_mb']:.0f} MB)",
+            "<= 1.5 GB",
+            ok(r["export_peak_mb"], GOALS["export_peak_mb"]),
+        ),
+        (
+            "Batch, 1 MP JPEG photos (colouru colorize)",
+            f"{r['batch_photos_per_s']:.2f} photos/s",
+            "",
+            "",
+        ),
+        (
+            "Generator at 256 x 256",
+            f"{r['network_256_ms']:.1f} ms, {r['network_gflop']:.2f} GFLOP",
+            "",
+            "",
+        ),
+        (
+            "Achieved GFLOP/s vs matmul reference",
+            f"{r['network_gflops']:.1f} vs {r['matmul_gflops']:.1f} "
+            f"({100 * r['network_vs_matmul']:.0f}%)",
+            "",
+            "",
+        ),
     ]
     lines = ["| Measure | Result | Goal | Met |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
@@ -246,7 +309,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", help="model file (default: the bundled model if present)")
     ap.add_argument("--width", type=int, help="time an untrained generator of this width")
-    ap.add_argument("--depth", type=int, help="... and this depth (default 24 and 5)")
+    ap.add_argument("--depth", type=int, help="... and this depth (default 16 and 5)")
+    ap.add_argument("--hint-scales", type=int, help="... and hint scales (default 3)")
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--batch", type=int, default=8, help="number of 1 MP photos")
@@ -258,17 +322,24 @@ def main() -> int:
         print(json.dumps(export_child(args)))
         return 0
     colorizer, what = make_colorizer(args)
-    result = {"model": what, "threads": args.threads, "cpus": os.cpu_count(),
-              "repeats": args.repeats,
-              "torch": torch.__version__, "load_average": os.getloadavg()[0]}
+    result = {
+        "model": what,
+        "threads": args.threads,
+        "cpus": os.cpu_count(),
+        "repeats": args.repeats,
+        "torch": torch.__version__,
+        "load_average": os.getloadavg()[0],
+    }
     result.update(bench_preview(colorizer, args.repeats))
     result.update(bench_network(colorizer, args.repeats))
     result.update(bench_export(args))
     result.update(bench_batch(colorizer, args.batch))
     print(json.dumps(result, indent=1))
     print()
-    print(f"Model: {what}; {args.threads} torch threads on {os.cpu_count()} CPUs "
-          f"(load average at start {result['load_average']:.2f}).")
+    print(
+        f"Model: {what}; {args.threads} torch threads on {os.cpu_count()} CPUs "
+        f"(load average at start {result['load_average']:.2f})."
+    )
     print()
     print(table(result))
     return 0
