@@ -323,6 +323,20 @@ def train(
         if d.world > 1:
             dist.barrier()
 
+    def validate_now(si: int, st: int) -> None:
+        _validate_and_log(
+            trainer.G,
+            val_data,
+            cfg,
+            device,
+            logger,
+            cfg.stages[si],
+            si,
+            st,
+            int(offsets[si] + st),
+            run_dir,
+        )
+
     def export(name: str) -> Path:
         info = ModelInfo(
             generator=cfg.generator,
@@ -406,34 +420,12 @@ def train(
                 if step % cfg.ckpt_every == 0 and step < total:
                     checkpoint(stage_i, step)
                 if d.main and val_data is not None and step % cfg.val_every == 0 and step < total:
-                    _validate_and_log(
-                        trainer.G,
-                        val_data,
-                        cfg,
-                        device,
-                        logger,
-                        stage,
-                        stage_i,
-                        step,
-                        int(offsets[stage_i] + step),
-                        run_dir,
-                    )
+                    validate_now(stage_i, step)
             bar.close()
             # End of stage: validate, export the generator, checkpoint the next position.
             if d.main:
                 if val_data is not None and stage != "pretrain-d":
-                    _validate_and_log(
-                        trainer.G,
-                        val_data,
-                        cfg,
-                        device,
-                        logger,
-                        stage,
-                        stage_i,
-                        step,
-                        int(offsets[stage_i] + step),
-                        run_dir,
-                    )
+                    validate_now(stage_i, step)
                 if stage != "pretrain-d":
                     export(f"model-{stage}.safetensors")
                 logger.plot()
