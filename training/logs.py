@@ -99,6 +99,9 @@ def plot_losses(records: list[dict], out: Path) -> Path:
             x, y = np.array(pts).T
             ax.plot(x, y, alpha=0.25, lw=0.8)
             ax.plot(x, _smooth(y), label=label, lw=1.5)
+    if not any("g_adv" in r or "d_loss" in r for r in train):
+        axes[1].text(0.5, 0.5, "no discriminator stage yet", ha="center", va="center",
+                     transform=axes[1].transAxes, color="grey")
     axes[0].set_yscale("log")
     axes[0].set_title("generator MSE on normalised ab")
     axes[1].set_title("adversarial losses (gan stage)")
