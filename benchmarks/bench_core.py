@@ -3,9 +3,9 @@ batch throughput on 1-megapixel photos, and achieved GFLOP/s of the generator ag
 matrix-multiply reference measured in the same run.
 
     .venv/bin/python benchmarks/bench_core.py [--model PATH | --width 16 --depth 5
-        --hint-scales 3] [--threads N]
+        --hint-scales 3 --edge-hints 2] [--threads N]
 
-Timing does not depend on the weights' values, so without a model file (none bundled yet) an
+Timing does not depend on the weights' values, so with an architecture flag (or no model file) an
 untrained generator of the given architecture is timed; the output says which. Prints a JSON
 document and a markdown table. Goals on the 2-core CPU: preview <= 60 ms, 12 MP export <= 2 s
 and <= 1.5 GB peak memory.
@@ -28,6 +28,7 @@ How each figure is measured:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import resource
@@ -42,11 +43,13 @@ import numpy as np
 import torch
 
 from colouru.colorizer import Colorizer, bundled_model_path
-from colouru.generator import GeneratorConfig, build_generator, count_flops
+from colouru.generator import build_generator, count_flops
 from colouru.hints import Hint
 from colouru.imageio import save_image
+from colouru.training.train import TrainConfig
 from colouru.weights import ModelInfo, save_model
 
+ARCH_FLAGS = ("width", "depth", "hint_scales", "edge_hints")  # generator config overrides
 GOALS = {"preview_ms": 60.0, "export_s": 2.0, "export_peak_mb": 1536.0}
 
 
@@ -54,18 +57,15 @@ GOALS = {"preview_ms": 60.0, "export_s": 2.0, "export_peak_mb": 1536.0}
 def make_colorizer(args) -> tuple[Colorizer, str]:
     """The model to time and a line saying what it is."""
     path = args.model or (bundled_model_path() if bundled_model_path().is_file() else None)
-    if path is not None and args.width is None and args.depth is None and args.hint_scales is None:
+    arch = {f: getattr(args, f) for f in ARCH_FLAGS if getattr(args, f) is not None}
+    if path is not None and not arch:
         return Colorizer.load(path, device="cpu"), f"model file {path}"
-    # Default: the architecture `colouru train` builds (and the bundled model uses).
-    cfg = GeneratorConfig(
-        width=args.width or 16,
-        depth=args.depth or 5,
-        hint_scales=3 if args.hint_scales is None else args.hint_scales,
-    )
+    # Default: the architecture `colouru train` builds, with the flags given.
+    cfg = dataclasses.replace(TrainConfig().generator, **arch)
     torch.manual_seed(0)
     what = (
         f"untrained generator (width {cfg.width}, depth {cfg.depth}, hint scales "
-        f"{cfg.hint_scales}): timing does not "
+        f"{cfg.hint_scales}, edge hints {cfg.edge_hints}): timing does not "
         f"depend on the weights"
     )
     with tempfile.TemporaryDirectory() as tmp:  # loaded like any model file
@@ -219,7 +219,7 @@ def bench_export(args) -> dict:
     cmd = [sys.executable, __file__, "--_export-child", "--threads", str(args.threads)]
     if args.model:
         cmd += ["--model", str(args.model)]
-    for flag in ("width", "depth", "hint_scales"):
+    for flag in ARCH_FLAGS:
         if getattr(args, flag) is not None:
             cmd += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
     cmd += ["--export-hw", *map(str, args.export_hw)]
@@ -311,6 +311,7 @@ def main() -> int:
     ap.add_argument("--width", type=int, help="time an untrained generator of this width")
     ap.add_argument("--depth", type=int, help="... and this depth (default 16 and 5)")
     ap.add_argument("--hint-scales", type=int, help="... and hint scales (default 3)")
+    ap.add_argument("--edge-hints", type=int, help="... and edge-aware hints (default 2)")
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--batch", type=int, default=8, help="number of 1 MP photos")

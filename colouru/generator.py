@@ -5,11 +5,18 @@ with batch norm and LeakyReLU, each concatenated with the matching encoder featu
 connections). A last 3x3 convolution sees the decoder output beside the input itself (so a
 hint reaches the output at full working resolution) and ends in tanh: ab in -1..1.
 
+Optional parameter-free hint features are computed from the input inside ``forward`` and fed
+to the first and last layers beside it: ``hint_features`` (mean hint colour in coarse cells)
+and ``edge_aware_hints`` (the hints spread along regions of similar L, a fast relative of
+Levin et al.'s propagation). With edge-aware hints the network predicts a correction of the
+first spread: ``tanh(head + atanh(spread))``, so training starts from a sensible colouring.
+
 Architectures live in the ``ARCHITECTURES`` registry; ``build_generator(config)`` builds one.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 
 import torch
@@ -32,6 +39,10 @@ class GeneratorConfig:
     # mean hint colour near each pixel and its confidence, fed to the first and last layers,
     # so a few hints reach the whole image at once (0: the plain U-Net of the design).
     hint_scales: int = 0
+    # Edge-aware hint propagation (``edge_hints``): for each of the first this many widths in
+    # ``EDGE_SIGMAS``, the hints spread along the photo's regions (colour and confidence), fed
+    # to the first and last layers; the first one is also the base the output corrects.
+    edge_hints: int = 0
 
     @classmethod
     def from_dict(cls, d: dict) -> GeneratorConfig:
@@ -52,6 +63,7 @@ class GeneratorConfig:
             or cfg.max_width < 1
             or not 0 <= cfg.dropout < 1
             or not 0 <= cfg.hint_scales <= 4
+            or not 0 <= cfg.edge_hints <= len(EDGE_SIGMAS)
         ):
             raise ValueError(f"generator config out of range: {cfg}")
         return cfg
@@ -102,6 +114,62 @@ def hint_features(x: torch.Tensor, scales: int) -> torch.Tensor:
     return torch.cat(out, dim=1)
 
 
+# Widths of the edge test of ``edge_aware_hints`` in normalised L (-1..1: 0.35 is 17.5 L units,
+# 0.12 is 6): loose first (spreads a few hints far), then strict (keeps dense hints apart).
+# Chosen on 20 val photos with the spread alone as the result (docs/model/edge-hints.md).
+EDGE_SIGMAS = (0.35, 0.12)
+CONFIDENCE_FLOOR = 1e-12  # hint mass below this is "no hint reached here"
+
+
+def _edge_pass(dl2: torch.Tensor, st: torch.Tensor, step: int, inv: torch.Tensor, dim: int):
+    """One edge-aware [1/4, 1/2, 1/4] filter pass of ``st`` ``(B, S, C, H, W)`` along ``dim``
+    with taps ``step`` apart; ``dl2`` ``(B, 1, 1, H', W')``: the squared L difference of each
+    pair of taps. Weight exp(-dL^2 * inv) with one ``inv`` per S, ``(1, S, 1, 1, 1)``."""
+    n = st.shape[dim]
+    w = torch.exp(dl2 * -inv).mul_(0.25)
+    out = st * 0.5
+    out.narrow(dim, 0, n - step).addcmul_(w, st.narrow(dim, step, n - step))
+    out.narrow(dim, step, n - step).addcmul_(w, st.narrow(dim, 0, n - step))
+    return out
+
+
+def edge_aware_hints(
+    x: torch.Tensor, sigmas: tuple[float, ...]
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Spread the hints of an input ``(B, 4, H, W)`` along its regions of similar lightness.
+
+    Normalised convolution with an edge-avoiding a-trous filter (Dammertz et al. 2010, made
+    separable): the hint colours times their mask and the mask itself are filtered alike,
+    with taps 2**i apart from the largest step down to 1, so colour crosses the image in
+    log2(size) passes but hardly crosses an edge of L (a neighbour's weight is
+    exp(-dL^2 / sigma^2), L normalised to -1..1); their ratio is a weighted mean of the hint
+    colours, a fast stand-in for Levin et al.'s propagation. Parameter-free.
+    Returns, for each sigma, ``(ab, confidence)``: ab ``(B, 2, H, W)`` on the input's scale (0
+    where no hint reached) and ``(B, 1, H, W)`` confidence in 0..1 (log of the hint mass that
+    arrived).
+    """
+    lightness, ab = x[:, None, :1], x[:, None, 1:3]  # (B, 1, C, H, W)
+    mask = ((ab[:, :, :1].abs() + ab[:, :, 1:].abs()) > 0).to(x.dtype)
+    st = torch.cat([ab * mask, mask], dim=2).expand(-1, len(sigmas), -1, -1, -1)
+    inv = torch.tensor([1.0 / (s * s) for s in sigmas], dtype=x.dtype, device=x.device)
+    inv = inv.view(1, -1, 1, 1, 1)
+    steps = max(1, math.ceil(math.log2(max(x.shape[-2:]))))
+    for i in reversed(range(steps)):
+        step = 2**i
+        for dim in (-1, -2):
+            n = st.shape[dim]
+            if step >= n:
+                continue
+            near, far = lightness.narrow(dim, 0, n - step), lightness.narrow(dim, step, n - step)
+            st = _edge_pass((far - near).square_(), st, step, inv, dim)
+    num, den = st[:, :, :2], st[:, :, 2:]
+    reached = den > CONFIDENCE_FLOOR
+    colour = torch.where(reached, num / den.clamp_min(CONFIDENCE_FLOOR), torch.zeros_like(num))
+    floor = math.log(CONFIDENCE_FLOOR)
+    confidence = ((den.clamp_min(CONFIDENCE_FLOOR).log() - floor) / -floor).clamp(0.0, 1.0)
+    return [(colour[:, j], confidence[:, j]) for j in range(len(sigmas))]
+
+
 class UNet(nn.Module):
     """U-Net generator: ``(B, 4, H, W)`` input -> ``(B, 2, H, W)`` ab in -1..1, any H, W."""
 
@@ -112,7 +180,7 @@ class UNet(nn.Module):
         self.config = config
         widths = [min(config.width * 2**i, config.max_width) for i in range(config.depth)]
         self.downs = nn.ModuleList()
-        self.extra = 3 * config.hint_scales
+        self.extra = 3 * config.hint_scales + 3 * config.edge_hints
         cin = INPUT_CHANNELS + self.extra
         for i, w in enumerate(widths):
             self.downs.append(_down(cin, w, norm=i > 0))
@@ -140,8 +208,16 @@ class UNet(nn.Module):
         m = self.multiple
         ph, pw = (-h) % m, (-w) % m
         xp = F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
+        base = None
         if self.extra:
-            xp = torch.cat([xp, hint_features(xp, self.config.hint_scales)], dim=1)
+            feats = [xp]
+            if self.config.hint_scales:
+                feats.append(hint_features(xp, self.config.hint_scales))
+            if self.config.edge_hints:
+                spread = edge_aware_hints(xp, EDGE_SIGMAS[: self.config.edge_hints])
+                base = spread[0][0]
+                feats += [t for pair in spread for t in pair]
+            xp = torch.cat(feats, dim=1)
         skips = []
         y = xp
         for down in self.downs:
@@ -153,6 +229,8 @@ class UNet(nn.Module):
                 y = torch.cat([y, skips.pop()], dim=1)
             y = up(y)
         y = self.head(torch.cat([y, xp], dim=1))
+        if base is not None:  # the network corrects the propagated hints (in tanh's domain)
+            y = y + torch.atanh(base.clamp(-0.99, 0.99))
         return torch.tanh(y[..., :h, :w])
 
 

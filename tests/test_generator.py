@@ -130,3 +130,65 @@ def test_generator_with_hint_scales_on_odd_sizes(hw):
     with torch.no_grad():
         y = g(torch.randn(2, 4, *hw))
     assert y.shape == (2, 2, *hw) and y.abs().max() <= 1
+
+
+def _two_regions(h: int = 48, w: int = 64) -> torch.Tensor:
+    """An input whose left half is dark (L -0.6) and right half light (L 0.6), no hints."""
+    x = torch.zeros(1, 4, h, w)
+    x[0, 0, :, : w // 2] = -0.6
+    x[0, 0, :, w // 2 :] = 0.6
+    return x
+
+
+def test_edge_aware_hints_spread_within_a_region_but_not_across_its_edge():
+    from colouru.generator import edge_aware_hints
+
+    x = _two_regions()
+    x[0, 1:3, 20:23, 5:8] = torch.tensor([0.3, -0.2]).view(2, 1, 1)  # one hint, left half
+    [(colour, confidence)] = edge_aware_hints(x, (0.12,))
+    assert colour.shape == (1, 2, 48, 64) and confidence.shape == (1, 1, 48, 64)
+    # The far corner of the same region takes the hint's colour ...
+    assert torch.allclose(colour[0, :, 47, 30], torch.tensor([0.3, -0.2]), atol=1e-3)
+    # ... while across the edge almost no hint mass arrives.
+    assert confidence[0, 0, 47, 30] > 0.3 and confidence[0, 0, 0, 63] < 0.01
+    assert confidence[0, 0, 21, 6] > confidence[0, 0, 47, 30]  # most certain at the hint
+
+    # A second hint in the right half: each half keeps its own colour at the edge.
+    x[0, 1:3, 30:33, 50:53] = torch.tensor([-0.1, 0.4]).view(2, 1, 1)
+    [(colour, _)] = edge_aware_hints(x, (0.12,))
+    assert torch.allclose(colour[0, :, 10, 31], torch.tensor([0.3, -0.2]), atol=0.02)
+    assert torch.allclose(colour[0, :, 10, 32], torch.tensor([-0.1, 0.4]), atol=0.02)
+
+
+def test_edge_aware_hints_without_hints_are_zero_and_unsure():
+    from colouru.generator import edge_aware_hints
+
+    [(colour, confidence)] = edge_aware_hints(_two_regions(9, 5), (0.35,))
+    assert colour.abs().sum() == 0 and confidence.abs().sum() == 0
+
+
+def test_generator_with_edge_hints_starts_from_the_propagated_hints():
+    # The output corrects the first propagation: with the head's weights at zero, the
+    # generator returns exactly the spread hint colours (within tanh's domain).
+    from colouru.generator import EDGE_SIGMAS, edge_aware_hints
+
+    g = build_generator(GeneratorConfig(width=4, depth=3, max_width=8, edge_hints=2)).eval()
+    torch.nn.init.zeros_(g.head.weight)
+    torch.nn.init.zeros_(g.head.bias)
+    x = _two_regions()
+    x[0, 1:3, 20:23, 5:8] = torch.tensor([0.3, -0.2]).view(2, 1, 1)
+    with torch.no_grad():
+        y = g(x)
+    [(expected, _)] = edge_aware_hints(x, EDGE_SIGMAS[:1])
+    assert torch.allclose(y, expected, atol=1e-5)
+    with pytest.raises(ValueError, match="out of range"):
+        GeneratorConfig.from_dict({"edge_hints": len(EDGE_SIGMAS) + 1})
+
+
+@pytest.mark.parametrize("hw", [(37, 53), (1, 1), (130, 70)])
+def test_generator_with_edge_hints_on_odd_sizes(hw):
+    cfg = GeneratorConfig(width=4, depth=3, max_width=8, hint_scales=2, edge_hints=2)
+    g = build_generator(cfg).eval()
+    with torch.no_grad():
+        y = g(torch.randn(2, 4, *hw))
+    assert y.shape == (2, 2, *hw) and torch.isfinite(y).all() and y.abs().max() <= 1

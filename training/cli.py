@@ -49,6 +49,12 @@ def add_subcommands(sub) -> None:
         dest="hint_scales",
         help="hint propagation scales fed to the generator (default 3; 0: plain U-Net)",
     )
+    t.add_argument(
+        "--edge-hints",
+        type=int,
+        dest="edge_hints",
+        help="edge-aware hint propagations fed to the generator (default 2; 0: none)",
+    )
     t.add_argument("--depth", type=int, help="generator depth (default 5)")
     t.add_argument("--disc", help="discriminator architecture: design or patch (default patch)")
     t.add_argument("--lr", type=float, help="Adam learning rate (default 2e-4)")

@@ -74,7 +74,7 @@ class TrainConfig:
     size: int = 96  # training crop side (pixels); photos are cached at size * 5/4
     # The bundled model's architecture: 16 x 2**i channels, 5 levels (see README, model card).
     generator: GeneratorConfig = field(
-        default_factory=lambda: GeneratorConfig(width=16, depth=5, hint_scales=3)
+        default_factory=lambda: GeneratorConfig(width=16, depth=5, hint_scales=3, edge_hints=2)
     )
     disc: str = "patch"  # key in DISCRIMINATORS
     disc_width: int = 32
@@ -125,6 +125,8 @@ def config_from_args(args: argparse.Namespace, n_train: int | None = None) -> Tr
         gen["depth"] = args.depth
     if args.hint_scales is not None:
         gen["hint_scales"] = args.hint_scales
+    if args.edge_hints is not None:
+        gen["edge_hints"] = args.edge_hints
     if gen:
         cfg.generator = dataclasses.replace(cfg.generator, **gen)
     if args.disc:
