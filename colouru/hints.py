@@ -210,13 +210,18 @@ def hint_box(hint: Hint, image_hw: tuple[int, int], out_hw: tuple[int, int]):
     return x0, y0, x1, y1
 
 
+NEUTRAL_HINT_A = 0.01  # CIE a drawn for a hint of a = b = 0 (see rasterize_hints)
+
+
 def rasterize_hints(hints: Iterable[Hint], image_hw: tuple[int, int],
                     out_hw: tuple[int, int] | None = None):
     """Draw hints onto an ``out_hw`` grid (default: the image's own size).
 
     Returns ``(ab, mask)``: ``ab`` float32 ``(2, h, w)`` with each hint's a, b inside its square
     and 0 elsewhere; ``mask`` bool ``(h, w)``, True under hints. Later hints draw over earlier
-    ones. Every hint inside the image covers at least one pixel at any grid size.
+    ones. Every hint inside the image covers at least one pixel at any grid size. The network
+    input marks a hint by its non-zero ab, so a neutral hint (a = b = 0: "this is grey") is
+    drawn with a = ``NEUTRAL_HINT_A``, too small to see, so that it still counts as a hint.
     """
     out_hw = tuple(image_hw) if out_hw is None else tuple(out_hw)
     ab = np.zeros((2, *out_hw), dtype=np.float32)
@@ -226,7 +231,7 @@ def rasterize_hints(hints: Iterable[Hint], image_hw: tuple[int, int],
         if box is None:
             continue
         x0, y0, x1, y1 = box
-        ab[0, y0:y1, x0:x1] = h.ab[0]
+        ab[0, y0:y1, x0:x1] = h.ab[0] if h.ab[0] or h.ab[1] else NEUTRAL_HINT_A
         ab[1, y0:y1, x0:x1] = h.ab[1]
         mask[y0:y1, x0:x1] = True
     return ab, mask

@@ -212,3 +212,19 @@ def test_rasterize_later_hints_win_and_outside_hints_are_ignored():
     assert mask.sum() == 81
     ab, mask = rasterize_hints([], (40, 40), (10, 10))
     assert not mask.any() and not ab.any()
+
+
+def test_a_neutral_hint_still_marks_the_network_input():
+    # "This is grey" is a real hint: the input marks hints by non-zero ab, so a = b = 0 is
+    # drawn as an invisible a = NEUTRAL_HINT_A, and the edge-aware spread sees it.
+    import torch
+
+    from colouru.generator import edge_aware_hints
+    from colouru.hints import NEUTRAL_HINT_A
+    from colouru.inputs import make_input
+
+    ab, mask = rasterize_hints([Hint(10, 10, 3, ab=(0.0, 0.0))], (20, 30))
+    assert mask.sum() == 9 and np.all(ab[0][mask] == NEUTRAL_HINT_A) and np.all(ab[1] == 0)
+    x = make_input(torch.full((1, 1, 20, 30), 50.0), torch.from_numpy(ab)[None])
+    [(colour, confidence)] = edge_aware_hints(x, (0.35,))
+    assert confidence[0, 0, 15, 25] > 0.5 and colour.abs().max() < 1e-3
