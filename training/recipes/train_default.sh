@@ -11,5 +11,5 @@ if [ -f runs/default/checkpoint.safetensors ]; then
   exec .venv/bin/colouru train --out runs/default --resume --threads 1 "$@"
 fi
 exec .venv/bin/colouru train --data ../shared/data/train --val ../shared/data/val --out runs/default \
-  --width 16 --depth 5 --hint-scales 3 --edge-hints 2 --size 96 --batch-size 16 --steps 6000,300,500 \
+  --width 16 --depth 5 --hint-scales 3 --edge-hints 2 --size 96 --batch-size 16 --steps 9000,300,500 \
   --val-every 500 --ckpt-every 100 --threads 1 "$@"
