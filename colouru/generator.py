@@ -101,15 +101,16 @@ def hint_features(x: torch.Tensor, scales: int) -> torch.Tensor:
     """
     ab = x[:, 1:3]
     mask = ((ab[:, :1].abs() + ab[:, 1:].abs()) > 0).to(x.dtype)
+    st = torch.cat([ab * mask, mask], dim=1)  # pooled together: one call per scale
     size = x.shape[-2:]
     out = []
     for i in range(scales):
         cell = 8 * 4**i
         k = (min(cell, size[0]), min(cell, size[1]))
-        num = F.avg_pool2d(ab * mask, k, k, ceil_mode=True)
-        den = F.avg_pool2d(mask, k, k, ceil_mode=True)
-        num = F.interpolate(num, size=size, mode="bilinear", align_corners=False)
-        den = F.interpolate(den, size=size, mode="bilinear", align_corners=False)
+        pooled = F.interpolate(
+            F.avg_pool2d(st, k, k, ceil_mode=True), size=size, mode="bilinear", align_corners=False
+        )
+        num, den = pooled[:, :2], pooled[:, 2:]
         out += [num / (den + 1e-6), (den * (k[0] * k[1] / 9.0)).clamp(max=1.0)]
     return torch.cat(out, dim=1)
 
@@ -211,6 +212,7 @@ class UNet(nn.Module):
         base = None
         if self.extra:
             feats = [xp]
+            xp = xp.contiguous()  # the features run faster on it than on channels-last
             if self.config.hint_scales:
                 feats.append(hint_features(xp, self.config.hint_scales))
             if self.config.edge_hints:

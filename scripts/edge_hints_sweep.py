@@ -1,6 +1,7 @@
 """The edge-aware hint spread alone as a colorizer, beside Levin et al. 2004, per edge width.
 
     .venv/bin/python scripts/edge_hints_sweep.py [--photos 20] [--sigmas 0.12,0.2,0.35,0.6]
+        [--counts 1,5,10,20,100]
 
 Every ``len(val) // photos``-th photo of ``../shared/data/val`` goes through the
 ``colouru evaluate`` protocol (256 x 256 crop, the same seeded hints); the result is the
@@ -30,7 +31,6 @@ from colouru.training.evaluate import hints_for, load_photo
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINES = ROOT / "docs/model/eval-baselines-levin-grey-280.json"
-COUNTS = (1, 5, 10, 20, 100)
 
 
 def main() -> None:
@@ -38,18 +38,20 @@ def main() -> None:
     ap.add_argument("--data", default=str(ROOT.parent / "shared/data/val"))
     ap.add_argument("--photos", type=int, default=20)
     ap.add_argument("--sigmas", default="0.12,0.2,0.35,0.6")
+    ap.add_argument("--counts", default="1,5,10,20,100", help="hint counts")
     args = ap.parse_args()
+    counts = [int(k) for k in args.counts.split(",")]
     torch.set_num_threads(1)
     sigmas = tuple(float(s) for s in args.sigmas.split(","))
     paths = list_photos(args.data)
     levin = {Path(r["photo"]).name: r["levin"] for r in json.load(open(BASELINES))["per_photo"]}
     chosen = list(range(0, len(paths), max(1, len(paths) // args.photos)))[: args.photos]
-    spread = {s: {k: [] for k in COUNTS} for s in sigmas}
-    ref = {k: [] for k in COUNTS}
+    spread = {s: {k: [] for k in counts} for s in sigmas}
+    ref = {k: [] for k in counts}
     for i in chosen:
         truth = load_photo(paths[i])
         lightness = image_lightness(truth)
-        for k in COUNTS:
+        for k in counts:
             ab, _ = rasterize_hints(hints_for(truth, 0, i, k), truth.shape[:2])
             x = make_input(torch.from_numpy(lightness)[None, None], torch.from_numpy(ab)[None])
             for s, (colour, _) in zip(sigmas, edge_aware_hints(x, sigmas), strict=True):
@@ -58,11 +60,11 @@ def main() -> None:
                 spread[s][k].append(metrics.psnr(rgb, truth))
             ref[k].append(levin[Path(paths[i]).name][str(k)][0])
     print(f"{len(chosen)} photos of {args.data}; mean PSNR (dB) by hint count\n")
-    print("| method | " + " | ".join(str(k) for k in COUNTS) + " |")
-    print("|---|" + "---|" * len(COUNTS))
-    print("| Levin et al. 2004 | " + " | ".join(f"{np.mean(ref[k]):.2f}" for k in COUNTS) + " |")
+    print("| method | " + " | ".join(str(k) for k in counts) + " |")
+    print("|---|" + "---|" * len(counts))
+    print("| Levin et al. 2004 | " + " | ".join(f"{np.mean(ref[k]):.2f}" for k in counts) + " |")
     for s in sigmas:
-        row = " | ".join(f"{np.mean(spread[s][k]):.2f}" for k in COUNTS)
+        row = " | ".join(f"{np.mean(spread[s][k]):.2f}" for k in counts)
         print(f"| edge-aware spread, sigma {s} | {row} |")
 
 

@@ -1,15 +1,31 @@
 #!/usr/bin/env bash
-# The exact command that trains the bundled default model (assets/models/), on this
-# project's 2-core CPU machine. Re-running it resumes from runs/default's last checkpoint.
-# Extra arguments are passed on (e.g. --steps 9000,300,1000 to lengthen a resumed run).
-# The defaults of `colouru train` are this recipe's settings (width 16, depth 5, 3 hint
-# propagation scales, 2 edge-aware hint propagations, 96 px crops, batch 16); they are
-# spelled out here for the record.
+# The exact commands that train the bundled default model (assets/models/), on this project's
+# 2-core CPU machine; see assets/models/README.md for what each step gave.
+#   1. runs/default: all of ../shared/data/train, 9000 MSE steps, then the discriminator and
+#      500 GAN steps (the GAN generator measured worse and is not shipped).
+#   2. runs/general-ft: the MSE generator of step 1 fine-tuned for 1500 steps on the two
+#      classes of varied, larger photos (bsds, objects); its model.safetensors is the
+#      bundled model.
+# Re-running resumes whichever step was cut short. The defaults of `colouru train` are step
+# 1's settings (width 16, depth 5, 3 hint propagation scales, 2 edge-aware hint spreads, 96 px
+# crops, batch 16); they are spelled out here for the record.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-if [ -f runs/default/checkpoint.safetensors ]; then
-  exec .venv/bin/colouru train --out runs/default --resume --threads 1 "$@"
+COLOURU=.venv/bin/colouru
+if [ ! -f runs/default/model-gan.safetensors ]; then
+  if [ -f runs/default/checkpoint.safetensors ]; then
+    $COLOURU train --out runs/default --resume --threads 1
+  else
+    $COLOURU train --data ../shared/data/train --val ../shared/data/val --out runs/default \
+      --width 16 --depth 5 --hint-scales 3 --edge-hints 2 --size 96 --batch-size 16 \
+      --steps 9000,300,500 --val-every 500 --ckpt-every 100 --threads 1
+  fi
 fi
-exec .venv/bin/colouru train --data ../shared/data/train --val ../shared/data/val --out runs/default \
-  --width 16 --depth 5 --hint-scales 3 --edge-hints 2 --size 96 --batch-size 16 --steps 9000,300,500 \
-  --val-every 500 --ckpt-every 100 --threads 1 "$@"
+if [ -f runs/general-ft/checkpoint.safetensors ]; then
+  $COLOURU train --out runs/general-ft --resume --threads 1
+else
+  $COLOURU train --data ../shared/data/train --classes bsds,objects --val ../shared/data/val \
+    --init runs/default/model-pretrain-g.safetensors --stages pretrain-g --steps 1500 \
+    --val-every 500 --ckpt-every 100 --out runs/general-ft --threads 1
+fi
+echo "bundled model candidate: runs/general-ft/model.safetensors"
