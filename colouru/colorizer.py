@@ -303,7 +303,8 @@ class Colorizer:
         """A few lines for ``colouru info`` and the app's About box."""
         g = self.info.generator
         lines = [f"model: {self.source}",
-                 f"architecture: {g.arch} (width {g.width}, depth {g.depth}), "
+                 f"architecture: {g.arch} (width {g.width}, depth {g.depth}, hint scales "
+                 f"{g.hint_scales}, edge-aware hints {g.edge_hints}), "
                  f"working size {self.work_size}",
                  f"device: {self.device}"]
         for k, v in self.info.provenance.items():

@@ -263,7 +263,8 @@ def test_cpu_model_runs_channels_last_with_the_same_result(tiny_model_path):
 
 def test_describe(tiny_colorizer):
     text = tiny_colorizer.describe()
-    assert "unet (width 4, depth 3)" in text and "working size 64" in text
+    assert "unet (width 4, depth 3, hint scales 0, edge-aware hints 0)" in text
+    assert "working size 64" in text
     assert "device: cpu" in text and "random weights made by a test" in text
 
 
