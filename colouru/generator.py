@@ -91,6 +91,12 @@ def _up(cin: int, cout: int, dropout: float = 0.0) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def hint_mask(ab: torch.Tensor) -> torch.Tensor:
+    """1 where the hint channels ``(..., 2, H, W)`` hold a hint (non-zero ab), else 0:
+    ``(..., 1, H, W)`` in ``ab``'s dtype. The four-channel input has no mask of its own."""
+    return ((ab.narrow(-3, 0, 1).abs() + ab.narrow(-3, 1, 1).abs()) > 0).to(ab.dtype)
+
+
 def hint_features(x: torch.Tensor, scales: int) -> torch.Tensor:
     """Multi-scale normalised convolution of the hint channels of an input ``(B, 4, H, W)``.
 
@@ -100,7 +106,7 @@ def hint_features(x: torch.Tensor, scales: int) -> torch.Tensor:
     Returns ``(B, 3 * scales, H, W)``.
     """
     ab = x[:, 1:3]
-    mask = ((ab[:, :1].abs() + ab[:, 1:].abs()) > 0).to(x.dtype)
+    mask = hint_mask(ab)
     st = torch.cat([ab * mask, mask], dim=1)  # pooled together: one call per scale
     size = x.shape[-2:]
     out = []
@@ -150,7 +156,7 @@ def edge_aware_hints(
     arrived).
     """
     lightness, ab = x[:, None, :1], x[:, None, 1:3]  # (B, 1, C, H, W)
-    mask = ((ab[:, :, :1].abs() + ab[:, :, 1:].abs()) > 0).to(x.dtype)
+    mask = hint_mask(ab)
     st = torch.cat([ab * mask, mask], dim=2).expand(-1, len(sigmas), -1, -1, -1)
     inv = torch.tensor([1.0 / (s * s) for s in sigmas], dtype=x.dtype, device=x.device)
     inv = inv.view(1, -1, 1, 1, 1)
@@ -164,10 +170,10 @@ def edge_aware_hints(
             near, far = lightness.narrow(dim, 0, n - step), lightness.narrow(dim, step, n - step)
             st = _edge_pass((far - near).square_(), st, step, inv, dim)
     num, den = st[:, :, :2], st[:, :, 2:]
-    reached = den > CONFIDENCE_FLOOR
-    colour = torch.where(reached, num / den.clamp_min(CONFIDENCE_FLOOR), torch.zeros_like(num))
+    mass = den.clamp_min(CONFIDENCE_FLOOR)
+    colour = torch.where(den > CONFIDENCE_FLOOR, num / mass, torch.zeros_like(num))
     floor = math.log(CONFIDENCE_FLOOR)
-    confidence = ((den.clamp_min(CONFIDENCE_FLOOR).log() - floor) / -floor).clamp(0.0, 1.0)
+    confidence = ((mass.log() - floor) / -floor).clamp(0.0, 1.0)
     return [(colour[:, j], confidence[:, j]) for j in range(len(sigmas))]
 
 

@@ -25,6 +25,7 @@ from colouru.colorizer import image_lightness
 from colouru.colour import denormalize_ab, lab_to_rgb_preserving_l
 from colouru.generator import edge_aware_hints
 from colouru.hints import rasterize_hints
+from colouru.imageio import to_uint8
 from colouru.inputs import make_input
 from colouru.training.data import list_photos
 from colouru.training.evaluate import hints_for, load_photo
@@ -56,8 +57,7 @@ def main() -> None:
             x = make_input(torch.from_numpy(lightness)[None, None], torch.from_numpy(ab)[None])
             for s, (colour, _) in zip(sigmas, edge_aware_hints(x, sigmas), strict=True):
                 lab = np.dstack([lightness, denormalize_ab(colour[0]).numpy().transpose(1, 2, 0)])
-                rgb = (np.clip(lab_to_rgb_preserving_l(lab), 0, 1) * 255 + 0.5).astype(np.uint8)
-                spread[s][k].append(metrics.psnr(rgb, truth))
+                spread[s][k].append(metrics.psnr(to_uint8(lab_to_rgb_preserving_l(lab)), truth))
             ref[k].append(levin[Path(paths[i]).name][str(k)][0])
     print(f"{len(chosen)} photos of {args.data}; mean PSNR (dB) by hint count\n")
     print("| method | " + " | ".join(str(k) for k in counts) + " |")
