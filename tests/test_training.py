@@ -121,6 +121,18 @@ def test_tiny_run_lowers_loss_in_every_stage(photos, tmp_path):
     assert len(index["paths"]) == 20 and len(index["skipped"]) == 2  # grey and broken skipped
 
 
+def test_ema_run_validates_and_exports_the_average(photos, tmp_path):
+    torch.set_num_threads(1)
+    cfg = tiny_config(photos, stages=["pretrain-g"], steps=[12], ema=0.8)
+    final = train(cfg, tmp_path / "run", torch.device("cpu"), progress=False)
+    model = load_file(str(final))
+    ckpt = load_file(str(tmp_path / "run" / "checkpoint.safetensors"))
+    assert load_model(final)[1].provenance["ema"] == 0.8
+    for k, v in model.items():
+        assert torch.equal(v, ckpt[f"G_ema.{k}"]), k
+    assert any(not torch.equal(v, ckpt[f"G.{k}"]) for k, v in model.items())
+
+
 def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "colouru.cli", *args]
 
@@ -144,6 +156,8 @@ def test_killed_run_resumes_to_the_same_weights(photos, tmp_path):
         "2",
         "--threads",
         "1",
+        "--ema",  # the weight average must survive the kill too
+        "0.9",
     ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     ref = tmp_path / "ref"

@@ -1,6 +1,7 @@
 """Training checkpoints: one safetensors file with both networks and both optimisers.
 
-Tensors go in the safetensors body (``G.*``, ``D.*``, ``opt_g.<param>.<key>``, ...); the
+Tensors go in the safetensors body (``G.*``, ``D.*``, ``opt_g.<param>.<key>``, ``G_ema.*``
+when the run keeps a weight average, ...); the
 run's config, the position (stage, step) and the optimisers' hyper-parameters go in its JSON
 metadata. Nothing is pickled, so loading a checkpoint never runs code. Written to a temporary
 file and renamed: a run killed while saving keeps its previous checkpoint.
@@ -44,6 +45,7 @@ def save_checkpoint(
     D: torch.nn.Module,
     opt_g: torch.optim.Optimizer,
     opt_d: torch.optim.Optimizer,
+    G_ema: torch.nn.Module | None = None,
     config: dict,
     stage: int,
     step: int,
@@ -51,6 +53,10 @@ def save_checkpoint(
 ) -> None:
     tensors = {f"G.{k}": v.detach().cpu().contiguous() for k, v in G.state_dict().items()}
     tensors.update({f"D.{k}": v.detach().cpu().contiguous() for k, v in D.state_dict().items()})
+    if G_ema is not None:
+        tensors.update(
+            {f"G_ema.{k}": v.detach().cpu().contiguous() for k, v in G_ema.state_dict().items()}
+        )
     tg, mg = _opt_tensors("opt_g", opt_g)
     td, md = _opt_tensors("opt_d", opt_d)
     tensors.update(tg)
@@ -103,8 +109,10 @@ def load_checkpoint(
     D: torch.nn.Module,
     opt_g: torch.optim.Optimizer,
     opt_d: torch.optim.Optimizer,
+    G_ema: torch.nn.Module | None = None,
 ) -> dict:
-    """Restore networks and optimisers in place; returns the metadata."""
+    """Restore networks, optimisers and, when given, the weight average in place; returns the
+    metadata."""
     meta = read_checkpoint_meta(path)
     try:
         with safe_open(str(path), framework="pt") as f:
@@ -119,6 +127,8 @@ def load_checkpoint(
     try:
         G.load_state_dict(part("G"))
         D.load_state_dict(part("D"))
+        if G_ema is not None:
+            G_ema.load_state_dict(part("G_ema"))
         for name, opt in (("opt_g", opt_g), ("opt_d", opt_d)):
             state: dict = {}
             for k, v in part(name).items():

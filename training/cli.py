@@ -74,6 +74,13 @@ def add_subcommands(sub) -> None:
     t.add_argument("--val-every", type=int, metavar="N", help="validate every N steps")
     t.add_argument("--ckpt-every", type=int, metavar="N", help="checkpoint every N steps")
     t.add_argument("--init", metavar="MODEL", help="start from these generator weights")
+    t.add_argument(
+        "--ema",
+        type=float,
+        metavar="DECAY",
+        help="keep a moving average of the generator's weights (e.g. 0.999), validate and "
+        "export it instead of the raw weights",
+    )
     t.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
     t.add_argument("--seed", type=int, default=0)
     t.set_defaults(func=_run_train)

@@ -6,7 +6,10 @@
 #   2. runs/general-ft: the MSE generator of step 1 fine-tuned for 1500 steps on the two
 #      classes of varied, larger photos (bsds, objects).
 #   3. runs/general-ft160: step 2's model, 1000 more steps on the same classes at 160 px
-#      crops; its model.safetensors is the bundled model.
+#      crops.
+#   4. runs/general-ft256: step 3's model, 4000 steps on the same classes at 256 px crops
+#      (photos cached at 320 px, the scale of the 256 px evaluation), batch 8, two threads;
+#      its model.safetensors is the bundled model.
 # Re-running skips finished steps and resumes the one cut short. The defaults of `colouru train` are step
 # 1's settings (width 16, depth 5, 3 hint propagation scales, 2 edge-aware hint spreads, 96 px
 # crops, batch 16); they are spelled out here for the record.
@@ -14,15 +17,16 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 # step RUN ARGS...: skip a finished run (its model.safetensors is written last), resume a cut
 # one, or start it.
+# THREADS=N before a step sets its torch threads (default 1).
 step() {
   local run=$1
   shift
   if [ -f "$run/model.safetensors" ]; then
     echo "$run: finished"
   elif [ -f "$run/checkpoint.safetensors" ]; then
-    .venv/bin/colouru train --out "$run" --resume --threads 1
+    .venv/bin/colouru train --out "$run" --resume --threads "${THREADS:-1}"
   else
-    .venv/bin/colouru train --out "$run" --threads 1 "$@"
+    .venv/bin/colouru train --out "$run" --threads "${THREADS:-1}" "$@"
   fi
 }
 step runs/default --data ../shared/data/train --val ../shared/data/val \
@@ -34,4 +38,7 @@ step runs/general-ft --data ../shared/data/train --classes bsds,objects --val ..
 step runs/general-ft160 --data ../shared/data/train --classes bsds,objects --val ../shared/data/val \
   --init runs/general-ft/model.safetensors --stages pretrain-g --steps 1000 --size 160 \
   --val-every 250 --ckpt-every 100
-echo "bundled model: cp runs/general-ft160/model.safetensors assets/models/colouru-default.safetensors"
+THREADS=2 step runs/general-ft256 --data ../shared/data/train --classes bsds,objects \
+  --val ../shared/data/val --init runs/general-ft160/model.safetensors --stages pretrain-g \
+  --steps 4000 --size 256 --batch-size 8 --val-every 500 --ckpt-every 100
+echo "bundled model: cp runs/general-ft256/model.safetensors assets/models/colouru-default.safetensors"
