@@ -11,17 +11,22 @@ from colouru.training.ema import WeightAverage, ema_decay
 
 def test_average_follows_the_formula_and_stays_frozen():
     torch.manual_seed(0)
-    net = nn.Linear(3, 2)
+    net = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
     avg = WeightAverage(net, decay=0.9)
-    start = [p.detach().clone() for p in avg.model.parameters()]
+    start = [t.detach().clone() for t in avg.model.state_dict().values()]
+    net(torch.randn(8, 3))  # moves the running statistics and the batch count
     with torch.no_grad():
         for p in net.parameters():
             p.add_(1.0)
     updates = 100  # past the warm-up: the decay is 0.9
     avg.update(net, updates)
-    for a, s, p in zip(avg.model.parameters(), start, net.parameters(), strict=True):
-        torch.testing.assert_close(a, 0.9 * s + 0.1 * p.detach())
-        assert not a.requires_grad
+    now = net.state_dict()
+    for (k, a), s in zip(avg.model.state_dict().items(), start, strict=True):
+        if k.endswith("num_batches_tracked"):
+            assert a == now[k] == 1  # copied
+        else:
+            torch.testing.assert_close(a, 0.9 * s + 0.1 * now[k], msg=k)
+    assert not any(p.requires_grad for p in avg.model.parameters())
     assert not avg.model.training
 
 

@@ -23,7 +23,8 @@ def ema_decay(decay: float, updates: int) -> float:
 class WeightAverage:
     """A frozen copy of ``model`` whose parameters follow ``p_avg <- d * p_avg + (1 - d) * p``.
 
-    Buffers (none in the ColourU generator) are copied, not averaged.
+    Floating-point buffers (the batch-norm running statistics) are averaged the same way, as
+    timm's ``ModelEmaV2`` does; integer ones (batch counts) are copied.
     """
 
     def __init__(self, model: nn.Module, decay: float):
@@ -39,4 +40,7 @@ class WeightAverage:
         for avg, p in zip(self.model.parameters(), model.parameters(), strict=True):
             avg.lerp_(p.detach(), 1.0 - d)
         for avg, b in zip(self.model.buffers(), model.buffers(), strict=True):
-            avg.copy_(b)
+            if avg.is_floating_point():
+                avg.lerp_(b, 1.0 - d)
+            else:
+                avg.copy_(b)
