@@ -42,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     total = {k: v.detach().clone().double() for k, v in model.state_dict().items()}
     for path in args.snapshots:
         tensors = generator_tensors(path)
-        if tensors.keys() != total.keys():
+        if tensors.keys() != total.keys() or any(
+            v.shape != total[k].shape for k, v in tensors.items()
+        ):
             print(f"average_models: {path}: not the same architecture", file=sys.stderr)
             return 1
         for k, v in tensors.items():

@@ -17,10 +17,10 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file
 
-from colouru.generator import GeneratorConfig
+from colouru.generator import GeneratorConfig, build_generator
 from colouru.training.checkpoint import CheckpointError, load_checkpoint
 from colouru.training.data import batch_indices, is_greyscale, list_photos
-from colouru.training.train import TrainConfig, train
+from colouru.training.train import TrainConfig, load_data, train, validate
 from colouru.weights import load_model
 
 pytestmark = pytest.mark.slow
@@ -123,14 +123,40 @@ def test_tiny_run_lowers_loss_in_every_stage(photos, tmp_path):
 
 def test_ema_run_validates_and_exports_the_average(photos, tmp_path):
     torch.set_num_threads(1)
-    cfg = tiny_config(photos, stages=["pretrain-g"], steps=[12], ema=0.8)
-    final = train(cfg, tmp_path / "run", torch.device("cpu"), progress=False)
+    run = tmp_path / "run"
+    cfg = tiny_config(photos, stages=["pretrain-g"], steps=[12], ema=0.8, val=str(photos / "coast"))
+    final = train(cfg, run, torch.device("cpu"), progress=False)
     model = load_file(str(final))
-    ckpt = load_file(str(tmp_path / "run" / "checkpoint.safetensors"))
+    ckpt = load_file(str(run / "checkpoint.safetensors"))
     assert load_model(final)[1].provenance["ema"] == 0.8
     for k, v in model.items():
         assert torch.equal(v, ckpt[f"G_ema.{k}"]), k
     assert any(not torch.equal(v, ckpt[f"G.{k}"]) for k, v in model.items())
+    # The logged validation is the average's, not the raw weights'.
+    logged = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
+    logged = [r for r in logged if r["kind"] == "val"][-1]
+    _, val = load_data(cfg, run, progress=False)
+    raw = build_generator(cfg.generator)
+    raw.load_state_dict({k[2:]: v for k, v in ckpt.items() if k.startswith("G.")})
+    for G, same in ((load_model(final)[0], True), (raw, False)):
+        figures = validate(G, val, cfg, torch.device("cpu"))
+        assert (figures["psnr_10"] == pytest.approx(logged["psnr_10"], abs=1e-9)) is same
+
+
+def test_resume_refuses_a_different_ema(photos, tmp_path):
+    run = tmp_path / "run"
+    train(
+        tiny_config(photos, stages=["pretrain-g"], steps=[4]),
+        run,
+        torch.device("cpu"),
+        progress=False,
+    )
+    r = subprocess.run(
+        _cli("train", "--out", str(run), "--resume", "--ema", "0.99"),
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 2 and "--ema" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
 def _cli(*args: str) -> list[str]:
@@ -191,6 +217,11 @@ def test_killed_run_resumes_to_the_same_weights(photos, tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     a, b = load_file(str(ref / "model.safetensors")), load_file(str(run / "model.safetensors"))
     assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    # The raw weights, the average and both optimisers too.
+    a, b = (load_file(str(r / "checkpoint.safetensors")) for r in (ref, run))
+    assert a.keys() == b.keys() and any(k.startswith("G_ema.") for k in a)
     for k in a:
         assert torch.equal(a[k], b[k]), k
     steps = [

@@ -91,7 +91,8 @@ class TrainConfig:
     work_size: int = 256  # working size stored in the exported model
     init: str | None = None  # start the generator from this model file
     ema: float = 0.0  # decay of a moving average of the generator's weights, validated and
-    # exported in place of the raw weights (0: none; 0.999 averages about the last 1000 steps)
+    # exported in place of the raw weights (0: none). It warms up (training/ema.py): 0.999
+    # is reached after ~9000 updates, the decay after n updates being (1 + n) / (10 + n).
     seed: int = 0
     cache: str = "auto"  # prepared uint8 cache of the photos: auto (on), on, off
 
@@ -499,6 +500,11 @@ def run(args: argparse.Namespace) -> int:
         if args.resume:
             meta = read_checkpoint_meta(run_dir / "checkpoint.safetensors")
             cfg = TrainConfig.from_dict(meta["config"])
+            if args.ema is not None and args.ema != cfg.ema:
+                raise ValueError(
+                    f"--ema {args.ema} differs from this run's ({cfg.ema or 'none'}); "
+                    "a weight average is chosen when a run starts"
+                )
             if args.steps:  # lengthen or shorten the stages of a resumed run
                 parts = [int(x) for x in str(args.steps).split(",")]
                 cfg.steps = parts * len(cfg.stages) if len(parts) == 1 else parts
