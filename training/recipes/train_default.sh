@@ -7,7 +7,7 @@
 #      classes of varied, larger photos (bsds, objects).
 #   3. runs/general-ft160: step 2's model, 1000 more steps on the same classes at 160 px
 #      crops.
-#   4. runs/general-ft256: step 3's model, 4000 steps on the same classes at 256 px crops
+#   4. runs/general-ft256: step 3's model, 6000 steps on the same classes at 256 px crops
 #      (photos cached at 320 px, the scale of the 256 px evaluation), batch 8, two threads;
 #      its model.safetensors is the bundled model.
 # Re-running skips finished steps and resumes the one cut short. The defaults of `colouru train` are step
@@ -40,5 +40,5 @@ step runs/general-ft160 --data ../shared/data/train --classes bsds,objects --val
   --val-every 250 --ckpt-every 100
 THREADS=2 step runs/general-ft256 --data ../shared/data/train --classes bsds,objects \
   --val ../shared/data/val --init runs/general-ft160/model.safetensors --stages pretrain-g \
-  --steps 4000 --size 256 --batch-size 8 --val-every 500 --ckpt-every 100
+  --steps 6000 --size 256 --batch-size 8 --val-every 500 --ckpt-every 100
 echo "bundled model: cp runs/general-ft256/model.safetensors assets/models/colouru-default.safetensors"
