@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 from safetensors import safe_open
 
+from colouru.training.checkpoint import FORMAT as CHECKPOINT_FORMAT
 from colouru.weights import load_model, save_model
 
 
@@ -27,7 +28,7 @@ def generator_tensors(path: Path) -> dict[str, torch.Tensor]:
     """The generator's tensors of a model file or (``G.*``) of a training checkpoint."""
     with safe_open(str(path), framework="pt") as f:
         meta = json.loads((f.metadata() or {}).get("colouru", "{}"))
-        if meta.get("format") == "colouru-checkpoint":
+        if meta.get("format") == CHECKPOINT_FORMAT:
             return {k[2:]: f.get_tensor(k) for k in f.keys() if k.startswith("G.")}
         return {k: f.get_tensor(k) for k in f.keys()}
 

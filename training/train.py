@@ -299,6 +299,8 @@ def train(
     trainer = Trainer(G, D, cfg.gan)
     # The average starts from the initial weights; a resumed run restores it below.
     ema = WeightAverage(G, cfg.ema) if cfg.ema else None
+    G_ema = ema.model if ema else None
+    published = G if G_ema is None else G_ema  # what is validated and exported
     stage_i, step = 0, 0
     if resume:
         meta = load_checkpoint(
@@ -307,7 +309,7 @@ def train(
             D=D,
             opt_g=trainer.opt_g,
             opt_d=trainer.opt_d,
-            G_ema=ema.model if ema else None,
+            G_ema=G_ema,
         )
         stage_i, step = meta["stage"], meta["step"]
     elif ckpt_path.exists():
@@ -335,7 +337,7 @@ def train(
                 D=unwrap(trainer.D),
                 opt_g=trainer.opt_g,
                 opt_d=trainer.opt_d,
-                G_ema=ema.model if ema else None,
+                G_ema=G_ema,
                 config=cfg.to_dict(),
                 stage=si,
                 step=st,
@@ -345,7 +347,7 @@ def train(
 
     def validate_now(si: int, st: int) -> None:
         _validate_and_log(
-            ema.model if ema else trainer.G,
+            published,
             val_data,
             cfg,
             device,
@@ -374,7 +376,7 @@ def train(
                 "ema": cfg.ema,
             },
         )
-        return save_model(run_dir / name, ema.model if ema else unwrap(trainer.G), info)
+        return save_model(run_dir / name, published, info)
 
     try:
         while stage_i < len(cfg.stages):
@@ -410,7 +412,7 @@ def train(
                 else:
                     losses = trainer.gan_step(batch, rng)
                 if ema is not None and stage != "pretrain-d":
-                    ema.update(unwrap(trainer.G), int(offsets[stage_i] + step))
+                    ema.update(G, int(offsets[stage_i] + step))
                 if device.type == "cuda":
                     torch.cuda.synchronize(device)
                 t2 = time.perf_counter()

@@ -10,9 +10,9 @@
 #   4. runs/general-ft256: step 3's model, 6000 steps on the same classes at 256 px crops
 #      (photos cached at 320 px, the scale of the 256 px evaluation), batch 8, two threads;
 #      its model.safetensors is the bundled model.
-# Re-running skips finished steps and resumes the one cut short. The defaults of `colouru train` are step
-# 1's settings (width 16, depth 5, 3 hint propagation scales, 2 edge-aware hint spreads, 96 px
-# crops, batch 16); they are spelled out here for the record.
+# Re-running skips finished steps and resumes the one cut short. The defaults of
+# `colouru train` are step 1's settings (width 16, depth 5, 3 hint propagation scales, 2
+# edge-aware hint spreads, 96 px crops, batch 16); they are spelled out here for the record.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # step RUN ARGS...: skip a finished run (its model.safetensors is written last), resume a cut
