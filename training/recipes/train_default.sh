@@ -8,8 +8,10 @@
 #   3. runs/general-ft160: step 2's model, 1000 more steps on the same classes at 160 px
 #      crops.
 #   4. runs/general-ft256: step 3's model, 6000 steps on the same classes at 256 px crops
-#      (photos cached at 320 px, the scale of the 256 px evaluation), batch 8, two threads;
-#      its model.safetensors is the bundled model.
+#      (photos cached at 320 px, the scale of the 256 px evaluation), batch 8, two threads.
+#   5. runs/general-ft256b: a second cycle of step 4 from its model: 5000 steps at half the
+#      rate (1e-4) with other crops and hints (seed 1); its model.safetensors is the bundled
+#      model.
 # Re-running skips finished steps and resumes the one cut short. The defaults of
 # `colouru train` are step 1's settings (width 16, depth 5, 3 hint propagation scales, 2
 # edge-aware hint spreads, 96 px crops, batch 16); they are spelled out here for the record.
@@ -41,4 +43,7 @@ step runs/general-ft160 --data ../shared/data/train --classes bsds,objects --val
 THREADS=2 step runs/general-ft256 --data ../shared/data/train --classes bsds,objects \
   --val ../shared/data/val --init runs/general-ft160/model.safetensors --stages pretrain-g \
   --steps 6000 --size 256 --batch-size 8 --val-every 500 --ckpt-every 100
-echo "bundled model: cp runs/general-ft256/model.safetensors assets/models/colouru-default.safetensors"
+THREADS=2 step runs/general-ft256b --data ../shared/data/train --classes bsds,objects \
+  --val ../shared/data/val --init runs/general-ft256/model.safetensors --stages pretrain-g \
+  --steps 5000 --size 256 --batch-size 8 --lr 1e-4 --seed 1 --val-every 500 --ckpt-every 100
+echo "bundled model: cp runs/general-ft256b/model.safetensors assets/models/colouru-default.safetensors"
