@@ -12,7 +12,8 @@ and <= 1.5 GB peak memory.
 
 How each figure is measured:
 * preview: ``Colorizer.preview`` on a prepared 4:3 photo with 10 hints (working size 256, so
-  the network runs at 192 x 256), median of 20 after 3 warm-up calls.
+  the network runs at 192 x 256), median of 20 after 3 warm-up calls. Beside it, the median
+  time of its ``follow_hints`` step alone on the same hints, and its share of the preview.
 * export: in a fresh process, after a small warm-up, ``Colorizer.colorize`` of a 4000 x 3000
   photo (float32 sRGB, as ``read_image`` gives it) with 10 hints, then ``save_image`` to a PNG
   in a temporary folder (the same call as the app and the command line). Peak memory is the
@@ -43,8 +44,9 @@ import numpy as np
 import torch
 
 from colouru.colorizer import Colorizer, bundled_model_path
-from colouru.generator import build_generator, count_flops
-from colouru.hints import Hint
+from colouru.colour import normalize_ab, normalize_l
+from colouru.generator import build_generator, count_flops, follow_hints
+from colouru.hints import Hint, rasterize_hints
 from colouru.imageio import save_image
 from colouru.training.train import TrainConfig
 from colouru.weights import ModelInfo, save_model
@@ -137,8 +139,15 @@ def bench_preview(colorizer: Colorizer, repeats: int) -> dict:
     prepared = colorizer.prepare(img, work_size=256)
     hints = hints_for(768, 1024)
     med, times, cpu = median_time(lambda: colorizer.preview(prepared, hints), repeats)
+    hint_ab, mask = rasterize_hints(hints, prepared.image_hw, prepared.work_hw)
+    lightness = normalize_l(torch.from_numpy(prepared.work_lightness)[None, None])
+    hint_ab = normalize_ab(torch.from_numpy(hint_ab)[None])
+    mask = torch.from_numpy(mask)[None, None]
+    ab = torch.zeros_like(hint_ab)
+    follow, _, _ = median_time(lambda: follow_hints(ab, lightness, hint_ab, mask), repeats)
     return {
         "preview_ms": 1000 * med,
+        "follow_hints_ms": 1000 * follow,
         "preview_p90_ms": 1000 * float(np.percentile(times, 90)),
         "preview_cpu_ms": 1000 * cpu,
         "preview_work_hw": list(prepared.work_hw),
@@ -266,6 +275,12 @@ def table(r: dict) -> str:
             f"CPU {r['preview_cpu_ms']:.1f})",
             "<= 60 ms",
             ok(r["preview_ms"], GOALS["preview_ms"]),
+        ),
+        (
+            "... of which follow_hints (hints spread onto the network's colour)",
+            f"{r['follow_hints_ms']:.1f} ms ({100 * r['follow_hints_ms'] / r['preview_ms']:.0f}%)",
+            "",
+            "",
         ),
         (
             "12 MP export: colorize + PNG ({} x {})".format(*r["export_hw"]),

@@ -4,9 +4,13 @@ Data flow (full resolution H x W, working size h x w with long side ``work_size`
 
     sRGB (H, W, 3) -> L (H, W) --area--> L (h, w) -+-> input (1, 4, h, w) -> generator
     hints (image px) -> rasterize at (h, w) -------+                          |
-                                                                             ab (2, h, w)
+                                                        ab (2, h, w) -> follow_hints
     L (H, W) + ab (2, h, w) -> guided upsampling -> ab (2, H, W) -> hint squares set exactly
     -> Lab -> sRGB (chroma lowered where out of gamut, L kept) -> uint8 (H, W, 3)
+
+``follow_hints`` (``colouru.generator``) spreads what the network missed at each hint
+square (hint ab minus its ab) along the photo's regions and adds it, so the colour around a
+hint reaches the hint's own colour instead of stopping short of it at the square's border.
 
 The output keeps the photo's own L; ab is brought to full resolution by a fast guided filter
 (He and Sun 2015) whose guide is L, so colour follows the photo's edges instead of bleeding
@@ -27,6 +31,7 @@ import numpy as np
 import torch
 
 from colouru.colour import denormalize_ab, lab_to_srgb8, srgb_image_lightness
+from colouru.generator import follow_hints
 from colouru.hints import Hint, hint_box, rasterize_hints
 from colouru.inputs import make_input
 from colouru.parallel import map_bands, row_bands
@@ -209,15 +214,20 @@ class Colorizer:
         return Prepared(lightness=lightness, work_lightness=work)
 
     @torch.inference_mode()
-    def predict_ab(self, prepared: Prepared, hints: Iterable[Hint] = ()) -> np.ndarray:
-        """The network's ab ``(2, h, w)`` at working size (CIE units)."""
-        hint_ab, _ = rasterize_hints(hints, prepared.image_hw, prepared.work_hw)
+    def predict_ab(self, prepared: Prepared, hints: Iterable[Hint] = (),
+                   follow: bool = True) -> np.ndarray:
+        """The network's ab ``(2, h, w)`` at working size (CIE units), bent towards the hints
+        by ``follow_hints`` (``follow=False``: the network's alone, for measurements)."""
+        hint_ab, mask = rasterize_hints(hints, prepared.image_hw, prepared.work_hw)
         lt = torch.from_numpy(prepared.work_lightness)[None, None].to(self.device)
         ht = torch.from_numpy(hint_ab)[None].to(self.device)
         x = make_input(lt, ht)
         if self.device.type == "cpu":
             x = x.contiguous(memory_format=torch.channels_last)  # see load()
         ab = self.model(x)
+        if follow and mask.any():
+            m = torch.from_numpy(mask)[None, None].to(self.device)
+            ab = follow_hints(ab, x[:, :1].contiguous(), x[:, 1:3].contiguous(), m)
         return np.ascontiguousarray(denormalize_ab(ab[0].float()).cpu().numpy())
 
     def preview(self, prepared: Prepared, hints: Sequence[Hint] = ()) -> np.ndarray:

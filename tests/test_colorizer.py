@@ -274,3 +274,19 @@ def test_prepared_is_reusable(tiny_colorizer):
     a = tiny_colorizer.colorize(p, [Hint(5, 5, 3, ab=(50, 0))])
     b = tiny_colorizer.colorize(p, [Hint(5, 5, 3, ab=(-50, 0))])
     assert a.shape == b.shape == (30, 40, 3) and not np.array_equal(a, b)
+
+
+def test_a_hint_colours_its_region_even_where_the_network_does_not(tiny_colorizer):
+    # A flat photo is one region: follow_hints brings the whole of it to the hint's colour,
+    # plus what the network varies around it. The untrained network alone (follow=False)
+    # stays far from the hint, so the first check is follow_hints' doing.
+    img = np.full((64, 64), 128, dtype=np.uint8)
+    p = tiny_colorizer.prepare(img)
+    hint = Hint(32, 32, 5, ab=(40, -30))
+
+    def typical_distance(follow):
+        ab = tiny_colorizer.predict_ab(p, [hint], follow=follow)
+        return np.median(np.abs(ab - np.float32(hint.ab)[:, None, None]))
+
+    assert typical_distance(True) < 3.0
+    assert typical_distance(False) > 10.0

@@ -192,3 +192,32 @@ def test_generator_with_edge_hints_on_odd_sizes(hw):
     with torch.no_grad():
         y = g(torch.randn(2, 4, *hw))
     assert y.shape == (2, 2, *hw) and torch.isfinite(y).all() and y.abs().max() <= 1
+
+
+def test_follow_hints_corrects_towards_a_hint_within_its_region_only():
+    from colouru.generator import follow_hints
+
+    x = _two_regions()
+    lightness = x[:, :1]
+    # The network's colour: a ramp across the image (its own detail), 0.1 off the hint.
+    ramp = torch.linspace(-0.2, 0.2, 64).view(1, 1, 1, 64).expand(1, 2, 48, 64).clone()
+    hint_ab = torch.zeros(1, 2, 48, 64)
+    mask = torch.zeros(1, 1, 48, 64)
+    mask[..., 20:23, 5:8] = 1
+    hint_ab[..., 20:23, 5:8] = ramp[..., 20:23, 5:8] + torch.tensor([0.1, -0.1]).view(2, 1, 1)
+    out = follow_hints(ramp, lightness, hint_ab, mask)
+    # In the hint's region the residual arrives, added to the network's ramp: all of it
+    # near the hint, most of it at the region's far corners (less hint mass reaches them) ...
+    shift = torch.tensor([0.1, -0.1]).view(1, 2, 1, 1)
+    share = (out - ramp) / shift  # (1, 2, H, W), the same for a and b
+    assert torch.allclose(share[..., :, :32], share[:, :1, :, :32].expand(1, 2, 48, 32))
+    assert share[..., 15:28, 1:13].min() > 0.98
+    assert share[..., :, :32].min() > 0.75 and share[..., :, :32].max() <= 1.0
+    # ... across the edge of L almost none does.
+    assert (out[..., :, 33:] - ramp[..., :, 33:]).abs().max() < 0.01
+    # No hints, or hints the network already meets: nothing changes.
+    assert torch.equal(follow_hints(ramp, lightness, hint_ab, torch.zeros_like(mask)), ramp)
+    met = torch.where(mask > 0, ramp, hint_ab)
+    assert torch.equal(follow_hints(ramp, lightness, met, mask), ramp)
+    with pytest.raises(ValueError, match="fade_mass must be positive"):
+        follow_hints(ramp, lightness, hint_ab, mask, fade_mass=0.0)

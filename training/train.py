@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from colouru.colorizer import resolve_device
 from colouru.colour import denormalize_ab, lab_to_rgb_torch
-from colouru.generator import GeneratorConfig, build_generator
+from colouru.generator import GeneratorConfig, build_generator, follow_hints
 from colouru.imageio import to_uint8
 from colouru.inputs import make_input
 from colouru.metrics import psnr
@@ -245,9 +245,10 @@ def validate(
             rng = np.random.default_rng([cfg.seed, 7919, k, start])
             rgb = np.asarray(val.images[idx])
             b = make_batch(rgb, rng, cfg.hints, device, hint_counts=[k] * len(idx), side=5)
-            ab = G(make_input(b.lightness, b.hint_ab))
-            ab = denormalize_ab(ab)
-            ab = torch.where(b.hint_mask > 0, b.hint_ab, ab)  # hint squares exact, as in Colorizer
+            x = make_input(b.lightness, b.hint_ab)
+            # As in Colorizer: bent towards the hints, then the hint squares exact.
+            ab = denormalize_ab(follow_hints(G(x), x[:, :1], x[:, 1:3], b.hint_mask))
+            ab = torch.where(b.hint_mask > 0, b.hint_ab, ab)
             mses.append(((ab - b.ab) ** 2).mean().item())
             res = to_uint8(
                 lab_to_rgb_torch(torch.cat([b.lightness, ab], 1)).permute(0, 2, 3, 1).cpu().numpy()
