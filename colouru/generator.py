@@ -14,7 +14,8 @@ first spread: ``tanh(head + atanh(spread))``, so training starts from a sensible
 Architectures live in the ``ARCHITECTURES`` registry; ``build_generator(config)`` builds one.
 
 ``follow_hints`` reuses the edge-aware filter after the network, outside it: the ``Colorizer``
-spreads what the network missed at each hint square onto its output (not used in training).
+spreads what the network missed at each hint square onto its output. It is not in the
+training loss; training's validation applies it, as the ``Colorizer`` does.
 """
 
 from __future__ import annotations
