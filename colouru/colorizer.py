@@ -213,12 +213,17 @@ class Colorizer:
         work = cv2.resize(lightness, (w, h), interpolation=cv2.INTER_AREA)
         return Prepared(lightness=lightness, work_lightness=work)
 
-    @torch.inference_mode()
     def predict_ab(self, prepared: Prepared, hints: Iterable[Hint] = (),
                    follow: bool = True) -> np.ndarray:
         """The network's ab ``(2, h, w)`` at working size (CIE units), bent towards the hints
         by ``follow_hints`` (``follow=False``: the network's alone, for measurements)."""
         hint_ab, mask = rasterize_hints(hints, prepared.image_hw, prepared.work_hw)
+        return self._predict(prepared, hint_ab, mask, follow)
+
+    @torch.inference_mode()
+    def _predict(self, prepared: Prepared, hint_ab: np.ndarray, mask: np.ndarray,
+                 follow: bool = True) -> np.ndarray:
+        """``predict_ab`` from hints already rasterized at working size."""
         lt = torch.from_numpy(prepared.work_lightness)[None, None].to(self.device)
         ht = torch.from_numpy(hint_ab)[None].to(self.device)
         x = make_input(lt, ht)
@@ -232,8 +237,8 @@ class Colorizer:
 
     def preview(self, prepared: Prepared, hints: Sequence[Hint] = ()) -> np.ndarray:
         """Fast colorized sRGB uint8 ``(h, w, 3)`` at working size (hint squares exact)."""
-        ab = self.predict_ab(prepared, hints)
         hint_ab, mask = rasterize_hints(hints, prepared.image_hw, prepared.work_hw)
+        ab = self._predict(prepared, hint_ab, mask)
         ab[:, mask] = hint_ab[:, mask]
         lab = np.concatenate([prepared.work_lightness[None], ab], axis=0).transpose(1, 2, 0)
         return lab_to_srgb8(lab)
