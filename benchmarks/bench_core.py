@@ -2,8 +2,8 @@
 batch throughput on 1-megapixel photos, and achieved GFLOP/s of the generator against a
 matrix-multiply reference measured in the same run.
 
-    .venv/bin/python benchmarks/bench_core.py [--model PATH | --width 16 --depth 5
-        --hint-scales 3 --edge-hints 2] [--threads N]
+    .venv/bin/python benchmarks/bench_core.py [--model PATH | --arch unet-pretrained
+        --encoder efficientnet-lite0 --width 16 --hint-scales 3 --edge-hints 2] [--threads N]
 
 Timing does not depend on the weights' values, so with an architecture flag (or no model file) an
 untrained generator of the given architecture is timed; the output says which. Prints a JSON
@@ -24,6 +24,9 @@ How each figure is measured:
   a one-photo warm-up; photos per second of wall time.
 * GFLOP/s: ``count_flops`` of one forward pass at 256 x 256 over the median time of the bare
   network (20 runs); the reference is a 1024 x 1024 float32 ``torch.mm`` in the same process.
+* precision: where the CPU has bf16, the preview and the bare network again in fp32 and under
+  bf16 autocast, one after the other in this process, and the mean and worst change of the
+  preview's ab (CIE units) that bf16 makes.
 """
 
 from __future__ import annotations
@@ -45,13 +48,14 @@ import torch
 
 from colouru.colorizer import Colorizer, bundled_model_path
 from colouru.colour import normalize_ab, normalize_l
+from colouru.device import autocast, bf16_supported
 from colouru.generator import build_generator, count_flops, follow_hints
 from colouru.hints import Hint, rasterize_hints
 from colouru.imageio import save_image
 from colouru.training.train import TrainConfig
 from colouru.weights import ModelInfo, save_model
 
-ARCH_FLAGS = ("width", "depth", "hint_scales", "edge_hints")  # generator config overrides
+ARCH_FLAGS = ("arch", "encoder", "width", "depth", "hint_scales", "edge_hints")  # overrides
 GOALS = {"preview_ms": 60.0, "export_s": 2.0, "export_peak_mb": 1536.0}
 
 
@@ -63,12 +67,14 @@ def make_colorizer(args) -> tuple[Colorizer, str]:
     if path is not None and not arch:
         return Colorizer.load(path, device="cpu"), f"model file {path}"
     # Default: the architecture `colouru train` builds, with the flags given.
+    if arch.get("arch") == "unet":
+        arch = {"encoder": "", **arch}
     cfg = dataclasses.replace(TrainConfig().generator, **arch)
     torch.manual_seed(0)
     what = (
-        f"untrained generator (width {cfg.width}, depth {cfg.depth}, hint scales "
-        f"{cfg.hint_scales}, edge hints {cfg.edge_hints}): timing does not "
-        f"depend on the weights"
+        f"untrained generator ({cfg.arch}{', ' + cfg.encoder if cfg.encoder else ''}, width "
+        f"{cfg.width}, hint scales {cfg.hint_scales}, edge hints {cfg.edge_hints}): timing "
+        f"does not depend on the weights"
     )
     with tempfile.TemporaryDirectory() as tmp:  # loaded like any model file
         path = save_model(
@@ -152,6 +158,32 @@ def bench_preview(colorizer: Colorizer, repeats: int) -> dict:
         "preview_cpu_ms": 1000 * cpu,
         "preview_work_hw": list(prepared.work_hw),
     }
+
+
+def bench_precision(colorizer: Colorizer, repeats: int) -> dict:
+    """The preview and the bare network in fp32 and under bf16 autocast, in this process (the
+    ratio is what bf16 buys here), and what bf16 changes in the preview's ab."""
+    if not bf16_supported(colorizer.device):
+        return {"bf16": "not supported by this CPU"}
+    prepared = colorizer.prepare(photo(768, 1024), work_size=256)
+    hints = hints_for(768, 1024)
+    x = torch.randn(1, 4, 256, 256).contiguous(memory_format=torch.channels_last)
+    out, ab = {}, {}
+    kept = colorizer.precision
+    try:
+        for precision in ("fp32", "bf16"):
+            colorizer.precision = precision
+            med, _, _ = median_time(lambda: colorizer.preview(prepared, hints), repeats)
+            out[f"preview_{precision}_ms"] = 1000 * med
+            with torch.inference_mode(), autocast(colorizer.device, precision):
+                med, _, _ = median_time(lambda: colorizer.model(x), repeats)
+            out[f"network_{precision}_ms"] = 1000 * med
+            ab[precision] = colorizer.predict_ab(prepared, hints)
+    finally:
+        colorizer.precision = kept
+    d = np.abs(ab["bf16"] - ab["fp32"])
+    out.update(bf16_mean_dab=float(d.mean()), bf16_max_dab=float(d.max()))
+    return out
 
 
 def bench_network(colorizer: Colorizer, repeats: int) -> dict:
@@ -315,6 +347,16 @@ def table(r: dict) -> str:
             "",
         ),
     ]
+    if "preview_bf16_ms" in r:
+        rows.insert(2, (
+            "Preview fp32 / bf16 autocast (same process)",
+            f"{r['preview_fp32_ms']:.1f} / {r['preview_bf16_ms']:.1f} ms "
+            f"(bf16 x{r['preview_fp32_ms'] / r['preview_bf16_ms']:.2f}); network at 256: "
+            f"{r['network_fp32_ms']:.1f} / {r['network_bf16_ms']:.1f} ms",
+            "", ""))
+        rows.insert(3, (
+            "bf16 vs fp32: change of the preview's ab",
+            f"mean {r['bf16_mean_dab']:.3f}, worst {r['bf16_max_dab']:.2f} CIE units", "", ""))
     lines = ["| Measure | Result | Goal | Met |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     return "\n".join(lines)
@@ -323,8 +365,11 @@ def table(r: dict) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", help="model file (default: the bundled model if present)")
-    ap.add_argument("--width", type=int, help="time an untrained generator of this width")
-    ap.add_argument("--depth", type=int, help="... and this depth (default 16 and 5)")
+    ap.add_argument("--arch", choices=["unet-pretrained", "unet"], help="time an untrained "
+                    "generator of this architecture (default: colouru train's)")
+    ap.add_argument("--encoder", help="... with this encoder (default efficientnet-lite0)")
+    ap.add_argument("--width", type=int, help="... of this width (default 16)")
+    ap.add_argument("--depth", type=int, help="... and this depth (plain unet, default 5)")
     ap.add_argument("--hint-scales", type=int, help="... and hint scales (default 3)")
     ap.add_argument("--edge-hints", type=int, help="... and edge-aware hints (default 2)")
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
@@ -348,6 +393,7 @@ def main() -> int:
     }
     result.update(bench_preview(colorizer, args.repeats))
     result.update(bench_network(colorizer, args.repeats))
+    result.update(bench_precision(colorizer, args.repeats))
     result.update(bench_export(args))
     result.update(bench_batch(colorizer, args.batch))
     print(json.dumps(result, indent=1))

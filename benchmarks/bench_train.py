@@ -3,8 +3,11 @@ data, and achieved GFLOP/s of the generator's training step against a matrix-mul
 reference measured in the same process.
 
     .venv/bin/python benchmarks/bench_train.py [--data DIR] [--threads N] [--steps 20]
+        [--size 128] [--precision fp32|bf16|both] [--arch unet-pretrained|unet]
 
-Prints a JSON document and a markdown table. Without --data it uses generated photos.
+Prints a JSON document and a markdown table. Without --data it uses generated photos. With
+``--precision both`` each stage is timed in fp32 and under bf16 autocast in the same process.
+The generator is laid out channels-last, as ``colouru train`` lays it out on the CPU.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from colouru.generator import count_flops
+from colouru.generator import GeneratorConfig, count_flops
 from colouru.training.data import batch_indices, cached_array, crops, list_photos, make_batch
 from colouru.training.discriminators import build_discriminator
 from colouru.training.gan import Trainer
@@ -57,6 +61,8 @@ def main() -> int:
     ap.add_argument("--size", type=int)
     ap.add_argument("--batch-size", type=int)
     ap.add_argument("--width", type=int)
+    ap.add_argument("--arch", choices=["unet-pretrained", "unet"])
+    ap.add_argument("--precision", choices=["fp32", "bf16", "both"], default="fp32")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     cfg = TrainConfig()
@@ -64,17 +70,18 @@ def main() -> int:
         cfg.size = args.size
     if args.batch_size:
         cfg.batch_size = args.batch_size
+    if args.arch == "unet":
+        cfg.generator = GeneratorConfig(width=16, depth=5, hint_scales=3, edge_hints=2)
     if args.width:
-        from dataclasses import replace
-
         cfg.generator = replace(cfg.generator, width=args.width)
+    precisions = ["fp32", "bf16"] if args.precision == "both" else [args.precision]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(args.data) if args.data else fake_photos(Path(tmp))
         paths = list_photos(root)[:2000]
         data = cached_array(paths, cfg.size + cfg.size // 4, Path(tmp) / "cache", progress=False)
         from colouru.generator import build_generator
 
-        G = build_generator(cfg.generator)
+        G = build_generator(cfg.generator).to(memory_format=torch.channels_last)
         D = build_discriminator(cfg.disc, cfg.disc_width)
         trainer = Trainer(G, D, cfg.gan)
         fwd = count_flops(G, cfg.size, cfg.size)
@@ -88,7 +95,8 @@ def main() -> int:
             "matmul_reference_gflops": ref,
             "stages": {},
         }
-        for stage in ("pretrain-g", "gan"):
+        for stage, precision in [(s, p) for p in precisions for s in ("pretrain-g", "gan")]:
+            trainer.precision = precision
             data_t, step_t = [], []
             for step in range(args.steps + 3):
                 t0 = time.perf_counter()
@@ -110,13 +118,14 @@ def main() -> int:
             # Training FLOPs of the generator: forward + backward (about twice the forward).
             g_flops = 3 * fwd * cfg.batch_size
             compute = med - statistics.median(data_t)
-            results["stages"][stage] = {
+            results["stages"][f"{stage} {precision}"] = {
                 "step_s_median": med,
                 "samples_per_s": cfg.batch_size / med,
                 "data_wait_share": statistics.median(data_t) / med,
                 "generator_gflops": g_flops / compute / 1e9 if stage == "pretrain-g" else None,
+                "precision": precision,
             }
-        pg = results["stages"]["pretrain-g"]
+        pg = results["stages"][f"pretrain-g {precisions[0]}"]
         results["generator_vs_matmul"] = pg["generator_gflops"] / ref
     print(json.dumps(results, indent=1))
     print()

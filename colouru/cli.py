@@ -114,7 +114,8 @@ def _default_ext(src: Path) -> str:
 def cmd_colorize(args) -> int:
     from tqdm import tqdm
 
-    from colouru.colorizer import Colorizer, NoModelError, resolve_device
+    from colouru.colorizer import Colorizer, NoModelError
+    from colouru.device import resolve_device
     from colouru.hints import HintsFileError, load_hints
     from colouru.imageio import ImageReadError, ImageWriteError, read_image, save_image
     from colouru.weights import ModelFileError
@@ -201,7 +202,8 @@ def cmd_colorize(args) -> int:
 def cmd_info(args) -> int:
     import torch
 
-    from colouru.colorizer import Colorizer, NoModelError, bundled_model_path, resolve_device
+    from colouru.colorizer import Colorizer, NoModelError, bundled_model_path
+    from colouru.device import resolve_device
     from colouru.weights import ModelFileError
 
     print(f"ColourU {__version__} (torch {torch.__version__})")

@@ -27,6 +27,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from colouru.encoders import EfficientNetLite, encoder_spec, grey_input, load_imagenet
 from colouru.inputs import INPUT_CHANNELS
 
 
@@ -47,6 +48,9 @@ class GeneratorConfig:
     # ``EDGE_SIGMAS``, the hints spread along the photo's regions (colour and confidence), fed
     # to the first and last layers; the first one is also the base the output corrects.
     edge_hints: int = 0
+    # The ImageNet-pretrained down path of ``unet-pretrained`` (a key in
+    # ``colouru.encoders.ENCODERS``); empty for the plain U-Net.
+    encoder: str = ""
 
     @classmethod
     def from_dict(cls, d: dict) -> GeneratorConfig:
@@ -70,6 +74,8 @@ class GeneratorConfig:
             or not 0 <= cfg.edge_hints <= len(EDGE_SIGMAS)
         ):
             raise ValueError(f"generator config out of range: {cfg}")
+        if cfg.encoder:
+            encoder_spec(cfg.encoder)  # unknown names list the valid ones
         return cfg
 
     def to_dict(self) -> dict:
@@ -233,7 +239,7 @@ class UNet(nn.Module):
         self.config = config
         widths = [min(config.width * 2**i, config.max_width) for i in range(config.depth)]
         self.downs = nn.ModuleList()
-        self.extra = 3 * config.hint_scales + 3 * config.edge_hints
+        self.extra = extra_channels(config)
         cin = INPUT_CHANNELS + self.extra
         for i, w in enumerate(widths):
             self.downs.append(_down(cin, w, norm=i > 0))
@@ -253,25 +259,7 @@ class UNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: ``(B, 4, H, W)`` normalised input -> ab ``(B, 2, H, W)`` in -1..1."""
-        if x.dim() != 4 or x.shape[1] != INPUT_CHANNELS:
-            raise ValueError(
-                f"input must have shape (B, {INPUT_CHANNELS}, H, W), got {tuple(x.shape)}"
-            )
-        h, w = x.shape[-2:]
-        m = self.multiple
-        ph, pw = (-h) % m, (-w) % m
-        xp = F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
-        base = None
-        if self.extra:
-            feats = [xp]
-            xp = xp.contiguous()  # the features run faster on it than on channels-last
-            if self.config.hint_scales:
-                feats.append(hint_features(xp, self.config.hint_scales))
-            if self.config.edge_hints:
-                spread = edge_aware_hints(xp, EDGE_SIGMAS[: self.config.edge_hints])
-                base = spread[0][0]
-                feats += [t for pair in spread for t in pair]
-            xp = torch.cat(feats, dim=1)
+        xp, base = with_hint_features(x, self.config, self.multiple)
         skips = []
         y = xp
         for down in self.downs:
@@ -282,24 +270,113 @@ class UNet(nn.Module):
             if i > 0:
                 y = torch.cat([y, skips.pop()], dim=1)
             y = up(y)
-        y = self.head(torch.cat([y, xp], dim=1))
-        if base is not None:  # the network corrects the propagated hints (in tanh's domain)
-            y = y + torch.atanh(base.clamp(-0.99, 0.99))
-        return torch.tanh(y[..., :h, :w])
+        return finish_head(self.head(torch.cat([y, xp], dim=1)), base, x.shape[-2:])
 
 
-ARCHITECTURES = {"unet": UNet}
+def extra_channels(config: GeneratorConfig) -> int:
+    """Channels of the parameter-free hint features fed beside the input."""
+    return 3 * config.hint_scales + 3 * config.edge_hints
 
 
-def build_generator(config: GeneratorConfig) -> nn.Module:
-    """Build the generator named by ``config.arch``; unknown names list the valid ones."""
+def with_hint_features(
+    x: torch.Tensor, config: GeneratorConfig, multiple: int
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The input ``(B, 4, H, W)`` padded (replicated) to a multiple of ``multiple`` with its
+    hint features beside it: ``(B, 4 + extra_channels, H', W')``, and the first edge-aware
+    spread ``(B, 2, H', W')`` that the output corrects (None without edge-aware hints)."""
+    if x.dim() != 4 or x.shape[1] != INPUT_CHANNELS:
+        raise ValueError(
+            f"input must have shape (B, {INPUT_CHANNELS}, H, W), got {tuple(x.shape)}"
+        )
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    xp = F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
+    base = None
+    if extra_channels(config):
+        feats = [xp]
+        xp = xp.contiguous()  # the features run faster on it than on channels-last
+        if config.hint_scales:
+            feats.append(hint_features(xp, config.hint_scales))
+        if config.edge_hints:
+            spread = edge_aware_hints(xp, EDGE_SIGMAS[: config.edge_hints])
+            base = spread[0][0]
+            feats += [t for pair in spread for t in pair]
+        xp = torch.cat(feats, dim=1)
+    return xp, base
+
+
+def finish_head(y: torch.Tensor, base: torch.Tensor | None, hw) -> torch.Tensor:
+    """The head's output ``(B, 2, H', W')`` -> ab in -1..1 cropped to ``hw``: with edge-aware
+    hints the head corrects the propagated hints (in tanh's domain)."""
+    if base is not None:
+        y = y + torch.atanh(base.float().clamp(-0.99, 0.99)).to(y.dtype)
+    return torch.tanh(y[..., : hw[0], : hw[1]])
+
+
+# Decoder channels of ``PretrainedUNet`` at strides 16, 8, 4, 2 and 1, in units of ``width``.
+DECODER_UNITS = (4.0, 3.0, 2.0, 1.0, 0.5)
+
+
+class PretrainedUNet(nn.Module):
+    """U-Net whose down path is an ImageNet-pretrained EfficientNet-Lite (``config.encoder``).
+
+    The encoder's features at strides 2 to 32 are the skip connections; the up path is 4 x 4
+    transposed convolutions with batch norm and LeakyReLU (``DECODER_UNITS`` x ``width``
+    channels), each joined to the skip at its stride; at full resolution the head sees the
+    input and the hint features, as in ``UNet``. The encoder's stem takes L (as the grey
+    image ImageNet weights expect), the hint and high-pass channels and the hint features;
+    all but L start at zero weights (``colouru.encoders``).
+    ``pretrained=True`` loads the ImageNet weights (needs the weights package); a model file
+    brings its own.
+    """
+
+    multiple = 32
+
+    def __init__(self, config: GeneratorConfig, pretrained: bool = False):
+        super().__init__()
+        if not config.encoder:
+            raise ValueError("architecture unet-pretrained needs an encoder, e.g. "
+                             "efficientnet-lite0")
+        self.config = config
+        self.extra = extra_channels(config)
+        self.encoder = EfficientNetLite(config.encoder, in_channels=INPUT_CHANNELS + self.extra)
+        if pretrained:
+            load_imagenet(self.encoder)
+        skips = self.encoder.out_channels  # strides 2, 4, 8, 16, 32
+        widths = [max(1, round(u * config.width)) for u in DECODER_UNITS]
+        self.ups = nn.ModuleList()
+        cin = skips[-1]
+        for i, w in enumerate(widths):
+            self.ups.append(_up(cin, w))
+            cin = w + (skips[-2 - i] if i < len(skips) - 1 else 0)
+        self.head = nn.Conv2d(cin + INPUT_CHANNELS + self.extra, 2, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x``: ``(B, 4, H, W)`` normalised input -> ab ``(B, 2, H, W)`` in -1..1."""
+        xp, base = with_hint_features(x, self.config, self.multiple)
+        grey = grey_input(xp[:, :1], self.encoder.spec)
+        feats = self.encoder(torch.cat([grey, xp[:, 1:]], dim=1))
+        y = feats.pop()
+        for up in self.ups:
+            y = up(y)
+            if feats:
+                y = torch.cat([y, feats.pop()], dim=1)
+        return finish_head(self.head(torch.cat([y, xp], dim=1)), base, x.shape[-2:])
+
+
+ARCHITECTURES = {"unet": UNet, "unet-pretrained": PretrainedUNet}
+
+
+def build_generator(config: GeneratorConfig, pretrained: bool = False) -> nn.Module:
+    """Build the generator named by ``config.arch``; unknown names list the valid ones.
+    ``pretrained``: start its encoder from ImageNet (architectures with one)."""
     try:
         cls = ARCHITECTURES[config.arch]
     except KeyError:
         raise ValueError(
             f"unknown generator architecture {config.arch!r}; valid: {sorted(ARCHITECTURES)}"
         ) from None
-    return cls(config)
+    return cls(config, pretrained=True) if pretrained and config.encoder else cls(config)
 
 
 def count_flops(model: nn.Module, height: int, width: int) -> int:

@@ -191,10 +191,9 @@ def save_hints(path: str | os.PathLike, hints: Iterable[Hint],
 
 
 # --- rasterizing -------------------------------------------------------------------------------
-def hint_box(hint: Hint, image_hw: tuple[int, int], out_hw: tuple[int, int]):
-    """The pixel box ``(x0, y0, x1, y1)`` (end-exclusive) that ``hint`` covers in an ``out_hw``
-    grid laid over an image of ``image_hw`` pixels; at least 1 x 1, clipped to the grid.
-    Returns None when the hint lies entirely outside."""
+def hint_square(hint: Hint, image_hw: tuple[int, int], out_hw: tuple[int, int]):
+    """The pixel box ``(x0, y0, x1, y1)`` (end-exclusive) of ``hint``'s square in an
+    ``out_hw`` grid laid over an image of ``image_hw`` pixels, at least 1 x 1, not clipped."""
     (ih, iw), (oh, ow) = image_hw, out_hw
     sx, sy = ow / iw, oh / ih
     side_x = max(1, int(round(hint.size * sx)))
@@ -203,8 +202,13 @@ def hint_box(hint: Hint, image_hw: tuple[int, int], out_hw: tuple[int, int]):
     cx, cy = (hint.x + 0.5) * sx, (hint.y + 0.5) * sy
     x0 = int(math.floor(cx - side_x / 2 + 0.5))
     y0 = int(math.floor(cy - side_y / 2 + 0.5))
-    x1, y1 = x0 + side_x, y0 + side_y
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, ow), min(y1, oh)
+    return x0, y0, x0 + side_x, y0 + side_y
+
+
+def hint_box(hint: Hint, image_hw: tuple[int, int], out_hw: tuple[int, int]):
+    """``hint_square`` clipped to the grid; None when the hint lies entirely outside."""
+    x0, y0, x1, y1 = hint_square(hint, image_hw, out_hw)
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, out_hw[1]), min(y1, out_hw[0])
     if x0 >= x1 or y0 >= y1:
         return None
     return x0, y0, x1, y1

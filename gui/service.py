@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from colouru.colorizer import Colorizer, resolve_device
+from colouru.colorizer import Colorizer
+from colouru.device import resolve_device
 from colouru.hints import Hint
 
 from .colours import suggest_colours

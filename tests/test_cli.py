@@ -354,7 +354,8 @@ def test_model_problems_exit_1(corpus, tmp_path, run, monkeypatch):
 def test_info(run, tiny_model_path, monkeypatch, tmp_path):
     code, out, _ = run("info", "--model", tiny_model_path, "--device", "cpu")
     assert code == 0
-    assert "ColourU 0.1.0" in out and "unet (width 4, depth 3, " in out and "device: cpu" in out
+    assert "ColourU 0.1.0" in out and "unet (depth 3, width 4, " in out and "device: cpu" in out
+    assert "precision: fp32" in out
     monkeypatch.setattr(colorizer_module, "bundled_model_path",
                         lambda: tmp_path / "none.safetensors")
     code, out, _ = run("info")

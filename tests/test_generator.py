@@ -70,7 +70,8 @@ def test_rejects_bad_input_shapes(small):
 
 def test_registry_lists_valid_names():
     assert ARCHITECTURES["unet"] is UNet
-    with pytest.raises(ValueError, match=r"unknown generator architecture 'resnet'.*\['unet'\]"):
+    names = r"\['unet', 'unet-pretrained'\]"
+    with pytest.raises(ValueError, match=r"unknown generator architecture 'resnet'.*" + names):
         build_generator(GeneratorConfig(arch="resnet"))
 
 

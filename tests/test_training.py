@@ -321,3 +321,25 @@ def test_val_split_is_recorded_and_listable(photos, tmp_path):
     assert len(listed) == round(22 * 0.25) and all(p.is_file() for p in listed)
     train_set = set(list_photos(photos)) - set(listed)
     assert train_set and not train_set & set(listed)
+
+
+def test_validation_figures_are_those_of_colouru_evaluate(photos, tmp_path):
+    # One finishing step: the PSNR logged during training is the figure `colouru evaluate`
+    # gives for the exported model on the same photos (same hints, same Colorizer path).
+    from colouru.colorizer import Colorizer
+    from colouru.training.evaluate import evaluate
+
+    torch.set_num_threads(1)
+    run = tmp_path / "run"
+    cfg = tiny_config(photos, stages=["pretrain-g"], steps=[6], val=str(photos / "coast"))
+    final = train(cfg, run, torch.device("cpu"), progress=False)
+    logged = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
+    logged = [r for r in logged if r["kind"] == "val"][-1]
+    paths = list_photos(photos / "coast")[: cfg.val_count]
+    report = evaluate(Colorizer.load(final, device="cpu"), paths, [0, 10], with_levin=False,
+                      progress=False, size=cfg.val_size)
+    assert len(report.photos) >= 3
+    for k in (0, 10):
+        assert report.mean("model", k)["psnr"] == pytest.approx(logged[f"psnr_{k}"], abs=1e-9)
+    ratio = report.mean("model", 0)["colourfulness_ratio"]
+    assert ratio == pytest.approx(logged["colourfulness_ratio"], rel=1e-9)

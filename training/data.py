@@ -97,10 +97,13 @@ def square_crop(rgb: np.ndarray, side: int) -> np.ndarray:
 
 @dataclass
 class PhotoArray:
-    """``images``: uint8 ``(N, S, S, 3)`` (memory-mapped or in memory); ``paths``: their files."""
+    """``images``: uint8 ``(N, S, S, 3)`` (memory-mapped or in memory); ``paths``: their files;
+    ``index``: each photo's place in the list it was taken from (``colouru evaluate`` seeds a
+    photo's hints with it), when that list had photos skipped or cut off."""
 
     images: np.ndarray
     paths: list[str]
+    index: list[int] | None = None
 
     def __len__(self) -> int:
         return len(self.images)

@@ -49,7 +49,7 @@ from colouru.training.data import DataError, is_greyscale, list_photos, square_c
 SIZE = 256  # evaluation photos are SIZE x SIZE
 HINT_SIDE = 5  # side of every simulated hint square, pixels
 METHODS = ("model", "grey", "levin")
-FIGURES = ("psnr", "ssim", "normalized_loss")
+FIGURES = ("psnr", "ssim", "normalized_loss", "colourfulness")
 SAMPLE_PHOTOS = 4  # --samples writes strips of this many photos (the first ones)
 
 
@@ -58,13 +58,13 @@ class GreyscalePhoto(Exception):
     """A photo with no colour to measure (skipped, like in training)."""
 
 
-def load_photo(path: str | Path) -> np.ndarray:
-    """A photo as the evaluation sees it: uint8 ``(SIZE, SIZE, 3)`` sRGB.
+def load_photo(path: str | Path, size: int = SIZE) -> np.ndarray:
+    """A photo as the evaluation sees it: uint8 ``(size, size, 3)`` sRGB.
     Raises ``ImageReadError`` (unreadable) or ``GreyscalePhoto``."""
     rgb = read_image(path)
     if is_greyscale(rgb):
         raise GreyscalePhoto(f"{path}: greyscale, no colour to measure")
-    return square_crop(rgb, SIZE)
+    return square_crop(rgb, size)
 
 
 def hints_for(truth: np.ndarray, seed: int, index: int, k: int) -> list[Hint]:
@@ -76,13 +76,24 @@ def hints_for(truth: np.ndarray, seed: int, index: int, k: int) -> list[Hint]:
     return simulate_hints(ab, rng, HintSimConfig(), count=k, side=HINT_SIDE)
 
 
-def figures(result: np.ndarray, truth: np.ndarray) -> tuple[float, float, float]:
-    """(PSNR, SSIM, normalised loss) of one result against the truth."""
+def figures(result: np.ndarray, truth: np.ndarray) -> tuple[float, float, float, float]:
+    """(PSNR, SSIM, normalised loss, colourfulness) of one result against the truth."""
     return (
         metrics.psnr(result, truth),
         metrics.ssim(result, truth),
         metrics.normalized_loss(result, truth),
+        metrics.colourfulness(result),
     )
+
+
+def model_results(
+    colorizer, truth: np.ndarray, hints: dict[int, list[Hint]]
+) -> dict[int, np.ndarray]:
+    """The model's uint8 result for each hint count: ``Colorizer.colorize`` at working size
+    ``SIZE`` (the network runs at the photo's own size), finished by ``colouru.finish`` as
+    every result is. Training's validation calls this too, so its figures are these."""
+    prepared = colorizer.prepare(truth, work_size=SIZE)
+    return {k: colorizer.colorize(prepared, h) for k, h in hints.items()}
 
 
 @dataclass
@@ -95,17 +106,24 @@ class PhotoWork:
     hints: dict[int, list[Hint]] = field(default_factory=dict)
     figures: dict[str, dict[int, tuple[float, float, float]]] = field(default_factory=dict)
     levin_images: dict[int, np.ndarray] = field(default_factory=dict)  # only for samples
+    truth_colourfulness: float = 0.0  # of the true photo (Hasler and Suesstrunk 2003)
     skipped: str | None = None  # why, when the photo could not be used
     failed: bool = False  # skipped because unreadable (not merely greyscale)
 
 
 def baseline_photo(
-    index: int, path: str, counts: Sequence[int], seed: int, with_levin: bool, keep_images: bool
+    index: int,
+    path: str,
+    counts: Sequence[int],
+    seed: int,
+    with_levin: bool,
+    keep_images: bool,
+    size: int = SIZE,
 ) -> PhotoWork:
     """Load one photo, draw its hints and score the baselines (runs in a worker process)."""
     work = PhotoWork(index, str(path))
     try:
-        truth = load_photo(path)
+        truth = load_photo(path, size)
     except ImageReadError as e:
         work.skipped, work.failed = str(e), True
         return work
@@ -113,6 +131,7 @@ def baseline_photo(
         work.skipped = str(e)
         return work
     work.truth = truth
+    work.truth_colourfulness = metrics.colourfulness(truth)
     grey = figures(metrics.grey_of(truth), truth)
     work.figures["grey"] = {k: grey for k in counts}
     if with_levin:
@@ -146,7 +165,8 @@ class Report:
     seed: int
     methods: list[str]
     photos: list[str] = field(default_factory=list)
-    per_photo: list[dict[str, dict[int, tuple[float, float, float]]]] = field(default_factory=list)
+    per_photo: list[dict[str, dict[int, tuple[float, ...]]]] = field(default_factory=list)
+    truth_colourfulness: list[float] = field(default_factory=list)  # of each true photo
     skipped: list[str] = field(default_factory=list)
     failed: int = 0  # unreadable files among the skipped
     seconds: float = 0.0
@@ -157,6 +177,9 @@ class Report:
         out = {name: float(rows[:, i].mean()) for i, name in enumerate(FIGURES)}
         n = len(rows)
         out["psnr_sem"] = float(rows[:, 0].std(ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
+        # Colourfulness against the true photos': the mean result's over the mean truth's.
+        truth = float(np.mean(self.truth_colourfulness)) if self.truth_colourfulness else 0.0
+        out["colourfulness_ratio"] = out["colourfulness"] / truth if truth > 0 else float("nan")
         return out
 
     def to_dict(self) -> dict:
@@ -173,6 +196,9 @@ class Report:
             },
             "photos": len(self.photos),
             "hint_counts": self.counts,
+            "truth_colourfulness": round(float(np.mean(self.truth_colourfulness)), 5)
+            if self.truth_colourfulness
+            else None,
             "results": {
                 m: {str(k): _finite(self.mean(m, k)) for k in self.counts} for m in self.methods
             },
@@ -182,12 +208,15 @@ class Report:
             "per_photo": [
                 {
                     "photo": name,
+                    "truth_colourfulness": round(c, 5),
                     **{
                         m: {str(k): [round(v, 5) for v in fig[m][k]] for k in self.counts}
                         for m in self.methods
                     },
                 }
-                for name, fig in zip(self.photos, self.per_photo, strict=True)
+                for name, fig, c in zip(
+                    self.photos, self.per_photo, self.truth_colourfulness, strict=True
+                )
             ],
         }
 
@@ -214,9 +243,11 @@ def _baseline_results(
     with_levin: bool,
     workers: int,
     n_samples: int,
+    size: int = SIZE,
 ) -> Iterator[PhotoWork]:
     tasks = [
-        (i, str(p), tuple(counts), seed, with_levin, i < n_samples) for i, p in enumerate(paths)
+        (i, str(p), tuple(counts), seed, with_levin, i < n_samples, size)
+        for i, p in enumerate(paths)
     ]
     if workers <= 1:
         yield from map(_baseline_star, tasks)
@@ -239,12 +270,14 @@ def evaluate(
     progress: bool = True,
     samples_dir: Path | None = None,
     log=None,
+    size: int = SIZE,
 ) -> Report:
     """Score ``colorizer`` and the baselines on ``paths`` at each hint count in ``counts``.
 
     ``paths``: photo files in a fixed order (a photo's index seeds its hints). ``log``:
     called with one line per skipped photo (default: written above the progress bar).
     ``samples_dir``: write a strip for each usable photo among the first ``SAMPLE_PHOTOS``.
+    ``size``: the side of the square crops (the protocol's ``SIZE``; smaller in tests).
     """
     from tqdm import tqdm
 
@@ -254,7 +287,7 @@ def evaluate(
     log = log or (lambda line: tqdm.write(line, file=sys.stderr))
     t0 = time.perf_counter()
     n_samples = SAMPLE_PHOTOS if samples_dir is not None else 0
-    results = _baseline_results(paths, counts, seed, with_levin, workers, n_samples)
+    results = _baseline_results(paths, counts, seed, with_levin, workers, n_samples, size)
     bar = tqdm(
         results,
         total=len(paths),
@@ -270,13 +303,8 @@ def evaluate(
             report.failed += work.failed
             log(f"colouru: skipped {work.skipped}")
             continue
-        prepared = colorizer.prepare(work.truth, work_size=SIZE)
-        work.figures["model"] = {}
-        model_images = {}
-        for k in counts:
-            result = colorizer.colorize(prepared, work.hints[k])
-            work.figures["model"][k] = figures(result, work.truth)
-            model_images[k] = result
+        model_images = model_results(colorizer, work.truth, work.hints)
+        work.figures["model"] = {k: figures(model_images[k], work.truth) for k in counts}
         if work.index < n_samples:
             save_image(
                 samples_dir / f"{work.index:03d}-{Path(work.path).stem}.png",
@@ -284,6 +312,7 @@ def evaluate(
             )
         report.photos.append(work.path)
         report.per_photo.append(work.figures)
+        report.truth_colourfulness.append(work.truth_colourfulness)
         m = work.figures["model"]
         bar.set_postfix_str(f"model PSNR {np.mean([m[k][0] for k in counts]):.2f}", refresh=False)
     bar.close()
@@ -360,7 +389,10 @@ def format_table(report: Report) -> str:
         cells = [f"{k:7d}"]
         for fig, fmt in (("psnr", "8.2f"), ("ssim", "8.3f"), ("normalized_loss", "8.3f")):
             cells.append("  " + "".join(format(means[m][fig], fmt) for m in methods))
+        cells.append(f"  {means['model']['colourfulness_ratio']:10.2f}")
         lines.append("".join(cells))
+    lines[0] += "  colourful"
+    lines[1] += "  vs truth"
     return "\n".join(lines)
 
 

@@ -19,6 +19,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from colouru.colour import normalize_ab, normalize_l
+from colouru.device import autocast
 from colouru.inputs import make_input
 from colouru.training.data import Batch
 
@@ -57,8 +58,17 @@ def lr_at(step: int, total: int, base: float, decay_from: float = 0.7) -> float:
 
 
 class Trainer:
-    def __init__(self, generator: nn.Module, discriminator: nn.Module, cfg: GanConfig):
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        cfg: GanConfig,
+        precision: str = "fp32",
+    ):
+        """``precision``: ``fp32`` or ``bf16`` (the generator's forward under autocast; its
+        output, the discriminator and every loss in fp32)."""
         self.G, self.D, self.cfg = generator, discriminator, cfg
+        self.precision = precision
         betas = (cfg.beta1, cfg.beta2)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr, betas=betas)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr, betas=betas)
@@ -70,8 +80,12 @@ class Trainer:
 
     # -- pieces ------------------------------------------------------------------------------
     def generate(self, batch: Batch, model: nn.Module | None = None) -> torch.Tensor:
-        """Normalised ab ``(B, 2, S, S)`` from the generator."""
-        return (model or self.G)(make_input(batch.lightness, batch.hint_ab))
+        """Normalised ab ``(B, 2, S, S)`` from the generator, fp32."""
+        x = make_input(batch.lightness, batch.hint_ab)
+        if x.device.type == "cpu":
+            x = x.contiguous(memory_format=torch.channels_last)
+        with autocast(x.device, self.precision):
+            return (model or self.G)(x).float()
 
     def _mse(self, fake_ab: torch.Tensor, batch: Batch) -> torch.Tensor:
         err = (fake_ab - normalize_ab(batch.ab)) ** 2

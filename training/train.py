@@ -30,13 +30,12 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from colouru.colorizer import resolve_device
-from colouru.colour import denormalize_ab, lab_to_rgb_torch
-from colouru.generator import GeneratorConfig, build_generator, follow_hints
-from colouru.imageio import to_uint8
-from colouru.inputs import make_input
-from colouru.metrics import psnr
+from colouru.colorizer import Colorizer
+from colouru.device import resolve_device, resolve_precision
+from colouru.generator import GeneratorConfig, build_generator
+from colouru.metrics import colourfulness, psnr
 from colouru.simulate import HintSimConfig
+from colouru.training import evaluate
 from colouru.training.checkpoint import (
     CheckpointError,
     load_checkpoint,
@@ -60,7 +59,7 @@ from colouru.training.logs import RunLogger, save_grid
 from colouru.weights import ModelFileError, ModelInfo, load_model, save_model
 
 STAGES = ("pretrain-g", "pretrain-d", "gan")
-VAL_HINTS = (0, 10)  # hint counts reported at each validation
+VAL_HINTS = (0, 10)  # hint counts reported at each validation (0 must be one)
 
 
 @dataclass
@@ -73,9 +72,13 @@ class TrainConfig:
     steps: list[int] = field(default_factory=lambda: [5000, 300, 1500])  # per stage
     batch_size: int = 16  # per process
     size: int = 96  # training crop side (pixels); photos are cached at size * 5/4
-    # The bundled model's architecture: 16 x 2**i channels, 5 levels (see README, model card).
+    # The bundled model's architecture: an ImageNet-pretrained EfficientNet-Lite0 down path,
+    # a decoder of 64, 48, 32, 16 and 8 channels (see README, model card).
     generator: GeneratorConfig = field(
-        default_factory=lambda: GeneratorConfig(width=16, depth=5, hint_scales=3, edge_hints=2)
+        default_factory=lambda: GeneratorConfig(
+            arch="unet-pretrained", encoder="efficientnet-lite0", width=16, hint_scales=3,
+            edge_hints=2,
+        )
     )
     disc: str = "patch"  # key in DISCRIMINATORS
     disc_width: int = 32
@@ -95,6 +98,7 @@ class TrainConfig:
     # is reached after ~9000 updates, the decay after n updates being (1 + n) / (10 + n).
     seed: int = 0
     cache: str = "auto"  # prepared uint8 cache of the photos: auto (on), on, off
+    precision: str = "auto"  # fp32 or bf16 autocast; auto: colouru.device.resolve_precision
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -123,6 +127,12 @@ def config_from_args(args: argparse.Namespace, n_train: int | None = None) -> Tr
     if args.size:
         cfg.size = args.size
     gen = {}
+    if args.arch == "unet":  # the plain U-Net of the design, trained from scratch
+        gen.update(arch="unet", encoder="", width=16, depth=5)
+    if args.encoder:
+        if (args.arch or cfg.generator.arch) != "unet-pretrained":
+            raise ValueError("--encoder needs --arch unet-pretrained")
+        gen["encoder"] = args.encoder
     if args.width:
         gen["width"] = args.width
     if args.depth:
@@ -132,7 +142,9 @@ def config_from_args(args: argparse.Namespace, n_train: int | None = None) -> Tr
     if args.edge_hints is not None:
         gen["edge_hints"] = args.edge_hints
     if gen:
-        cfg.generator = dataclasses.replace(cfg.generator, **gen)
+        cfg.generator = GeneratorConfig.from_dict({**cfg.generator.to_dict(), **gen})
+    if args.precision:
+        cfg.precision = args.precision
     if args.disc:
         if args.disc not in DISCRIMINATORS:
             raise ValueError(
@@ -220,6 +232,8 @@ def load_data(
     if val_paths:
         val_paths = val_paths[: cfg.val_count] if cfg.val_count else val_paths
         val = cached_array(val_paths, cfg.val_size, cache_dir, progress)
+        place = {str(p): i for i, p in enumerate(val_paths)}
+        val.index = [place[p] for p in val.paths]  # seeds the hints as `colouru evaluate` does
     return train, val
 
 
@@ -230,43 +244,37 @@ def validate(
     val: PhotoArray,
     cfg: TrainConfig,
     device: torch.device,
+    precision: str = "fp32",
     samples_to: Path | None = None,
 ) -> dict:
-    """Mean PSNR at each of ``VAL_HINTS`` hint counts over the validation photos (seeded hints,
-    the same at every validation); optionally a sample grid: grey + hints | result | truth."""
-    G = unwrap(G)
-    G.eval()
-    out: dict = {}
+    """Mean PSNR at each of ``VAL_HINTS`` hint counts over the validation photos, and the
+    colourfulness of the results without hints against the true photos'; optionally a sample
+    grid (grey + hints | result | truth).
+
+    The very figures ``colouru evaluate`` gives for this model on these photos: the same
+    seeded hints (seed 0, each photo's place in its folder), the same ``Colorizer`` and its
+    finishing step (``evaluate.model_results``).
+    """
+    colorizer = Colorizer(
+        unwrap(G), ModelInfo(cfg.generator, work_size=evaluate.SIZE), device, precision=precision
+    )
+    psnrs: dict[int, list[float]] = {k: [] for k in VAL_HINTS}
+    colourful, truth_colourful = [], []
     grid_rows: list[list[np.ndarray]] = []
-    for k in VAL_HINTS:
-        scores, mses = [], []
-        for start in range(0, len(val), 8):
-            idx = np.arange(start, min(start + 8, len(val)))
-            rng = np.random.default_rng([cfg.seed, 7919, k, start])
-            rgb = np.asarray(val.images[idx])
-            b = make_batch(rgb, rng, cfg.hints, device, hint_counts=[k] * len(idx), side=5)
-            x = make_input(b.lightness, b.hint_ab)
-            # As in Colorizer: bent towards the hints, then the hint squares exact.
-            ab = denormalize_ab(follow_hints(G(x), x[:, :1], x[:, 1:3], b.hint_mask))
-            ab = torch.where(b.hint_mask > 0, b.hint_ab, ab)
-            mses.append(((ab - b.ab) ** 2).mean().item())
-            res = to_uint8(
-                lab_to_rgb_torch(torch.cat([b.lightness, ab], 1)).permute(0, 2, 3, 1).cpu().numpy()
-            )
-            for j in range(len(idx)):
-                scores.append(psnr(res[j], rgb[j]))
-            if samples_to is not None and k == VAL_HINTS[-1] and start == 0:
-                grey_ab = torch.where(b.hint_mask > 0, b.hint_ab, torch.zeros_like(b.hint_ab))
-                shown = to_uint8(
-                    lab_to_rgb_torch(torch.cat([b.lightness, grey_ab], 1))
-                    .permute(0, 2, 3, 1)
-                    .cpu()
-                    .numpy()
-                )
-                for j in range(min(6, len(idx))):
-                    grid_rows.append([shown[j], res[j], rgb[j]])
-        out[f"psnr_{k}"] = float(np.mean(scores))
-        out[f"mse_ab_{k}"] = float(np.mean(mses))
+    for j in range(len(val)):
+        truth = np.asarray(val.images[j])
+        index = val.index[j] if val.index is not None else j
+        hints = {k: evaluate.hints_for(truth, 0, index, k) for k in VAL_HINTS}
+        results = evaluate.model_results(colorizer, truth, hints)
+        for k in VAL_HINTS:
+            psnrs[k].append(psnr(results[k], truth))
+        colourful.append(colourfulness(results[0]))
+        truth_colourful.append(colourfulness(truth))
+        if samples_to is not None and j < 6:
+            k = VAL_HINTS[-1]
+            grid_rows.append([evaluate.draw_hints(truth, hints[k]), results[k], truth])
+    out = {f"psnr_{k}": float(np.mean(v)) for k, v in psnrs.items()}
+    out["colourfulness_ratio"] = float(np.mean(colourful) / max(np.mean(truth_colourful), 1e-9))
     if samples_to is not None and grid_rows:
         save_grid(grid_rows, samples_to)
     return out
@@ -287,7 +295,9 @@ def train(
     run_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = run_dir / "checkpoint.safetensors"
     torch.manual_seed(cfg.seed)
-    G = build_generator(cfg.generator)
+    precision = resolve_precision(device, cfg.precision)
+    # A new run starts its encoder (if any) from ImageNet; a resumed or --init one from files.
+    G = build_generator(cfg.generator, pretrained=not resume and not cfg.init)
     if cfg.init and not resume:
         init_model, _ = load_model(cfg.init)
         if init_model.config != cfg.generator:
@@ -297,7 +307,9 @@ def train(
     D = build_discriminator(cfg.disc, cfg.disc_width)
     G.to(device)
     D.to(device)
-    trainer = Trainer(G, D, cfg.gan)
+    if device.type == "cpu":  # oneDNN's fast layout on the CPU (as in Colorizer.load)
+        G.to(memory_format=torch.channels_last)
+    trainer = Trainer(G, D, cfg.gan, precision=precision)
     # The average starts from the initial weights; a resumed run restores it below.
     ema = WeightAverage(G, cfg.ema) if cfg.ema else None
     G_ema = ema.model if ema else None
@@ -352,6 +364,7 @@ def train(
             val_data,
             cfg,
             device,
+            precision,
             logger,
             cfg.stages[si],
             si,
@@ -467,9 +480,16 @@ def train(
             logger.close()
 
 
-def _validate_and_log(G, val_data, cfg, device, logger, stage, stage_i, step, global_step, run_dir):
+def _validate_and_log(
+    G, val_data, cfg, device, precision, logger, stage, stage_i, step, global_step, run_dir
+):
     figures = validate(
-        G, val_data, cfg, device, samples_to=run_dir / "samples" / f"{global_step:06d}-{stage}.png"
+        G,
+        val_data,
+        cfg,
+        device,
+        precision,
+        samples_to=run_dir / "samples" / f"{global_step:06d}-{stage}.png",
     )
     logger.log(
         {

