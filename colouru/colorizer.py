@@ -28,6 +28,7 @@ import torch
 from colouru import finish
 from colouru.colour import denormalize_ab, srgb_image_lightness
 from colouru.device import autocast, describe_precision, resolve_device, resolve_precision
+from colouru.generator import inference_copy
 from colouru.hints import Hint, rasterize_hints
 from colouru.inputs import make_input
 from colouru.parallel import map_bands, row_bands
@@ -80,6 +81,7 @@ class Colorizer:
     def __init__(self, model: torch.nn.Module, info: ModelInfo, device: torch.device,
                  source: str = "<memory>", precision: str = "fp32"):
         self.model = model.to(device).eval()
+        self.network = inference_copy(self.model)  # what runs: batch norms folded
         self.info = info
         self.device = device
         self.source = source
@@ -133,7 +135,7 @@ class Colorizer:
         if self.device.type == "cpu":
             x = x.contiguous(memory_format=torch.channels_last)  # see load()
         with autocast(self.device, self.precision):
-            ab = self.model(x).float()
+            ab = self.network(x).float()
         if not follow:
             return np.ascontiguousarray(denormalize_ab(ab[0]).cpu().numpy())
         ab = denormalize_ab(finish.follow(ab, x, mask)[0]).cpu().numpy()

@@ -99,6 +99,9 @@ def stages(spec: EncoderSpec) -> list[tuple[int, int, int, int, int]]:
 class MBConv(nn.Module):
     """Mobile inverted bottleneck without squeeze-excitation (EfficientNet-Lite's block)."""
 
+    # (convolution, batch norm) pairs that generator.inference_copy folds together
+    FOLD = (("_expand_conv", "_bn0"), ("_depthwise_conv", "_bn1"), ("_project_conv", "_bn2"))
+
     def __init__(self, cin: int, cout: int, kernel: int, stride: int, expand: int):
         super().__init__()
         mid = cin * expand
@@ -127,6 +130,8 @@ class EfficientNetLite(nn.Module):
     feature at stride ``2 ** (i + 1)``. With ``classifier=True`` the ImageNet head is built
     too (``classify``), for checking that weights are the real ones.
     """
+
+    FOLD = (("_conv_stem", "_bn0"), ("_conv_head", "_bn1"))
 
     def __init__(self, name: str, in_channels: int = 3, classifier: bool = False):
         super().__init__()

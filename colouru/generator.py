@@ -20,12 +20,14 @@ training loss; training's validation applies it, as the ``Colorizer`` does.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import asdict, dataclass, fields
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from colouru.encoders import EfficientNetLite, encoder_spec, grey_input, load_imagenet
 from colouru.inputs import INPUT_CHANNELS
@@ -377,6 +379,29 @@ def build_generator(config: GeneratorConfig, pretrained: bool = False) -> nn.Mod
             f"unknown generator architecture {config.arch!r}; valid: {sorted(ARCHITECTURES)}"
         ) from None
     return cls(config, pretrained=True) if pretrained and config.encoder else cls(config)
+
+
+def inference_copy(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` in eval mode for inference alone, with each batch norm folded into
+    the convolution before it (the same function, about 13% faster on the CPU for the
+    pretrained U-Net). Pairs are found in ``nn.Sequential`` blocks and in a module's ``FOLD``
+    list of (convolution, batch norm) attribute names. The original keeps its own weights
+    (model files are written from it)."""
+    net = copy.deepcopy(model).eval()
+    for mod in net.modules():
+        pairs = []
+        if isinstance(mod, nn.Sequential):
+            pairs = [(str(i), str(i + 1)) for i in range(len(mod) - 1)]
+        pairs += list(getattr(mod, "FOLD", ()))
+        for conv_name, bn_name in pairs:
+            conv, bn = getattr(mod, conv_name, None), getattr(mod, bn_name, None)
+            if isinstance(conv, (nn.Conv2d, nn.ConvTranspose2d)) and isinstance(
+                bn, nn.BatchNorm2d
+            ):
+                fused = fuse_conv_bn_eval(conv, bn, transpose=isinstance(conv, nn.ConvTranspose2d))
+                setattr(mod, conv_name, fused)
+                setattr(mod, bn_name, nn.Identity())
+    return net
 
 
 def count_flops(model: nn.Module, height: int, width: int) -> int:

@@ -222,9 +222,11 @@ def test_format(corpus, tmp_path, run, fmt, pil):
 
 # --- hints ---------------------------------------------------------------------------------------
 def _ab_in(path: Path, hint: Hint) -> np.ndarray:
+    """The ab at the centre of the hint's square (where it reaches its own colour)."""
     out = np.asarray(Image.open(path))
     x0, y0, x1, y1 = hint_box(hint, out.shape[:2], out.shape[:2])
-    return rgb_to_lab(out[y0:y1, x0:x1] / 255.0)[..., 1:].reshape(-1, 2)
+    centre = out[(y0 + y1) // 2, (x0 + x1) // 2] / 255.0
+    return rgb_to_lab(centre[None].astype(np.float32))[..., 1:].reshape(-1, 2)
 
 
 def test_hints_file_applies_to_every_photo(corpus, tmp_path, run):

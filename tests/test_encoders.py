@@ -155,3 +155,4 @@ def test_unknown_encoder_is_refused_with_the_valid_names():
         GeneratorConfig.from_dict({"arch": "unet-pretrained", "encoder": "resnet50"})
     with pytest.raises(ValueError, match="needs an encoder"):
         build_generator(GeneratorConfig(arch="unet-pretrained"))
+

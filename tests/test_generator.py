@@ -222,3 +222,25 @@ def test_follow_hints_corrects_towards_a_hint_within_its_region_only():
     assert torch.equal(follow_hints(ramp, lightness, met, mask), ramp)
     with pytest.raises(ValueError, match="fade_mass must be positive"):
         follow_hints(ramp, lightness, hint_ab, mask, fade_mass=0.0)
+
+
+@pytest.mark.parametrize("cfg", [
+    GeneratorConfig(width=4, depth=3, max_width=16, hint_scales=1, edge_hints=1),
+    GeneratorConfig(arch="unet-pretrained", encoder="efficientnet-lite0", width=8),
+])
+def test_inference_copy_folds_batch_norms_and_computes_the_same(cfg):
+    from colouru.generator import inference_copy
+
+    torch.manual_seed(0)
+    model = build_generator(cfg)
+    model.train()  # some steps, so the batch norms hold statistics of their own
+    with torch.no_grad():
+        for _ in range(3):
+            model(torch.rand(2, 4, 64, 64) * 2 - 1)
+    model.eval()
+    net = inference_copy(model)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())  # untouched
+    x = torch.rand(1, 4, 45, 70) * 2 - 1
+    with torch.no_grad():
+        torch.testing.assert_close(net(x), model(x), rtol=1e-4, atol=1e-5)
