@@ -112,10 +112,11 @@ def _default_ext(src: Path) -> str:
 
 # --- commands --------------------------------------------------------------------------------
 def cmd_colorize(args) -> int:
+    import torch
     from tqdm import tqdm
 
     from colouru.colorizer import Colorizer, NoModelError
-    from colouru.device import resolve_device
+    from colouru.device import resolve_device, resolve_precision
     from colouru.hints import HintsFileError, load_hints
     from colouru.imageio import ImageReadError, ImageWriteError, read_image, save_image
     from colouru.weights import ModelFileError
@@ -128,6 +129,10 @@ def cmd_colorize(args) -> int:
         device = str(resolve_device(args.device))
     except ValueError as e:
         raise UsageError(f"--device: {e}") from None
+    try:
+        resolve_precision(torch.device(device), args.precision)
+    except ValueError as e:
+        raise UsageError(f"--precision: {e}") from None
     hints_path = Path(args.hints) if args.hints else None
     if hints_path is not None and not hints_path.exists():
         raise UsageError(f"--hints {hints_path}: no such file or folder")
@@ -154,7 +159,7 @@ def cmd_colorize(args) -> int:
             print(f"colouru: {e}", file=sys.stderr)
             return 2
     try:
-        colorizer = Colorizer.load(args.model, device=device)
+        colorizer = Colorizer.load(args.model, device=device, precision=args.precision)
     except (NoModelError, ModelFileError, ValueError) as e:
         print(f"colouru: {e}", file=sys.stderr)
         return 1
@@ -203,17 +208,18 @@ def cmd_info(args) -> int:
     import torch
 
     from colouru.colorizer import Colorizer, NoModelError, bundled_model_path
-    from colouru.device import resolve_device
+    from colouru.device import resolve_device, resolve_precision
     from colouru.weights import ModelFileError
 
     print(f"ColourU {__version__} (torch {torch.__version__})")
     try:
         dev = resolve_device(args.device)
+        resolve_precision(dev, args.precision)
     except ValueError as e:
         print(f"colouru: {e}", file=sys.stderr)
         return 2
     try:
-        c = Colorizer.load(args.model, device=str(dev))
+        c = Colorizer.load(args.model, device=str(dev), precision=args.precision)
     except (NoModelError, ModelFileError) as e:
         print(f"model: none ({e})")
         return 1
@@ -238,6 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="hints for every photo (a JSON file), or a folder of NAME.json per photo")
     c.add_argument("--model", metavar="PATH", help="model file (default: the bundled model)")
     c.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    c.add_argument("--precision", default="auto",
+                   help="the network's arithmetic: auto (bf16 on a CUDA GPU that has it, "
+                   "else fp32), fp32 or bf16")
     c.add_argument("--work-size", type=int, metavar="N",
                    help="long side the network runs at (default: the model's, 256)")
     c.add_argument("--format", choices=FORMATS, help="output format (default: like the input)")
@@ -253,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("info", help="version, device and the model's card")
     i.add_argument("--model", metavar="PATH")
     i.add_argument("--device", default="auto")
+    i.add_argument("--precision", default="auto", help="auto, fp32 or bf16")
     i.set_defaults(func=cmd_info)
 
     from colouru.training.cli import add_subcommands

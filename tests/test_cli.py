@@ -383,3 +383,10 @@ def test_exit_codes_in_a_real_process(corpus, tmp_path, tiny_model_path):
     r = colouru("colorize", corpus / "good.png")
     assert r.returncode == 2 and "-o/--output" in r.stderr
     assert snapshot(corpus) == before
+
+
+def test_precision_flag(run, tiny_model_path, corpus, tmp_path):
+    code, _, err = run("colorize", corpus / "good.png", "-o", tmp_path, "--precision", "fp16")
+    assert code == 2 and "--precision" in err and "auto, fp32, bf16" in err
+    code, out, _ = run("info", "--model", tiny_model_path, "--precision", "fp32")
+    assert code == 0 and "precision: fp32" in out
