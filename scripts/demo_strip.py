@@ -3,6 +3,12 @@ the black-and-white kingfisher with its hints (and the colour original), then th
 black-and-white photographs colorized without hints.
 
     .venv/bin/python scripts/demo_strip.py [--model PATH] [--out docs/demo_strip.png]
+
+With ``--sheet NAME=MODEL [NAME=MODEL ...]`` it draws a contact sheet instead (default
+``docs/contact_sheet.png``): one row per photo (the old photographs, then colour examples made
+grey), the input beside each model's result without hints; then the surfer with the few hints
+of ``assets/examples/demo/1890Surfer.hints.json`` (skin on the man, sky, sea, foliage), to see
+whether a hint's colour stays in its object.
 """
 
 from __future__ import annotations
@@ -47,11 +53,57 @@ def _row(images: list[np.ndarray], pad: int = 4) -> np.ndarray:
     return np.concatenate(parts[:-1], axis=1)
 
 
+def _label(img: np.ndarray, text: str) -> np.ndarray:
+    img = np.ascontiguousarray(img)
+    for colour, thick in (((0, 0, 0), 3), ((255, 255, 255), 1)):
+        cv2.putText(img, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, thick,
+                    cv2.LINE_AA)
+    return img
+
+
+GREYED = ["fruit_stand.png", "macaws.png", "tulip_field.png", "kingfisher.png"]
+
+
+def contact_sheet(models: list[tuple[str, str]], out: str) -> None:
+    """Input | each model, without hints, for the old photos and greyed colour ones; then the
+    surfer with a few hints."""
+    colorizers = [(name, Colorizer.load(path or None)) for name, path in models]
+    def grey_of(im: np.ndarray) -> np.ndarray:  # float sRGB, the photo's own L alone
+        return lab_to_rgb(rgb_to_lab(im) * np.float32([1, 0, 0]))
+
+    rows = []
+    for name in OLD + GREYED:
+        im = read_image(EX / name)
+        tiles = [_label(_fit(to_uint8(grey_of(im))), name)]
+        tiles += [_label(_fit(c.colorize(im)), f"{label}, no hints") for label, c in colorizers]
+        rows.append(tiles)
+    surfer = read_image(EX / "1890Surfer.png")
+    hints = load_hints(EX / "demo" / "1890Surfer.hints.json")
+    rows.append([_label(_fit(_with_hints(grey_of(surfer), hints)), "5 hints")] + [
+        _label(_fit(c.colorize(surfer, hints)), f"{label}, 5 hints") for label, c in colorizers])
+    width = max(sum(t.shape[1] for t in r) + 4 * (len(r) - 1) for r in rows)
+    lines = []
+    for r in rows:
+        line = np.concatenate([x for t in r for x in (t, np.full((HEIGHT, 4, 3), 255, np.uint8))]
+                              [:-1], axis=1)
+        lines.append(np.pad(line, ((0, 4), (0, width - line.shape[1]), (0, 0)),
+                            constant_values=255))
+    save_image(out, np.concatenate(lines, axis=0))
+    print(f"wrote {out}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model")
-    ap.add_argument("--out", default=str(ROOT / "docs" / "demo_strip.png"))
+    ap.add_argument("--out")
+    ap.add_argument("--sheet", nargs="+", metavar="NAME=MODEL",
+                    help="draw a contact sheet of these models (MODEL empty: the bundled one)")
     args = ap.parse_args()
+    if args.sheet:
+        models = [tuple(m.split("=", 1)) if "=" in m else (m, "") for m in args.sheet]
+        contact_sheet(models, args.out or str(ROOT / "docs" / "contact_sheet.png"))
+        return
+    args.out = args.out or str(ROOT / "docs" / "demo_strip.png")
     c = Colorizer.load(args.model)
     bw = read_image(EX / "demo" / "kingfisher_bw.png")
     hints = load_hints(EX / "demo" / "kingfisher_bw.hints.json")
