@@ -12,26 +12,14 @@
 #   5. runs/general-ft256b: a second cycle of step 4 from its model: 5000 steps at half the
 #      rate (1e-4) with other crops and hints (seed 1); its model.safetensors is the bundled
 #      model.
-# Re-running skips finished steps and resumes the one cut short. The defaults of
-# `colouru train` are step 1's settings (width 16, depth 5, 3 hint propagation scales, 2
-# edge-aware hint spreads, 96 px crops, batch 16); they are spelled out here for the record.
+# Re-running skips finished steps and resumes the one cut short. Step 1's settings were
+# `colouru train`'s defaults then (the plain U-Net: width 16, depth 5, 3 hint propagation
+# scales, 2 edge-aware hint spreads, 96 px crops, batch 16); they are spelled out here, with
+# --arch unet since the pretrained encoder became the default.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-# step RUN ARGS...: skip a finished run (its model.safetensors is written last), resume a cut
-# one, or start it.
-# THREADS=N before a step sets its torch threads (default 1).
-step() {
-  local run=$1
-  shift
-  if [ -f "$run/model.safetensors" ]; then
-    echo "$run: finished"
-  elif [ -f "$run/checkpoint.safetensors" ]; then
-    .venv/bin/colouru train --out "$run" --resume --threads "${THREADS:-1}"
-  else
-    .venv/bin/colouru train --out "$run" --threads "${THREADS:-1}" "$@"
-  fi
-}
-step runs/default --data ../shared/data/train --val ../shared/data/val \
+source training/recipes/step.sh
+step runs/default --data ../shared/data/train --val ../shared/data/val --arch unet \
   --width 16 --depth 5 --hint-scales 3 --edge-hints 2 --size 96 --batch-size 16 \
   --steps 9000,300,500 --val-every 500 --ckpt-every 100
 step runs/general-ft --data ../shared/data/train --classes bsds,objects --val ../shared/data/val \

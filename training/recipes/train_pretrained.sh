@@ -8,21 +8,11 @@
 #      time instead), so its rate decays linearly over steps 1820 to 2600.
 #   2. runs/pre256: step 1's model fine-tuned at 256 px crops (cached at 320 px, the scale of
 #      the 256 px evaluation), batch 8, on every class but forest (whose photos are 150 px).
-# Re-running skips finished steps and resumes the one cut short (see train_default.sh).
+# Re-running skips finished steps and resumes the one cut short (training/recipes/step.sh).
 # The photos of the new classes are research-only or of unstated terms: see the model card.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-step() {
-  local run=$1
-  shift
-  if [ -f "$run/model.safetensors" ]; then
-    echo "$run: finished"
-  elif [ -f "$run/checkpoint.safetensors" ]; then
-    .venv/bin/colouru train --out "$run" --resume --threads "${THREADS:-1}"
-  else
-    .venv/bin/colouru train --out "$run" --threads "${THREADS:-1}" "$@"
-  fi
-}
+source training/recipes/step.sh
 step runs/pre128 --data ../shared/data/train --val ../shared/data/val \
   --arch unet-pretrained --encoder efficientnet-lite0 --width 16 --hint-scales 3 \
   --edge-hints 2 --stages pretrain-g --steps 2600 --size 128 --batch-size 16 \
