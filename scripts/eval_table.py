@@ -23,7 +23,8 @@ def rows(named: list[str]) -> None:
         res = doc["results"]["model"]
         cells = [f"{res[k]['psnr']:.2f}" if k in res else "-" for k in counts]
         ratio = res.get("0", {}).get("colourfulness_ratio")
-        print(f"| {name} | " + " | ".join(cells) + f" | {'-' if ratio is None else f'{ratio:.2f}'} |")
+        shown = "-" if ratio is None else f"{ratio:.2f}"
+        print(f"| {name} | " + " | ".join(cells) + f" | {shown} |")
 
 
 def main() -> None:
