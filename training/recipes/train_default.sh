@@ -18,6 +18,7 @@
 # --arch unet since the pretrained encoder became the default.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+PROCS=${PROCS:-1}  # these runs were single processes: keep them reproducible
 source training/recipes/step.sh
 step runs/default --data ../shared/data/train --val ../shared/data/val --arch unet \
   --width 16 --depth 5 --hint-scales 3 --edge-hints 2 --size 96 --batch-size 16 \

@@ -8,6 +8,10 @@
 #      time instead), so its rate decays linearly over steps 1820 to 2600.
 #   2. runs/pre256: step 1's model fine-tuned at 256 px crops (cached at 320 px, the scale of
 #      the 256 px evaluation), batch 8, on every class but forest (whose photos are 150 px).
+#      Started with --steps 2000 and shortened to 1500 on resume at step 600.
+# The recorded runs were single processes of one thread (PROCS=1), the other core serving
+# evaluations and tests; by default (PROCS=2) the steps run under torchrun, the fastest on two
+# cores, with the same global batch (a different draw of samples, so not bit-identical).
 # Re-running skips finished steps and resumes the one cut short (training/recipes/step.sh).
 # The photos of the new classes are research-only or of unstated terms: see the model card.
 set -euo pipefail
@@ -15,9 +19,9 @@ cd "$(dirname "$0")/../.."
 source training/recipes/step.sh
 step runs/pre128 --data ../shared/data/train --val ../shared/data/val \
   --arch unet-pretrained --encoder efficientnet-lite0 --width 16 --hint-scales 3 \
-  --edge-hints 2 --stages pretrain-g --steps 2600 --size 128 --batch-size 16 \
+  --edge-hints 2 --stages pretrain-g --steps 2600 --size 128 --batch-size $((16 / PROCS)) \
   --val-every 500 --ckpt-every 100
 step runs/pre256 --data ../shared/data/train \
   --classes bsds,objects,people,animals,things,flowers,rooms,clothing,streets \
   --val ../shared/data/val --init runs/pre128/model.safetensors --stages pretrain-g \
-  --steps STEPS256 --size 256 --batch-size 8 --val-every 250 --ckpt-every 50
+  --steps 1500 --size 256 --batch-size $((8 / PROCS)) --val-every 250 --ckpt-every 50
