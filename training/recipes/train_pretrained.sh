@@ -2,7 +2,7 @@
 # The exact commands that train the pretrained-encoder model (an ImageNet EfficientNet-Lite0
 # down path, `colouru train`'s default architecture) on this project's 2-core CPU machine, one
 # torch thread per run; see assets/models/README.md for what each step gave.
-#   1. runs/pre128: all of ../shared/data/train (7,880 usable photos), MSE, 128 px crops
+#   1. runs/pre128: all of ../shared/data/train (7,864 usable photos), MSE, 128 px crops
 #      (photos cached at 160 px), batch 16. Started with --steps 5000 and shortened to 2600
 #      on resume at step 1400 (the validation with hints lagged; the 256 px step was given the
 #      time instead), so its rate decays linearly over steps 1820 to 2600.
