@@ -307,6 +307,10 @@ def test_two_process_gloo_training(photos, tmp_path):
         cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"}
     )
     assert r.returncode == 0, r.stderr[-3000:]
+    # One photo cache, built once (rank 0) and shared: no second copy, no leftover temporaries.
+    cache = sorted(p.name for p in (out / "cache").iterdir())
+    assert len([n for n in cache if n.endswith(".u8")]) == 1, cache
+    assert not any(n.endswith(".tmp") for n in cache), cache
     model, info = load_model(out / "model.safetensors")
     assert info.provenance["world_size"] == 2
     recs = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]

@@ -152,13 +152,13 @@ def cached_array(
     data_f, index_f = cache_dir / f"photos-{side}-{key}.u8", cache_dir / f"photos-{side}-{key}.json"
     if not (data_f.is_file() and index_f.is_file()):
         arr, kept, skipped = build_array(paths, side, progress)
-        tmp = data_f.with_suffix(".u8.tmp")
+        tmp = data_f.with_suffix(f".u8.{os.getpid()}.tmp")  # never shared by two builders
         mm = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=arr.shape)
         mm[:] = arr
         mm.flush()
         del mm
         os.replace(tmp, data_f)
-        tmp_i = index_f.with_suffix(".json.tmp")
+        tmp_i = index_f.with_suffix(f".json.{os.getpid()}.tmp")
         tmp_i.write_text(json.dumps({"side": side, "paths": kept, "skipped": skipped}))
         os.replace(tmp_i, index_f)
     index = json.loads(index_f.read_text())

@@ -331,7 +331,13 @@ def train(
         )
     if d.main:
         (run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
+    # One photo cache for all ranks: rank 0 builds it while the others wait, then they open it
+    # (ranks building it at once wrote the same file under each other: SIGBUS).
+    if d.world > 1 and not d.main:
+        dist.barrier()
     train_data, val_data = load_data(cfg, run_dir, progress and d.main)
+    if d.world > 1 and d.main:
+        dist.barrier()
     if d.world > 1:
         from torch.nn.parallel import DistributedDataParallel as DDP
 
