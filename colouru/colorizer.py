@@ -94,7 +94,6 @@ class Colorizer:
         """Load a model file (``None``: the bundled default) onto ``device``; the network runs
         in ``precision`` (``colouru.device.resolve_precision``)."""
         dev = resolve_device(device)
-        precision = resolve_precision(dev, precision)
         if path is None:
             path = bundled_model_path()
             if not path.is_file():
@@ -136,10 +135,10 @@ class Colorizer:
             x = x.contiguous(memory_format=torch.channels_last)  # see load()
         with autocast(self.device, self.precision):
             ab = self.network(x).float()
-        if not follow:
-            return np.ascontiguousarray(denormalize_ab(ab[0]).cpu().numpy())
-        ab = denormalize_ab(finish.follow(ab, x, mask)[0]).cpu().numpy()
-        return finish.fill_squares(ab, mask)
+        if follow:
+            ab = finish.follow(ab, x, mask)
+        ab = np.ascontiguousarray(denormalize_ab(ab[0]).cpu().numpy())
+        return finish.fill_squares(ab, mask) if follow else ab
 
     def preview(self, prepared: Prepared, hints: Sequence[Hint] = ()) -> np.ndarray:
         """Fast colorized sRGB uint8 ``(h, w, 3)`` at working size, finished as ``colorize``

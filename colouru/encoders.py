@@ -141,11 +141,10 @@ class EfficientNetLite(nn.Module):
         self._bn0 = nn.BatchNorm2d(STEM_CHANNELS, eps=1e-3, momentum=0.01)
         blocks: list[nn.Module] = []
         taps: list[int] = []  # index of the last block at each stride
-        cin, stride = STEM_CHANNELS, 2
+        cin = STEM_CHANNELS
         for r, k, s, e, c in stages(self.spec):
-            if s == 2:
+            if s == 2:  # the block before a stride-2 stage ends a resolution
                 taps.append(len(blocks) - 1)
-                stride *= 2
             for j in range(r):
                 blocks.append(MBConv(cin, c, k, s if j == 0 else 1, e))
                 cin = c

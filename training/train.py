@@ -72,8 +72,9 @@ class TrainConfig:
     steps: list[int] = field(default_factory=lambda: [5000, 300, 1500])  # per stage
     batch_size: int = 16  # per process
     size: int = 96  # training crop side (pixels); photos are cached at size * 5/4
-    # The bundled model's architecture: an ImageNet-pretrained EfficientNet-Lite0 down path,
-    # a decoder of 64, 48, 32, 16 and 8 channels (see README, model card).
+    # The default architecture: an ImageNet-pretrained EfficientNet-Lite0 down path and a
+    # decoder of 64, 48, 32, 16 and 8 channels (README, docs/model/pretrained-encoder.md).
+    # The bundled model is still the plain U-Net (--arch unet; its card).
     generator: GeneratorConfig = field(
         default_factory=lambda: GeneratorConfig(
             arch="unet-pretrained", encoder="efficientnet-lite0", width=16, hint_scales=3,
