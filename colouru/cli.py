@@ -27,12 +27,16 @@ class Job:
     src: Path
     dst: Path
     hints: Path | None
+    rel: str = ""  # the photo's path under the folder it was found in: its shard's key
 
 
 # --- collecting inputs ---------------------------------------------------------------------------
-def collect_inputs(items: list[str], recursive: bool) -> tuple[list[tuple[Path, Path]], list[str]]:
+def collect_inputs(items: list[str], recursive: bool, exclude: Path | None = None,
+                   ) -> tuple[list[tuple[Path, Path]], list[str]]:
     """Expand files, folders and globs into ``(file, base folder)`` pairs, in order, without
-    duplicates. Returns ``(found, problems)``: names that matched nothing are problems."""
+    duplicates. Returns ``(found, problems)``: names that matched nothing are problems.
+    ``exclude``: a folder (the output folder) whose files are never taken from a folder input
+    that contains it, so a rerun does not colorize the last run's results."""
     from colouru.imageio import READ_EXTENSIONS
 
     found: list[tuple[Path, Path]] = []
@@ -49,9 +53,11 @@ def collect_inputs(items: list[str], recursive: bool) -> tuple[list[tuple[Path, 
         p = Path(item)
         if p.is_dir():
             pattern = "**/*" if recursive else "*"
+            skip = exclude if exclude is not None and _inside(exclude, p) else None
             files = sorted(f for f in p.glob(pattern)
                            if f.is_file() and f.suffix.lower() in READ_EXTENSIONS
-                           and not f.name.startswith("."))
+                           and not f.name.startswith(".")
+                           and not (skip is not None and _inside(f, skip)))
             if not files:
                 problems.append(f"{p}: folder has no images"
                                 + ("" if recursive else " (use --recursive for sub-folders)"))
@@ -71,10 +77,26 @@ def collect_inputs(items: list[str], recursive: bool) -> tuple[list[tuple[Path, 
     return found, problems
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    """``path`` is strictly inside ``folder`` (both resolved)."""
+    path, folder = path.resolve(), folder.resolve()
+    return path != folder and folder in path.parents
+
+
 def plan_jobs(found, outdir: Path, fmt: str | None, hints: Path | None) -> list[Job]:
-    """Decide each output path (mirroring sub-folders of a folder input) and its hints file."""
+    """Decide each output path (mirroring sub-folders of a folder input) and its hints file.
+
+    Every job gets its own output path: when two inputs would map to one name (photo.jpg and
+    photo.png in a folder, or 001.png in each of several folders), the later one is renamed
+    (``photo_png.png``, then ``photo-2.png``, ``photo-3.png`` ...) and the new name is checked
+    again. The plan depends only on the inputs, so a rerun maps each photo to the same output.
+    """
     jobs = []
-    used: dict[Path, Path] = {}
+    used: set[str] = set()  # case-folded: one file on case-insensitive file systems
+
+    def key(p: Path) -> str:
+        return os.path.normcase(str(p)).casefold()
+
     for src, base in found:
         try:
             rel = src.relative_to(base)
@@ -82,9 +104,13 @@ def plan_jobs(found, outdir: Path, fmt: str | None, hints: Path | None) -> list[
             rel = Path(src.name)
         ext = "." + (fmt or _default_ext(src))
         dst = outdir / rel.with_suffix(ext)
-        if dst in used:  # photo.jpg and photo.png in one folder: keep both
+        if key(dst) in used:
             dst = dst.with_name(f"{src.stem}_{src.suffix.lstrip('.').lower()}{ext}")
-        used[dst] = src
+            n = 2
+            while key(dst) in used:
+                dst = dst.with_name(f"{src.stem}-{n}{ext}")
+                n += 1
+        used.add(key(dst))
         h = None
         if hints is not None:
             if hints.is_dir():
@@ -92,7 +118,7 @@ def plan_jobs(found, outdir: Path, fmt: str | None, hints: Path | None) -> list[
                 h = cand if cand.is_file() else None
             else:
                 h = hints
-        jobs.append(Job(src, dst, h))
+        jobs.append(Job(src, dst, h, rel.as_posix()))
     return jobs
 
 
@@ -115,10 +141,12 @@ def cmd_colorize(args) -> int:
     import torch
     from tqdm import tqdm
 
+    from colouru.atomic import clean_leftovers
     from colouru.colorizer import Colorizer, NoModelError
     from colouru.device import resolve_device, resolve_precision
     from colouru.hints import HintsFileError, load_hints
-    from colouru.imageio import ImageReadError, ImageWriteError, read_image, save_image
+    from colouru.report import Report
+    from colouru.shard import local_device_index, parse_shard, shard_from_env
     from colouru.weights import ModelFileError
 
     if args.work_size is not None and not 16 <= args.work_size <= 4096:
@@ -126,9 +154,18 @@ def cmd_colorize(args) -> int:
     if args.max_pixels < 0:
         raise UsageError(f"--max-pixels must be 0 (no limit) or positive, got {args.max_pixels}")
     try:
+        shard = parse_shard(args.shard) if args.shard else shard_from_env()
+    except ValueError as e:
+        raise UsageError(f"--shard: {e}") from None
+    from_launcher = shard is not None and not args.shard
+    shard = shard or parse_shard("0/1")
+    try:
         device = str(resolve_device(args.device))
     except ValueError as e:
         raise UsageError(f"--device: {e}") from None
+    local = local_device_index()
+    if from_launcher and args.device == "auto" and device.startswith("cuda") and local is not None:
+        device = f"cuda:{local % torch.cuda.device_count()}"  # one GPU per process
     try:
         resolve_precision(torch.device(device), args.precision)
     except ValueError as e:
@@ -136,13 +173,13 @@ def cmd_colorize(args) -> int:
     hints_path = Path(args.hints) if args.hints else None
     if hints_path is not None and not hints_path.exists():
         raise UsageError(f"--hints {hints_path}: no such file or folder")
-    found, problems = collect_inputs(args.inputs, args.recursive)
+    outdir = Path(args.output)
+    found, problems = collect_inputs(args.inputs, args.recursive, exclude=outdir)
     for msg in problems:
         print(f"colouru: {msg}", file=sys.stderr)
     if not found:
         print("colouru: nothing to colorize", file=sys.stderr)
         return 1 if problems else 2
-    outdir = Path(args.output)
     try:
         outdir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -151,8 +188,12 @@ def cmd_colorize(args) -> int:
     if not os.access(outdir, os.W_OK):
         print(f"colouru: output folder {outdir} is not writable", file=sys.stderr)
         return 1
+    removed = clean_leftovers(outdir, recursive=True)
+    if removed:
+        print(f"colouru: removed {len(removed)} temporary file(s) left in {outdir} by an "
+              f"interrupted run", file=sys.stderr)
     shared_hints = None
-    if hints_path is not None and hints_path.is_file():
+    if hints_path is not None and not hints_path.is_dir():  # a file, a pipe, or /dev/zero
         try:
             shared_hints = load_hints(hints_path)
         except HintsFileError as e:
@@ -165,43 +206,78 @@ def cmd_colorize(args) -> int:
         return 1
 
     inputs = {src.resolve() for src, _ in found}
-    jobs = plan_jobs(found, outdir, args.format, hints_path)
-    ok = skipped = 0
-    failed: list[str] = []
+    jobs = [job for job in plan_jobs(found, outdir, args.format, hints_path)
+            if shard.owns(job.rel)]
+    try:
+        report = Report(args.report, colorizer.source, str(shard)) if args.report else None
+    except OSError as e:
+        print(f"colouru: cannot write the report {args.report} ({e.strerror or e})",
+              file=sys.stderr)
+        return 1
+    if report is not None and shard.index == 0:
+        for msg in problems:
+            report.add(msg.split(": ")[0], None, "failed", msg)
+    counts = {"ok": 0, "skipped": 0, "failed": 0}
     t0 = time.perf_counter()
     bar = tqdm(jobs, unit="photo", disable=args.quiet or None, file=sys.stderr,
                dynamic_ncols=True)
     for job in bar:
         bar.set_postfix_str(job.src.name[-30:], refresh=False)
-        try:
-            if job.dst.resolve() in inputs:
-                raise ImageWriteError(f"{job.dst}: refusing to overwrite an input photo")
-            if job.dst.exists() and not args.overwrite:
-                if args.skip_existing:
-                    skipped += 1
-                    continue
-                raise ImageWriteError(f"{job.dst}: exists (use --overwrite or --skip-existing)")
-            hints = shared_hints if shared_hints is not None else (
-                load_hints(job.hints) if job.hints else [])
-            image = read_image(job.src, max_pixels=args.max_pixels or None)
-            result = colorizer.colorize(image, hints, work_size=args.work_size)
-            job.dst.parent.mkdir(parents=True, exist_ok=True)
-            save_image(job.dst, result, protect=tuple(inputs & {job.src.resolve()}),
-                       overwrite=True)
-            ok += 1
-        except (ImageReadError, ImageWriteError, HintsFileError) as e:
-            failed.append(str(e))
-            tqdm.write(f"colouru: skipped {e}", file=sys.stderr)
-        except Exception as e:  # one bad photo must not stop the batch, whatever went wrong
-            msg = _one_line(e)
-            failed.append(f"{job.src}: {msg}")
-            tqdm.write(f"colouru: skipped {job.src}: {msg}", file=sys.stderr)
+        t = time.perf_counter()
+        status, error = _colorize_one(job, colorizer, args, inputs, shared_hints)
+        counts[status] += 1
+        if error:
+            tqdm.write(f"colouru: {'skipped ' if status == 'failed' else ''}{error}",
+                       file=sys.stderr)
+        if report is not None:
+            report.add(job.src, job.dst, status, error, time.perf_counter() - t)
     bar.close()
+    if report is not None:
+        report.close()
     dt = time.perf_counter() - t0
-    n_fail = len(failed) + len(problems)
-    print(f"colouru: {ok} colorized, {skipped} skipped (exist), {n_fail} failed "
-          f"in {dt:.1f} s -> {outdir}", file=sys.stderr)
+    n_fail = counts["failed"] + len(problems)
+    part = f" (shard {shard} of {len(found)} inputs)" if shard.count > 1 else ""
+    print(f"colouru: {counts['ok']} colorized, {counts['skipped']} skipped (exist), {n_fail} "
+          f"failed in {dt:.1f} s -> {outdir}{part}", file=sys.stderr)
     return 1 if n_fail else 0
+
+
+def _colorize_one(job: Job, colorizer, args, inputs: set[Path], shared_hints
+                  ) -> tuple[str, str | None]:
+    """Colorize one photo of the batch: ``(status, error or note)``, status ``ok``,
+    ``skipped`` or ``failed``. Never raises for a bad photo: one must not stop the batch."""
+    from colouru.hints import HintsFileError, load_hints
+    from colouru.imageio import ImageReadError, ImageWriteError, read_image, save_image
+
+    try:
+        if job.dst.resolve() in inputs:
+            raise ImageWriteError(f"{job.dst}: refusing to overwrite an input photo")
+        if job.dst.exists() and not args.overwrite:
+            if args.skip_existing:
+                return "skipped", None
+            raise ImageWriteError(f"{job.dst}: exists (use --overwrite or --skip-existing)")
+        hints = shared_hints if shared_hints is not None else (
+            load_hints(job.hints) if job.hints else [])
+        image = read_image(job.src, max_pixels=args.max_pixels or None, keep_grey=True)
+        result = colorizer.colorize(image, hints, work_size=args.work_size)
+        job.dst.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            save_image(job.dst, result, protect=tuple(inputs & {job.src.resolve()}),
+                       overwrite=args.overwrite)
+        except ImageWriteError:
+            if args.overwrite or not job.dst.exists():
+                raise
+            # Absent at the check above, there now: another run wrote it meanwhile.
+            meanwhile = (f"{job.dst} appeared while it was being written (another run "
+                         f"writing the same name?)")
+            if not args.skip_existing:
+                raise ImageWriteError(f"{meanwhile}; not replaced") from None
+            return "skipped", f"{meanwhile}; kept it"
+        return "ok", None
+    except (ImageReadError, ImageWriteError, HintsFileError) as e:
+        return "failed", str(e)
+    except Exception as e:  # one bad photo must not stop the batch, whatever went wrong
+        return "failed", f"{job.src}: {_one_line(e)}"
 
 
 def cmd_info(args) -> int:
@@ -256,6 +332,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--recursive", "-r", action="store_true", help="descend into sub-folders")
     c.add_argument("--max-pixels", type=int, default=200_000_000,
                    help="refuse images larger than this (decompression-bomb guard; 0: no limit)")
+    c.add_argument("--shard", metavar="K/N",
+                   help="colorize only the K-th of N parts of the inputs (K from 0), for N jobs "
+                   "with no coordination; under torchrun, RANK/WORLD_SIZE give it")
+    c.add_argument("--report", metavar="FILE.jsonl",
+                   help="append one JSON line per input (status, error, seconds, model) as "
+                   "it goes; shards may share one file")
     c.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     c.set_defaults(func=cmd_colorize)
 

@@ -8,6 +8,7 @@ Data flow (full resolution H x W, working size h x w with long side ``work_size`
     L (H, W) + ab (2, h, w) -> guided upsampling -> ab (2, H, W) -> hint squares blended in
     -> Lab -> sRGB (chroma lowered where out of gamut, L kept) -> uint8 (H, W, 3)
 
+A grey photo may come as one channel ``(H, W)``: only its L is used.
 Everything after the network is ``colouru.finish``, the one finishing step that the preview,
 ``colorize``, evaluation and training's validation share.
 """
@@ -55,7 +56,9 @@ def working_shape(image_hw: Sequence[int], work_size: int) -> tuple[int, int]:
 
 def image_lightness(image: np.ndarray) -> np.ndarray:
     """A photo as sRGB ``(H, W, 3)`` or grey ``(H, W)`` (uint8, uint16 or float 0..1) ->
-    L float32 ``(H, W)`` in 0..100, converted in blocks to bound memory."""
+    L float32 ``(H, W)`` in 0..100, converted in blocks to bound memory. A grey photo in one
+    channel gets bit for bit the L of its float three-channel form (``srgb_image_lightness``),
+    so ``read_image(keep_grey=True)`` saves memory and changes no result."""
     return srgb_image_lightness(image)
 
 
@@ -170,7 +173,8 @@ class Colorizer:
         """Colorize at the photo's full resolution -> sRGB uint8 ``(H, W, 3)``.
 
         ``image_or_prepared``: sRGB ``(H, W, 3)`` or grey ``(H, W)`` array (uint8, uint16 or
-        float 0..1; a colour photo is reduced to its lightness), or a ``Prepared``.
+        float 0..1; a colour photo is reduced to its lightness), or a ``Prepared``. Only L is
+        used, so a grey photo is best held in one channel (``read_image(keep_grey=True)``).
         The network's ab is finished by ``colouru.finish.finish`` (in bands of rows, several
         at once), so beside the photo, its L and the result only a few megabytes are needed.
         """

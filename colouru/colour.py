@@ -231,12 +231,24 @@ def _lightness_of_y(y: np.ndarray) -> np.ndarray:
     return lightness
 
 
+def _grey_as_rgb(block: np.ndarray) -> np.ndarray:
+    """A band of a grey image -> float ``(rows, W, 3)``, three equal channels in 0..1: the
+    pixels ``read_image`` gives for a grey photo. Only a band is ever expanded."""
+    if block.dtype == np.uint8:
+        block = block.astype(np.float32) / np.float32(255.0)
+    elif block.dtype == np.uint16:
+        block = block.astype(np.float32) / np.float32(65535.0)
+    return np.repeat(block[..., None], 3, axis=2)
+
+
 def srgb_image_lightness(image: np.ndarray) -> np.ndarray:
     """A photo -> its L float32 ``(H, W)`` in 0..100; fast, in cache-sized blocks.
 
     ``image``: sRGB ``(H, W, 3)`` or grey ``(H, W)``, uint8 (0..255), uint16 (0..65535) or
     float (0..1; other dtypes are read as floats). Values outside the range are clipped. Equal
-    to ``rgb_to_lightness`` within float32 rounding.
+    to ``rgb_to_lightness`` within float32 rounding. A grey image gives bit for bit the L of
+    its float three-channel form (uint8 v as v / 255, uint16 v as v / 65535, as ``read_image``
+    holds a photo), so a grey photo held in one channel is colorized as it would be in three.
     """
     image = np.asarray(image)
     if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
@@ -248,9 +260,9 @@ def srgb_image_lightness(image: np.ndarray) -> np.ndarray:
 
     def band(rows):
         r0, r1 = rows
-        lin = _linear_block(image[r0:r1])
-        # Grey: R = G = B, and the Y row of the matrix sums to 1.
-        y = cv2.transform(lin, _Y_ROW).reshape(r1 - r0, w) if lin.ndim == 3 else lin
+        block = image[r0:r1] if image.ndim == 3 else _grey_as_rgb(image[r0:r1])
+        lin = _linear_block(block)
+        y = cv2.transform(lin, _Y_ROW).reshape(r1 - r0, w)
         out[r0:r1] = _lightness_of_y(y)
 
     map_bands(band, row_bands(h, w))

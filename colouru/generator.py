@@ -32,6 +32,16 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 from colouru.encoders import EfficientNetLite, encoder_spec, grey_input, load_imagenet
 from colouru.inputs import INPUT_CHANNELS
 
+# Bounds of a config's whole numbers, checked before a layer is built (a model file's config is
+# untrusted: width 4096 or depth 5000 would exhaust memory just to be refused). Generous: the
+# models made so far use width 16 or 32, depth 5, max_width 256.
+LIMITS = {
+    "width": (1, 1024),
+    "depth": (1, 10),  # the input is padded to a multiple of 2**depth
+    "max_width": (1, 1024),
+    "hint_scales": (0, 4),
+}
+
 
 @dataclass(frozen=True)
 class GeneratorConfig:
@@ -67,15 +77,13 @@ class GeneratorConfig:
             if isinstance(v, bool) or not isinstance(v, kind):
                 raise ValueError(f"generator config {f.name} must be {f.type}, got {v!r}")
         cfg = cls(**d)
-        if (
-            cfg.width < 1
-            or cfg.depth < 1
-            or cfg.max_width < 1
-            or not 0 <= cfg.dropout < 1
-            or not 0 <= cfg.hint_scales <= 4
-            or not 0 <= cfg.edge_hints <= len(EDGE_SIGMAS)
-        ):
-            raise ValueError(f"generator config out of range: {cfg}")
+        for name, (lo, hi) in {**LIMITS, "edge_hints": (0, len(EDGE_SIGMAS))}.items():
+            if not lo <= getattr(cfg, name) <= hi:
+                raise ValueError(
+                    f"generator config {name} {getattr(cfg, name)} out of range ({lo}..{hi})"
+                )
+        if not 0 <= cfg.dropout < 1:
+            raise ValueError(f"generator config dropout {cfg.dropout} out of range (0..<1)")
         if cfg.encoder:
             encoder_spec(cfg.encoder)  # unknown names list the valid ones
         return cfg
@@ -304,6 +312,10 @@ def with_hint_features(
             base = spread[0][0]
             feats += [t for pair in spread for t in pair]
         xp = torch.cat(feats, dim=1)
+        if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last):
+            # Back to the caller's layout once, so every later concatenation with the features
+            # (the encoder's input, the head's) stays channels-last: a copy each time otherwise.
+            xp = xp.contiguous(memory_format=torch.channels_last)
     return xp, base
 
 

@@ -15,6 +15,7 @@ import json
 import math
 import os
 import re
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,8 @@ import numpy as np
 from colouru.colour import rgb_to_lab
 
 FORMAT_VERSION = 1
+# Largest hints file read (a million hints take about 60 MB; a photo rarely has a hundred).
+MAX_HINTS_BYTES = 64 << 20
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
 
@@ -126,6 +129,11 @@ def hints_from_json(text: str, source: str = "<hints>") -> list[Hint]:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
         raise HintsFileError(f"{source}: not valid JSON ({e.msg} at line {e.lineno})") from None
+    except RecursionError:
+        raise HintsFileError(f"{source}: not a hints file (brackets nested too deeply)") from None
+    except ValueError:  # an integer past Python's digit limit (sys.get_int_max_str_digits)
+        raise HintsFileError(f"{source}: not a hints file (a number with too many digits)"
+                             ) from None
     if not isinstance(doc, dict):
         raise HintsFileError(f"{source}: expected a JSON object with 'version' and 'hints'")
     version = doc.get("version")
@@ -172,20 +180,34 @@ def hints_from_json(text: str, source: str = "<hints>") -> list[Hint]:
 
 
 def load_hints(path: str | os.PathLike) -> list[Hint]:
-    """Read a hints JSON file. Raises ``HintsFileError`` with a one-line message."""
+    """Read a hints JSON file (or a pipe) of at most ``MAX_HINTS_BYTES``.
+
+    Whatever is wrong with the file, the only exception is a ``HintsFileError`` with a
+    one-line message naming it. A device (``/dev/zero`` never ends) is refused unread.
+    """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is tolerated
+        kind = path.stat().st_mode
+        if stat.S_ISCHR(kind) or stat.S_ISBLK(kind) or stat.S_ISSOCK(kind):
+            raise HintsFileError(f"{path}: not a regular file (a device?)")
+        with open(path, "rb") as f:
+            data = f.read(MAX_HINTS_BYTES + 1)
+        if len(data) > MAX_HINTS_BYTES:
+            raise HintsFileError(f"{path}: larger than {MAX_HINTS_BYTES >> 20} MB, not a hints "
+                                 f"file")
+        text = data.decode("utf-8-sig")  # a byte-order mark is tolerated
     except (OSError, UnicodeDecodeError) as e:
         raise HintsFileError(
             f"{path}: cannot read hints file ({e.__class__.__name__}: {e})") from None
+    except MemoryError:
+        raise HintsFileError(f"{path}: not enough memory to read this hints file") from None
     return hints_from_json(text, source=str(path))
 
 
 def save_hints(path: str | os.PathLike, hints: Iterable[Hint],
                image_size: tuple[int, int] | None = None) -> None:
     """Write hints as JSON, atomically (temporary file then rename)."""
-    from colouru.imageio import atomic_write_bytes
+    from colouru.atomic import atomic_write_bytes
 
     atomic_write_bytes(Path(path), hints_to_json(hints, image_size).encode("utf-8"))
 

@@ -1,15 +1,15 @@
 """Reading photos and writing results: the only place that touches image files.
 
-``read_image`` turns any file Pillow reads into an sRGB float array with EXIF orientation
-applied; ``save_image`` writes PNG / JPEG / TIFF / WebP atomically (temporary file, then
-rename) and refuses to replace an input.
+``read_image`` turns a photo of one of the raster formats in ``READ_FORMATS`` into an sRGB float
+array with EXIF orientation applied (nothing else is decoded: Pillow would hand PostScript to
+Ghostscript, whatever the file's name); ``save_image`` writes PNG / JPEG / TIFF / WebP
+atomically (``colouru.atomic``) and refuses to replace an input.
 """
 
 from __future__ import annotations
 
 import os
 import struct
-import tempfile
 import warnings
 import zlib
 from pathlib import Path
@@ -18,13 +18,19 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from colouru import __version__
+from colouru.atomic import atomic_file
 from colouru.parallel import map_bands, workers
 
 DEFAULT_MAX_PIXELS = 200_000_000  # about 14,000 x 14,000; raise with max_pixels=...
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF",
                 ".tiff": "TIFF", ".webp": "WEBP"}
 READ_EXTENSIONS = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif",
-                   ".ppm", ".pgm", ".pbm", ".pnm", ".tga", ".jp2", ".j2k"}
+                   ".ppm", ".pgm", ".pbm", ".pnm", ".tga", ".jp2", ".j2k", ".avif"}
+# The only formats Pillow may decode, whatever a file's name says: raster photo formats. The
+# others it knows include EPS (rendered by Ghostscript, which runs the file as a program) and
+# scientific formats nobody brings as a photo.
+READ_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP", "BMP", "GIF", "JPEG2000", "PPM", "TGA", "AVIF")
+READ_FORMATS_TEXT = "JPEG, PNG, TIFF, WebP, BMP, GIF, JPEG 2000, PNM, TGA or AVIF"
 SOFTWARE_TAG = f"ColourU {__version__} (colorized)"
 DESCRIPTION_TAG = "Colorized by ColourU"
 # zlib level of PNG output. On 12-megapixel photos level 2 is within 1-5% of level 3's size in
@@ -40,21 +46,35 @@ class ImageWriteError(Exception):
     """A result that cannot be written; the message is one line naming the file."""
 
 
-def read_image(path: str | os.PathLike, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def read_image(path: str | os.PathLike, max_pixels: int | None = DEFAULT_MAX_PIXELS, *,
+               keep_grey: bool = False) -> np.ndarray:
     """Read a photo as sRGB float32 ``(H, W, 3)`` in 0..1, EXIF orientation applied.
 
+    Only ``READ_FORMATS`` are decoded, recognised by content, never by name; any other file
+    gets an ``ImageReadError``.
     16-bit, palette, CMYK, greyscale and alpha images are handled (alpha is composited on
     white). ``max_pixels`` guards against decompression bombs (None: no limit); the size is
-    checked from the header before any pixel is decoded.
+    checked from the header before any pixel is decoded. A float photo with a NaN or infinite
+    pixel is refused (scaled by its maximum, it would be all NaN: a black result).
+
+    ``keep_grey``: a grey photo (all three channels equal, whatever the file's mode) comes as
+    one channel ``(H, W)`` instead: uint8 ``v`` for an 8-bit photo (the float channels would
+    hold ``v / 255``), else float32 0..1 with the float channels' exact values. A twelfth (a
+    third) of the memory, and the colorizer gives it the same result bit for bit.
     """
     path = Path(path)
     try:
+        if path.exists() and not path.is_dir() and not path.is_file():
+            # A FIFO would block the batch forever, a device (/dev/urandom) never ends.
+            raise ImageReadError(f"{path}: not a regular file (a pipe or a device?)")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # Pillow warns of every odd EXIF block ("Corrupt EXIF data"); the photo still reads.
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
             old = Image.MAX_IMAGE_PIXELS
             Image.MAX_IMAGE_PIXELS = None  # our own guard below gives the clearer message
             try:
-                with Image.open(path) as im:
+                with Image.open(path, formats=READ_FORMATS) as im:
                     w, h = im.size
                     if max_pixels is not None and w * h > max_pixels:
                         raise ImageReadError(
@@ -63,8 +83,8 @@ def read_image(path: str | os.PathLike, max_pixels: int | None = DEFAULT_MAX_PIX
                             f"--max-pixels if the file is genuine"
                         )
                     im.load()
-                    im = ImageOps.exif_transpose(im)
-                    return _to_float_rgb(im)
+                    ImageOps.exif_transpose(im, in_place=True)  # not a copy: a copy is 4 B/px
+                    return _pixels(im, path, keep_grey)
             finally:
                 Image.MAX_IMAGE_PIXELS = old
     except ImageReadError:
@@ -77,9 +97,12 @@ def read_image(path: str | os.PathLike, max_pixels: int | None = DEFAULT_MAX_PIX
         raise ImageReadError(f"{path}: permission denied") from None
     except Image.UnidentifiedImageError:
         size = path.stat().st_size if path.exists() else 0
-        what = "empty file" if size == 0 else "not an image Pillow can read"
+        what = ("the file is empty" if size == 0
+                else f"not a photo in a format ColourU reads ({READ_FORMATS_TEXT})")
         raise ImageReadError(f"{path}: {what}") from None
-    except (OSError, ValueError, SyntaxError, MemoryError) as e:
+    except MemoryError:
+        raise ImageReadError(f"{path}: not enough memory to decode this image") from None
+    except (OSError, ValueError, SyntaxError) as e:
         msg = str(e).splitlines()[0] if str(e) else e.__class__.__name__
         raise ImageReadError(f"{path}: damaged or truncated image ({msg})") from None
     except Exception as e:  # Pillow's decoders raise many kinds (struct.error, EOFError, ...)
@@ -88,29 +111,73 @@ def read_image(path: str | os.PathLike, max_pixels: int | None = DEFAULT_MAX_PIX
                              f"{': ' + msg if msg else ''})") from None
 
 
-def _to_float_rgb(im: Image.Image) -> np.ndarray:
+def _pixels(im: Image.Image, path: Path, keep_grey: bool) -> np.ndarray:
+    """A decoded image -> float32 sRGB ``(H, W, 3)`` (see ``read_image``; with ``keep_grey``,
+    a grey one as ``(H, W)``). Arithmetic in place where it can be: no full-size temporaries
+    beyond the result."""
     mode = im.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
-        a = np.asarray(im, dtype=np.float32)
-        peak = 65535.0 if mode.startswith("I;16") or a.max() > 255 else 255.0
-        g = np.clip(a / peak, 0, 1)
-        return np.repeat(g[..., None], 3, axis=2)
+        g = np.asarray(im, dtype=np.float32)
+        g /= 65535.0 if mode.startswith("I;16") or g.max() > 255 else 255.0
+        np.clip(g, 0, 1, out=g)
+        return g if keep_grey else _three(g)
     if mode == "F":
         g = np.asarray(im, dtype=np.float32)
-        g = np.clip(g / (g.max() if g.max() > 1 else 1.0), 0, 1)
-        return np.repeat(g[..., None], 3, axis=2)
+        _refuse_non_finite(g, path)
+        g = g / (g.max() if g.max() > 1 else 1.0)
+        np.clip(g, 0, 1, out=g)
+        return g if keep_grey else _three(g)
+    if keep_grey and mode == "LA":
+        la = np.asarray(im, dtype=np.float32) / 255.0
+        return la[..., 0] * la[..., 1] + (1.0 - la[..., 1])  # as below, one channel
     if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in im.info):
         rgba = im.convert("RGBA")
         a = np.asarray(rgba, dtype=np.float32) / 255.0
         alpha = a[..., 3:4]
         return a[..., :3] * alpha + (1.0 - alpha)  # composite on white
     if mode == "L":
-        g = np.asarray(im, dtype=np.float32) / 255.0
-        return np.repeat(g[..., None], 3, axis=2)
+        if keep_grey:
+            return np.array(im)
+        return _three(np.asarray(im, dtype=np.float32) / 255.0)
     if mode in ("RGB;16", "RGB;16B"):  # rare 48-bit modes
         return np.asarray(im, dtype=np.float32) / 65535.0
-    # CMYK (with Pillow's conversion), YCbCr, LAB, P, 1, HSV ...
-    return np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
+    # RGB, and CMYK (with Pillow's conversion), YCbCr, LAB, P, 1, HSV ...
+    rgb8 = np.asarray(im if mode == "RGB" else im.convert("RGB"))
+    if keep_grey and _is_grey(rgb8):
+        return rgb8[..., 0].copy()
+    rgb = rgb8.astype(np.float32)
+    rgb /= 255.0
+    return rgb
+
+
+def _three(grey: np.ndarray) -> np.ndarray:
+    """``(H, W)`` -> ``(H, W, 3)``, three equal channels."""
+    return np.repeat(grey[..., None], 3, axis=2)
+
+
+def _is_grey(rgb8: np.ndarray) -> bool:
+    """All three channels of uint8 ``(H, W, 3)`` are equal (checked in bands: no full-size
+    temporary; a colour photo usually answers in its first band)."""
+    rows = max(1, (1 << 20) // max(1, rgb8.shape[1]))
+    for r0 in range(0, rgb8.shape[0], rows):
+        band = rgb8[r0:r0 + rows]
+        if not (np.array_equal(band[..., 0], band[..., 1])
+                and np.array_equal(band[..., 0], band[..., 2])):
+            return False
+    return True
+
+
+def _refuse_non_finite(pixels: np.ndarray, path: Path) -> None:
+    """Refuse a float photo with NaN or infinite pixels, saying how many and where the first
+    is. Refused, not repaired: any value put in their place would be a guess."""
+    bad = ~np.isfinite(pixels)
+    n = int(np.count_nonzero(bad))
+    if n:
+        y, x = np.unravel_index(int(np.argmax(bad)), bad.shape)[:2]
+        what = ("1 pixel is not a finite number" if n == 1
+                else f"{n:,} pixels are not finite numbers")
+        raise ImageReadError(f"{path}: {what} (NaN or infinity; the first at x={x}, y={y}); "
+                             f"refused, not repaired")
 
 
 def to_uint8(rgb: np.ndarray) -> np.ndarray:
@@ -118,41 +185,14 @@ def to_uint8(rgb: np.ndarray) -> np.ndarray:
     return (np.clip(rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def publish(tmp: str | os.PathLike, path: Path) -> None:
-    """Give a finished temporary file normal permissions and rename it onto ``path``."""
-    os.chmod(tmp, 0o666 & ~_umask())
-    os.replace(tmp, path)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename,
-    so a reader never sees a half-written file."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        publish(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_image(path: str | os.PathLike, rgb: np.ndarray, *, protect: tuple = (),
                overwrite: bool = True, quality: int = 95) -> Path:
     """Save sRGB ``rgb`` (uint8 ``(H, W, 3)``, or float 0..1) by the path's extension.
 
-    Written to a temporary file beside the target and renamed, so no partial file is left.
-    ``protect``: paths (the inputs) that must never be replaced; ``overwrite=False`` refuses an
-    existing target. Adds a note that ColourU colorized the image (PNG text / EXIF Software).
+    Written to a temporary file beside the target and published (``colouru.atomic``), so no
+    partial file is left. ``protect``: paths (the inputs) that must never be replaced;
+    ``overwrite=False`` refuses an existing target, also one that another process creates while
+    this one is writing. Adds a note that ColourU colorized the image (PNG text / EXIF Software).
     """
     path = Path(path)
     fmt = SAVE_FORMATS.get(path.suffix.lower())
@@ -174,7 +214,6 @@ def save_image(path: str | os.PathLike, rgb: np.ndarray, *, protect: tuple = (),
     rgb = np.ascontiguousarray(rgb)
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"image to save must be (H, W, 3), got {rgb.shape}")
-    im = Image.fromarray(rgb, "RGB")
     kwargs: dict = {}
     exif = Image.Exif()
     exif[0x0131] = SOFTWARE_TAG  # Software
@@ -187,28 +226,18 @@ def save_image(path: str | os.PathLike, rgb: np.ndarray, *, protect: tuple = (),
         kwargs.update(quality=quality, exif=exif.tobytes())
     elif fmt == "TIFF":
         kwargs.update(compression="tiff_lzw", exif=exif.tobytes())
-    fd, tmp = None, None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
+        with atomic_file(path, replace=overwrite) as f:
             if fmt == "PNG":
                 encode_png(rgb, f, {"Software": SOFTWARE_TAG, "Description": DESCRIPTION_TAG})
-            else:
-                im.save(f, format=fmt, **kwargs)
-            f.flush()
-            os.fsync(f.fileno())
-        publish(tmp, path)
-    except ImageWriteError:
-        raise
+            else:  # Pillow's copy (4 B/px) is made only here, never for PNG
+                Image.fromarray(rgb, "RGB").save(f, format=fmt, **kwargs)
+    except FileExistsError:
+        raise ImageWriteError(f"{path}: appeared while it was being written (another run "
+                              f"writing the same name?); not replaced") from None
     except OSError as e:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
         reason = e.strerror or str(e)
         raise ImageWriteError(f"{path}: cannot write ({reason})") from None
-    except BaseException:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 
@@ -216,6 +245,18 @@ def save_image(path: str | os.PathLike, rgb: np.ndarray, *, protect: tuple = (),
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return (struct.pack(">I", len(data)) + kind + data
             + struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)) & 0xFFFFFFFF))
+
+
+def _adler32_combine(adler1: int, adler2: int, len2: int) -> int:
+    """The Adler-32 of A + B from A's, B's (started at 1) and B's length (zlib's
+    ``adler32_combine``, which Python's zlib does not offer)."""
+    base = 65521
+    rem = len2 % base
+    sum1 = adler1 & 0xFFFF
+    sum2 = rem * sum1 % base
+    sum1 = (sum1 + (adler2 & 0xFFFF) + base - 1) % base
+    sum2 = (sum2 + (adler1 >> 16) + (adler2 >> 16) + base - rem) % base
+    return sum1 | (sum2 << 16)
 
 
 def encode_png(rgb: np.ndarray, out, text: dict[str, str] | None = None,
@@ -245,14 +286,15 @@ def encode_png(rgb: np.ndarray, out, text: dict[str, str] | None = None,
         np.subtract(src[:, 3:], src[:, :-3], out=band[:, 4:])  # uint8 wraps modulo 256
         return band
 
-    bands = [None] * n_bands
-
-    def deflate(i: int) -> bytes:
-        bands[i] = filtered(i)
+    def deflate(i: int) -> tuple[bytes, int, int]:
+        """Band i deflated, with its own Adler-32 and length (no band is kept: at 100
+        megapixels they would be 300 MB)."""
+        band = filtered(i)
         prime = {} if i == 0 else {"zdict": filtered_tail(i - 1)}
         c = zlib.compressobj(level, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, **prime)
         last = i == n_bands - 1
-        return c.compress(bands[i]) + c.flush(zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH)
+        data = c.compress(band) + c.flush(zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH)
+        return data, zlib.adler32(band), band.nbytes
 
     def filtered_tail(i: int) -> bytes:
         # The end of band i as filtered bytes, recomputed from the pixels (the band itself may
@@ -265,10 +307,10 @@ def encode_png(rgb: np.ndarray, out, text: dict[str, str] | None = None,
         np.subtract(src[:, 3:], src[:, :-3], out=band[:, 4:])
         return band.tobytes()[-32768:]
 
-    parts = map_bands(deflate, range(n_bands))
-    adler = 1
-    for band in bands:
-        adler = zlib.adler32(band, adler)
+    parts, adler = [], 1
+    for data, band_adler, size in map_bands(deflate, range(n_bands)):
+        parts.append(data)
+        adler = _adler32_combine(adler, band_adler, size)
     out.write(b"\x89PNG\r\n\x1a\n")
     out.write(_png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)))
     for key, value in (text or {}).items():

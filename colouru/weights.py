@@ -3,28 +3,32 @@
 One ``.safetensors`` file holds everything needed to rebuild a generator: the tensors, and
 under the metadata key ``colouru`` a JSON document with the architecture, the input layout and
 normalisation, the default working size and provenance (how the weights were made). Loading
-never runs pickled code; a corrupt, truncated or mismatched file raises ``ModelFileError``.
+never runs pickled code, and builds nothing before the config is bounded and the header's
+tensor shapes match the architecture's; a corrupt, truncated, oversized or mismatched file
+raises ``ModelFileError`` (one line).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
+from safetensors.torch import save as save_bytes
 
 from colouru import colour, inputs
+from colouru.atomic import atomic_write_bytes
 from colouru.generator import GeneratorConfig, build_generator
-from colouru.imageio import publish
 
 FORMAT = "colouru-model"
 FORMAT_VERSION = 1
 METADATA_KEY = "colouru"
+WORK_SIZES = (16, 4096)  # the working sizes a model file may ask for (as colorize --work-size)
+MAX_NESTING = 32  # levels of JSON in the config (provenance is flat in files we write)
 
 
 class ModelFileError(Exception):
@@ -66,20 +70,17 @@ def save_model(path: str | os.PathLike, model: torch.nn.Module, info: ModelInfo)
     """Write ``model``'s weights and ``info`` to one safetensors file, atomically."""
     path = Path(path)
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(state, tmp, metadata={METADATA_KEY: info.to_json()})
-        publish(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, save_bytes(state, metadata={METADATA_KEY: info.to_json()}))
     return path
 
 
 def read_info(path: str | os.PathLike) -> ModelInfo:
     """Read only the metadata of a model file (fast; no tensors are loaded)."""
-    path = Path(path)
+    return _read_header(Path(path))[0]
+
+
+def _read_header(path: Path) -> tuple[ModelInfo, dict[str, tuple[int, ...]]]:
+    """The file's checked ``ModelInfo`` and the shape of each tensor, from its header alone."""
     if not path.is_file():
         raise ModelFileError(f"{path}: no such model file")
     try:
@@ -87,6 +88,7 @@ def read_info(path: str | os.PathLike) -> ModelInfo:
 
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
+            shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
     except (SafetensorError, OSError, ValueError) as e:
         raise ModelFileError(
             f"{path}: not a valid safetensors model file ({_first_line(e)})") from None
@@ -97,6 +99,7 @@ def read_info(path: str | os.PathLike) -> ModelInfo:
         doc = json.loads(meta[METADATA_KEY])
         if not isinstance(doc, dict):
             raise ValueError("the config is not a JSON object")
+        _check_nesting(doc)
         if doc.get("format") != FORMAT:
             raise ValueError(f"format is {doc.get('format')!r}")
         if doc.get("version") != FORMAT_VERSION or isinstance(doc.get("version"), bool):
@@ -106,11 +109,16 @@ def read_info(path: str | os.PathLike) -> ModelInfo:
         gen = GeneratorConfig.from_dict(doc["generator"])
         spec = doc["input"]
         work_size = doc.get("work_size", 256)
-        if isinstance(work_size, bool) or not isinstance(work_size, int) or work_size < 1:
-            raise ValueError(f"work_size must be a positive whole number, got {work_size!r}")
+        lo, hi = WORK_SIZES
+        whole = isinstance(work_size, int) and not isinstance(work_size, bool)
+        if not whole or not lo <= work_size <= hi:
+            raise ValueError(f"work_size must be a whole number in {lo}..{hi}, got {work_size!r}")
         provenance = doc.get("provenance", {})
         if not isinstance(provenance, dict):
             raise ValueError("'provenance' must be an object")
+    except RecursionError:
+        raise ModelFileError(
+            f"{path}: bad ColourU config in model file (nested too deeply)") from None
     except (ValueError, KeyError, TypeError) as e:
         raise ModelFileError(
             f"{path}: bad ColourU config in model file ({_first_line(e)})") from None
@@ -119,25 +127,52 @@ def read_info(path: str | os.PathLike) -> ModelInfo:
             f"{path}: model was trained with a different input layout or normalisation "
             f"({spec}) than this ColourU uses ({input_spec()})"
         )
-    return ModelInfo(generator=gen, work_size=work_size, provenance=dict(provenance))
+    return ModelInfo(generator=gen, work_size=work_size, provenance=dict(provenance)), shapes
+
+
+def _check_nesting(doc, limit: int = MAX_NESTING) -> None:
+    """Refuse JSON nested deeper than ``limit`` (printing or copying it could recurse too far)."""
+    level = [doc]
+    for _ in range(limit):
+        level = [v for x in level for v in (x.values() if isinstance(x, dict) else x)
+                 if isinstance(v, (dict, list))]
+        if not level:
+            return
+    raise ValueError(f"nested deeper than {limit} levels")
 
 
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"):
-    """Rebuild the generator from its file alone. Returns ``(model in eval mode, ModelInfo)``."""
+    """Rebuild the generator from its file alone. Returns ``(model in eval mode, ModelInfo)``.
+
+    Nothing is built before the config is bounded (``GeneratorConfig.from_dict``) and the
+    header's tensor shapes match those of the network it describes (built on the ``meta``
+    device: shapes without storage); a bad file costs neither memory nor time."""
     path = Path(path)
-    info = read_info(path)
+    info, shapes = _read_header(path)
     try:
-        model = build_generator(info.generator)
+        with torch.device("meta"):
+            blueprint = build_generator(info.generator)
     except (ValueError, TypeError) as e:
         raise ModelFileError(f"{path}: {e}") from None
+    _check_shapes(path, shapes, {k: tuple(v.shape) for k, v in blueprint.state_dict().items()})
     try:
         state = load_file(str(path), device="cpu")
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise ModelFileError(f"{path}: damaged or truncated weights ({_first_line(e)})") from None
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    extra = sorted(set(state) - set(expected))
-    wrong = sorted(k for k in set(expected) & set(state) if expected[k].shape != state[k].shape)
+    for k, v in state.items():
+        if v.is_floating_point() and not torch.isfinite(v).all():
+            raise ModelFileError(f"{path}: weights contain NaN or infinite values ({k})")
+    model = build_generator(info.generator)
+    model.load_state_dict(state)
+    model.eval()
+    return model.to(device), info
+
+
+def _check_shapes(path: Path, shapes: dict, expected: dict) -> None:
+    """Refuse tensors missing from, foreign to or of another shape than the architecture's."""
+    missing = sorted(set(expected) - set(shapes))
+    extra = sorted(set(shapes) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(shapes) if expected[k] != shapes[k])
     if missing or extra or wrong:
         parts = []
         if missing:
@@ -146,16 +181,9 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"):
             parts.append(f"{len(extra)} unexpected (e.g. {extra[0]})")
         if wrong:
             k = wrong[0]
-            parts.append(f"{len(wrong)} of wrong shape (e.g. {k}: {tuple(state[k].shape)} "
-                         f"vs {tuple(expected[k].shape)})")
+            parts.append(f"{len(wrong)} of wrong shape (e.g. {k}: {shapes[k]} vs {expected[k]})")
         raise ModelFileError(f"{path}: weights do not match the architecture in its config: "
                              + "; ".join(parts))
-    for k, v in state.items():
-        if v.is_floating_point() and not torch.isfinite(v).all():
-            raise ModelFileError(f"{path}: weights contain NaN or infinite values ({k})")
-    model.load_state_dict(state)
-    model.eval()
-    return model.to(device), info
 
 
 def _first_line(e: BaseException) -> str:

@@ -234,7 +234,7 @@ class MainWindow(QMainWindow):
         saved = self.recovery.load(path)  # before the undo stack is reset for the new photo
         try:
             with self._busy():
-                image = read_image(path)
+                image = read_image(path, keep_grey=True)  # a grey photo: one channel
         except ImageReadError as e:
             dialogs.error(self, "Cannot open photo", str(e))
             return False
@@ -354,7 +354,9 @@ class MainWindow(QMainWindow):
             return False
         try:
             hints = load_hints(path)
-        except HintsFileError as e:
+        except (HintsFileError, OSError, ValueError, RecursionError, MemoryError) as e:
+            # load_hints says all in a HintsFileError; whatever else a file can do to a
+            # reader, the app shows it and keeps going.
             dialogs.error(self, "Cannot import hints", str(e))
             return False
         self.editor.replace_all(hints)

@@ -12,8 +12,8 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
+from colouru.atomic import atomic_write_bytes
 from colouru.hints import Hint, HintsFileError, load_hints, save_hints
-from colouru.imageio import atomic_write_bytes
 
 
 class RecoveryStore:

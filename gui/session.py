@@ -31,7 +31,9 @@ class Photo:
     """One opened photo."""
 
     path: Path | None
-    image: np.ndarray  # (H, W, 3) float32 sRGB 0..1, exactly as read (the colorizer's input)
+    # As read_image(keep_grey=True) gives it (the colorizer's input): (H, W, 3) float32 sRGB
+    # 0..1, or a grey photo in one channel (H, W), uint8 or float32.
+    image: np.ndarray
     lightness: np.ndarray  # (H, W) float32 L 0..100: what the user sees and hints sit on
 
     @property
@@ -67,7 +69,8 @@ class Session:
 
     # -- photo --------------------------------------------------------------------------------
     def set_photo(self, path: str | Path | None, image: np.ndarray) -> None:
-        """Show a new photo (sRGB float ``(H, W, 3)``); hints and selection are cleared."""
+        """Show a new photo (sRGB float ``(H, W, 3)`` or grey ``(H, W)``); hints and
+        selection are cleared."""
         self.photo = Photo(Path(path) if path is not None else None, image,
                            image_lightness(image))
         self._hints, self._selected, self.focus = (), None, None

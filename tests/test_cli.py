@@ -39,8 +39,8 @@ def _png_header_only(path: Path, width: int, height: int) -> None:
 
 GOOD = ["good.png", "good_jpeg.jpg", "grey16.png", "cmyk.jpg", "rgba.png", "rotated.jpg",
         "фото ñ.png"]
-BAD = {"zero.jpg": "empty file", "truncated.jpg": "truncated", "text.jpg": "not an image",
-       "bomb.png": "100000 x 100000"}
+BAD = {"zero.jpg": "the file is empty", "truncated.jpg": "truncated", "text.jpg": "not a photo",
+       "bomb.png": "100000 x 100000", "postscript.png": "not a photo"}
 
 
 def make_corpus(folder: Path) -> Path:
@@ -67,6 +67,8 @@ def make_corpus(folder: Path) -> Path:
     (folder / "full.jpg").unlink()
     (folder / "text.jpg").write_text("not a photo, just text\n")
     _png_header_only(folder / "bomb.png", 100_000, 100_000)
+    (folder / "postscript.png").write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 8 8\n"
+                                            b"0 0 moveto 8 8 lineto stroke showpage\n")
     return folder
 
 
@@ -268,6 +270,72 @@ def test_bad_or_missing_hints_file_is_a_usage_error(corpus, tmp_path, run):
     assert not (tmp_path / "out").exists() or not os.listdir(tmp_path / "out")
 
 
+@pytest.mark.parametrize("text,reason", [
+    ("[" * 100_000, "brackets nested too deeply"),  # json's RecursionError
+    ('{"version": 1, "hints": [{"x": ' + "7" * 5000 + ', "y": 1, "size": 1, "ab": [0, 0]}]}',
+     "a number with too many digits"),  # int()'s digit limit, a ValueError
+])
+def test_a_hints_file_the_parser_chokes_on_is_one_line_and_exit_2(corpus, tmp_path, run, text,
+                                                                   reason):
+    hints = tmp_path / "h.json"
+    hints.write_text(text)
+    code, _, err = run("colorize", corpus / "good.png", "-o", tmp_path / "out", "--hints", hints)
+    assert code == 2
+    assert err.strip().splitlines() == [f"colouru: {hints}: not a hints file ({reason})"]
+
+
+def test_a_device_as_hints_is_refused_unread_exit_2(corpus, tmp_path, run):
+    code, _, err = run("colorize", corpus / "good.png", "-o", tmp_path / "out",
+                       "--hints", "/dev/zero")
+    assert code == 2
+    assert err.strip().splitlines() == ["colouru: /dev/zero: not a regular file (a device?)"]
+
+
+def test_a_bad_file_in_a_hints_folder_is_named_and_the_batch_goes_on(tmp_path, run):
+    src, hints = tmp_path / "in", tmp_path / "hints"
+    src.mkdir()
+    hints.mkdir()
+    for name in ["a.png", "b.png"]:
+        Image.fromarray(gradient_photo(40, 60)).save(src / name)
+    (hints / "a.json").write_text("[" * 100_000)
+    code, _, err = run("colorize", src, "-o", tmp_path / "out", "--hints", hints)
+    assert code == 1
+    assert os.listdir(tmp_path / "out") == ["b.png"]
+    (line,) = [ln for ln in err.splitlines() if ln.startswith("colouru: skipped ")]
+    assert line == (f"colouru: skipped {hints / 'a.json'}: not a hints file "
+                    f"(brackets nested too deeply)")
+
+
+def test_a_float_tiff_with_a_nan_is_refused_in_one_line(tmp_path, run):
+    grey = np.linspace(0, 1, 40 * 60, dtype=np.float32).reshape(40, 60)
+    grey[3, 5] = np.nan
+    Image.fromarray(grey, "F").save(tmp_path / "nan.tif")
+    Image.fromarray(gradient_photo(40, 60)).save(tmp_path / "good.png")
+    code, _, err = run("colorize", tmp_path / "nan.tif", tmp_path / "good.png",
+                       "-o", tmp_path / "out")
+    assert code == 1 and os.listdir(tmp_path / "out") == ["good.png"]
+    (line,) = [ln for ln in err.splitlines() if ln.startswith("colouru: skipped ")]
+    assert line.startswith(f"colouru: skipped {tmp_path / 'nan.tif'}: ") and "NaN" in line
+
+
+def test_a_grey_photo_is_held_as_one_channel(tmp_path, run, monkeypatch):
+    """A greyscale photo reaches the colorizer as uint8 (H, W), a twelfth of float RGB."""
+    seen = []
+    real = colorizer_module.Colorizer.colorize
+
+    def spy(self, image, *args, **kwargs):
+        seen.append((image.shape, image.dtype))
+        return real(self, image, *args, **kwargs)
+
+    monkeypatch.setattr(colorizer_module.Colorizer, "colorize", spy)
+    Image.fromarray(gradient_photo(40, 60)[..., 1]).save(tmp_path / "grey.jpg")
+    Image.fromarray(gradient_photo(40, 60)).save(tmp_path / "colour.png")
+    code, _, _ = run("colorize", tmp_path / "grey.jpg", tmp_path / "colour.png",
+                     "-o", tmp_path / "out")
+    assert code == 0
+    assert seen == [((40, 60), np.uint8), ((40, 60, 3), np.float32)]
+
+
 # --- never over an input; unwritable outputs ---------------------------------------------------
 def test_output_equal_to_input_is_refused(corpus, run):
     before = snapshot(corpus)
@@ -390,3 +458,135 @@ def test_precision_flag(run, tiny_model_path, corpus, tmp_path):
     assert code == 2 and "--precision" in err and "auto, fp32, bf16" in err
     code, out, _ = run("info", "--model", tiny_model_path, "--precision", "fp32")
     assert code == 0 and "precision: fp32" in out
+
+
+# --- names that clash, writers that race, leftovers (issue 14) ---------------------------------
+def test_same_name_in_several_folders_gets_distinct_outputs(tmp_path, run):
+    """001.png in each of three folders, into one output folder: three results, none replaced,
+    and a rerun with --skip-existing skips all three (it never mistakes its own output for an
+    old one)."""
+    folders = []
+    for i in range(3):
+        d = tmp_path / f"roll{i}"
+        d.mkdir()
+        Image.fromarray(gradient_photo(20, 30, seed=i)).save(d / "001.png")
+        folders.append(d)
+    out = tmp_path / "out"
+    code, _, err = run("colorize", *folders, "-o", out, "--overwrite")
+    assert code == 0 and "3 colorized" in err
+    assert sorted(os.listdir(out)) == ["001-2.png", "001.png", "001_png.png"]
+    code, _, err = run("colorize", *folders, "-o", out, "--skip-existing")
+    assert code == 0 and "0 colorized, 3 skipped" in err
+
+
+def _another_writer(monkeypatch, out: Path, content: bytes):
+    """Make a file appear at each output just before it is published, as a second run writing
+    the same names into the same folder would."""
+    real = colorizer_module.Colorizer.colorize
+    names = iter(["a.png", "b.png", "a.png", "b.png"])  # the photos, in the order they run
+
+    def colorize(self, image, *a, **k):
+        result = real(self, image, *a, **k)
+        (out / next(names)).write_bytes(content)
+        return result
+    monkeypatch.setattr(colorizer_module.Colorizer, "colorize", colorize)
+
+
+def test_a_result_that_appears_meanwhile_is_never_replaced(tmp_path, run, monkeypatch):
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("a.png", "b.png"):
+        Image.fromarray(gradient_photo(20, 30)).save(src / name)
+    out = tmp_path / "out"
+    out.mkdir()
+    _another_writer(monkeypatch, out, b"the other run's result")
+    code, _, err = run("colorize", src, "-o", out)
+    assert code == 1 and "0 colorized" in err and "appeared while it was being written" in err
+    assert {p.read_bytes() for p in out.iterdir()} == {b"the other run's result"}
+    assert leftovers(out) == []
+    for p in out.iterdir():
+        p.unlink()
+    code, _, err = run("colorize", src, "-o", out, "--skip-existing")
+    assert code == 0 and "0 colorized, 2 skipped" in err and "same name?); kept it" in err
+    assert {p.read_bytes() for p in out.iterdir()} == {b"the other run's result"}
+
+
+@pytest.mark.slow  # two fresh interpreters that each load torch
+def test_two_runs_at_once_lose_nothing(tmp_path, tiny_model_path):
+    """Two real processes colorize different photos of the same names into one folder: every
+    output on disk is one run's result, and the runs' reports add up to what is on disk."""
+    out = tmp_path / "out"
+    procs = []
+    for r in range(2):
+        src = tmp_path / f"in{r}"
+        src.mkdir()
+        for i in range(12):
+            Image.fromarray(gradient_photo(24, 32, seed=10 * r + i)).save(src / f"{i:03d}.png")
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "colouru.cli", "colorize", str(src), "-o", str(out), "-q",
+             "--model", str(tiny_model_path)], stderr=subprocess.PIPE, text=True))
+    reports = [p.communicate(timeout=300)[1] for p in procs]
+    done = 0
+    for err in reports:
+        line = [s for s in err.splitlines() if " colorized, " in s][-1]
+        done += int(line.split("colouru: ")[1].split(" colorized")[0])
+    assert done == len(os.listdir(out)) == 12
+    assert leftovers(out) == []
+
+
+def test_long_output_names(tmp_path, run):
+    """A name near the file system's 255-byte limit: the temporary file's name is short."""
+    src = tmp_path / "in"
+    src.mkdir()
+    name = "n" * 247 + ".png"
+    Image.fromarray(gradient_photo(20, 30)).save(src / name)
+    code, _, err = run("colorize", src / name, "-o", tmp_path / "out")
+    assert code == 0, err
+    assert os.listdir(tmp_path / "out") == [name]
+
+
+def test_output_folder_inside_a_recursive_input(tmp_path, run):
+    """-r with the output folder inside the input folder: earlier results are not inputs."""
+    src = tmp_path / "scans"
+    src.mkdir()
+    Image.fromarray(gradient_photo(20, 30)).save(src / "a.png")
+    out = src / "colour"
+    assert run("colorize", src, "-r", "-o", out)[0] == 0
+    code, _, err = run("colorize", src, "-r", "-o", out, "--skip-existing")
+    assert code == 0 and "0 colorized, 1 skipped" in err
+    assert sorted(str(p.relative_to(src)) for p in src.rglob("*")) == [
+        "a.png", "colour", "colour/a.png"]
+
+
+def test_leftovers_of_a_killed_run_are_removed(tmp_path, run):
+    from colouru.atomic import temporary_beside
+
+    out = tmp_path / "out"
+    out.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    fd, ours = temporary_beside(out / "x.png")  # this process: still writing, kept
+    os.close(fd)
+    left = Path(ours.replace(f"-{os.getpid()}-", f"-{dead.pid}-"))
+    Path(ours).rename(left)
+    fd, ours = temporary_beside(out / "y.png")
+    os.close(fd)
+    (out / ".notes.tmp").write_text("not ours")
+    code, _, err = run("colorize", tmp_path / "missing.png", REPO / "assets/examples/1910Bike.jpg",
+                       "-o", out, "--work-size", "64")
+    assert "removed 1 temporary file(s)" in err
+    assert not left.exists() and Path(ours).exists() and (out / ".notes.tmp").exists()
+
+
+def test_a_pipe_or_a_device_is_refused_not_waited_on(tmp_path, tiny_model_path):
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    good = tmp_path / "good.png"
+    Image.fromarray(gradient_photo(20, 30)).save(good)
+    p = subprocess.run([sys.executable, "-m", "colouru.cli", "colorize", str(fifo), "/dev/urandom",
+                        str(good), "-o", str(tmp_path / "out"), "-q",
+                        "--model", str(tiny_model_path)],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 1
+    assert "pipe.png: not a regular file" in p.stderr and "urandom: not a regular file" in p.stderr
+    assert "1 colorized" in p.stderr

@@ -106,6 +106,21 @@ def test_greyscale_uint16_and_float_inputs_agree(tiny_colorizer):
     assert np.abs(as_float.astype(int) - ref).max() <= 1
 
 
+@pytest.mark.parametrize("hw", [(37, 53), (700, 450)])  # one band of rows, and several
+def test_a_grey_photo_in_one_channel_gives_the_same_bits(tiny_colorizer, hw):
+    """A grey photo held in one channel (what ``read_image(keep_grey=True)`` gives: uint8 for
+    8-bit photos, else float32) is colorized bit for bit as its float sRGB three-channel form
+    (what ``read_image`` gives), so holding greys in one channel changes no result."""
+    g8 = gradient_photo(*hw)[..., 1]
+    g32 = g8.astype(np.float32) / 255.0
+    rgb = np.repeat(g32[..., None], 3, axis=2)
+    hints = [Hint(hw[1] // 3, hw[0] // 2, 5, ab=(30, -20))]
+    for grey in (g8, g32):
+        np.testing.assert_array_equal(image_lightness(grey), image_lightness(rgb))
+        np.testing.assert_array_equal(tiny_colorizer.colorize(grey, hints),
+                                      tiny_colorizer.colorize(rgb, hints))
+
+
 def test_colour_photo_is_reduced_to_its_lightness(tiny_colorizer):
     img = gradient_photo(50, 70)
     lightness = image_lightness(img)

@@ -359,6 +359,33 @@ def test_save_equals_the_command_line_output(window, dialogs, qtbot, photo, tmp_
     assert dialogs.kinds().count("save") == 2
 
 
+def test_a_grey_photo_is_held_in_one_channel(window, qtbot, tmp_path):
+    w = window
+    Image.fromarray(gradient_photo(96, 128)[..., 0]).save(tmp_path / "grey.jpg")
+    with qtbot.waitSignal(w.service.previewReady, timeout=WAIT):
+        assert w.open_photo(tmp_path / "grey.jpg")
+    settle(qtbot, w)
+    image = w.session.photo.image
+    assert image.shape == (96, 128) and image.dtype == np.uint8
+    assert w.result_view.result is not None
+
+
+@pytest.mark.parametrize("content", ["[" * 100_000, "/dev/zero"])
+def test_a_hints_file_that_cannot_be_read_is_one_error_and_nothing_changes(
+        window, dialogs, qtbot, tmp_path, content):
+    """Deep nesting (json's RecursionError) or a device: an error box, the hints kept."""
+    w = window
+    click(qtbot, w.canvas, 30, 30)
+    before = w.session.hints
+    path = content if content.startswith("/dev/") else tmp_path / "deep.json"
+    if path != content:
+        path.write_text(content)
+    assert not w.import_hints(path)
+    (kind, text), = [c for c in dialogs.calls if c[0] == "critical"]
+    assert text.startswith(f"{path}: ") and "\n" not in text
+    assert w.session.hints == before
+
+
 def test_exported_hints_reimport_to_the_same_list(window, dialogs, qtbot, tmp_path):
     w = window
     w.colour_panel.size_slider.setValue(5)

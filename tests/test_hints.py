@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
 from skimage import color
 
 from colouru import Hint, HintsFileError, load_hints, save_hints
-from colouru.hints import hint_box, hints_from_json, hints_to_json, rasterize_hints
+from colouru.hints import (
+    MAX_HINTS_BYTES,
+    hint_box,
+    hints_from_json,
+    hints_to_json,
+    rasterize_hints,
+)
 
 
 # --- the record ------------------------------------------------------------------------------
@@ -124,6 +131,12 @@ BAD_FILES = {
                     + ', "y": 1, "size": 1, "ab": [0, 0]}]}', "numbers expected"),
     "bad image block": ('{"version": 1, "image": {"width": -4, "height": 3}, "hints": []}',
                         "'image'"),
+    # json.loads raises RecursionError for deep nesting, ValueError past Python's 4,300 digits.
+    "deeply nested": ("[" * 100_000, "nested too deeply"),
+    "nested deep inside": ('{"version": 1, "hints": ' + "[" * 5000 + "]" * 5000 + "}",
+                           "nested too deeply"),
+    "5,000-digit number": ('{"version": 1, "hints": [{"x": ' + "7" * 5000
+                           + ', "y": 1, "size": 1, "ab": [0, 0]}]}', "too many digits"),
 }
 
 
@@ -147,6 +160,30 @@ def test_unreadable_files(tmp_path):
         with pytest.raises(HintsFileError, match=match) as e:
             load_hints(path)
         assert str(e.value).startswith(str(path)) and "\n" not in str(e.value)
+
+
+def test_a_device_is_refused_and_a_huge_file_is_not_read_whole(tmp_path):
+    """/dev/zero never ends: refused at once. A pipe or a file is read only up to the limit."""
+    with pytest.raises(HintsFileError, match="not a regular file") as e:
+        load_hints("/dev/zero")
+    assert str(e.value).startswith("/dev/zero:")
+    big = tmp_path / "big.json"
+    with open(big, "wb") as f:
+        f.truncate(MAX_HINTS_BYTES + 1)  # sparse: no disk space used
+    with pytest.raises(HintsFileError, match="larger than") as e:
+        load_hints(big)
+    assert str(e.value).startswith(str(big)) and "\n" not in str(e.value)
+
+
+def test_a_pipe_is_read(tmp_path):
+    """``--hints <(make-hints)`` hands over a pipe: it is read like a file."""
+    r, w = os.pipe()
+    os.write(w, hints_to_json([Hint(1, 2, 3, ab=(4, 5))]).encode())
+    os.close(w)
+    try:
+        assert load_hints(f"/dev/fd/{r}") == [Hint(1, 2, 3, ab=(4, 5))]
+    finally:
+        os.close(r)
 
 
 def test_hints_file_error_is_a_value_error():

@@ -15,7 +15,6 @@ from PIL import Image
 from colouru.imageio import (
     ImageReadError,
     ImageWriteError,
-    atomic_write_bytes,
     encode_png,
     read_image,
     save_image,
@@ -33,6 +32,27 @@ def _png_header_only(path, width: int, height: int) -> None:
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
                      + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+
+
+def _idat(png: bytes) -> bytes:
+    """The zlib stream of a PNG: its IDAT chunks' data, joined."""
+    pos, out = 8, []
+    while pos < len(png):
+        (n,), kind = struct.unpack(">I", png[pos:pos + 4]), png[pos + 4:pos + 8]
+        if kind == b"IDAT":
+            out.append(png[pos + 8:pos + 8 + n])
+        pos += 12 + n
+    return b"".join(out)
+
+
+def test_adler32_combine():
+    from colouru.imageio import _adler32_combine
+
+    rng = np.random.default_rng(0)
+    for a_len, b_len in [(0, 5), (1, 0), (3, 65521), (100_000, 70_000), (65520, 1)]:
+        a = rng.integers(0, 256, a_len, dtype=np.uint8).tobytes()
+        b = (b"\xff" * b_len) if b_len % 2 else rng.integers(0, 256, b_len, np.uint8).tobytes()
+        assert _adler32_combine(zlib.adler32(a), zlib.adler32(b), len(b)) == zlib.adler32(a + b)
 
 
 def _one_line_naming(e: pytest.ExceptionInfo, path) -> str:
@@ -112,6 +132,63 @@ def test_cmyk_jpeg(tmp_path):
     assert np.abs(to_uint8(out).astype(int) - img).mean() < 6  # the colours survive
 
 
+def _grey_files(folder) -> dict:
+    """The same greyscale photo in each way a file holds one -> {name: dtype held}."""
+    g = gradient_photo(21, 34)[..., 0]
+    files = {"l.png": (Image.fromarray(g), np.uint8),
+             "l.jpg": (Image.fromarray(g), np.uint8),
+             "scan.jpg": (Image.fromarray(np.dstack([g, g, g])), np.uint8),  # stored as RGB
+             "one_bit.png": (Image.fromarray(g > 128), np.uint8),
+             "palette.gif": (Image.fromarray(g).convert("P"), np.uint8),
+             "sixteen.png": (Image.fromarray(g.astype(np.uint16) * 256 + 3), np.float32),
+             "float.tif": (Image.fromarray(g.astype(np.float32) / 300), np.float32),
+             "alpha.png": (Image.fromarray(np.dstack([g, g[::-1]])), np.float32)}
+    for name, (im, _) in files.items():
+        im.save(folder / name)
+    return {name: dtype for name, (_, dtype) in files.items()}
+
+
+def test_a_grey_photo_can_be_held_in_one_channel(tmp_path):
+    """``keep_grey``: a grey photo comes as ``(H, W)``, the values of read_image's three equal
+    channels (uint8 v for v / 255), in a twelfth (8-bit) or a third of the memory."""
+    for name, dtype in _grey_files(tmp_path).items():
+        rgb = read_image(tmp_path / name)
+        assert (rgb == rgb[..., :1]).all(), name
+        grey = read_image(tmp_path / name, keep_grey=True)
+        assert grey.shape == rgb.shape[:2] and grey.dtype == dtype, name
+        values = grey / np.float32(255.0) if dtype == np.uint8 else grey
+        np.testing.assert_array_equal(values, rgb[..., 0], err_msg=name)
+
+
+def test_a_colour_photo_is_read_as_before_with_keep_grey(tmp_path):
+    img = gradient_photo(20, 30)
+    img[0, 0] = (10, 10, 11)  # one pixel off grey is enough
+    for name in ("c.png", "c.jpg"):
+        Image.fromarray(img).save(tmp_path / name)
+        rgb = read_image(tmp_path / name, keep_grey=True)
+        assert rgb.dtype == np.float32 and rgb.shape == (20, 30, 3)
+        np.testing.assert_array_equal(rgb, read_image(tmp_path / name))
+    near_grey = np.dstack([img[..., 0]] * 3)
+    near_grey[19, 29, 2] ^= 1
+    Image.fromarray(near_grey).save(tmp_path / "n.png")
+    assert read_image(tmp_path / "n.png", keep_grey=True).shape == (20, 30, 3)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_float_tiff_with_a_non_finite_pixel_is_refused(tmp_path, bad):
+    """One NaN (or infinity) made the whole photo NaN, as it is scaled by its maximum: an
+    all-black result and exit 0. Such a photo is refused, saying where; it is not repaired."""
+    g = np.linspace(0, 2, 20 * 30, dtype=np.float32).reshape(20, 30)
+    g[7, 11] = g[9, 2] = bad
+    Image.fromarray(g).save(tmp_path / "f.tif")
+    for keep_grey in (False, True):
+        with pytest.raises(ImageReadError) as e:
+            read_image(tmp_path / "f.tif", keep_grey=keep_grey)
+        msg = _one_line_naming(e, tmp_path / "f.tif")
+        assert "2 pixels are not finite numbers (NaN or infinity; the first at x=11, y=7)" in msg
+        assert "refused, not repaired" in msg
+
+
 def _exif_rotated_jpeg(path, orientation: int = 6) -> np.ndarray:
     """A 40 x 60 JPEG stored sideways, with a white block in its stored top-left corner."""
     stored = np.full((40, 60, 3), 60, dtype=np.uint8)
@@ -142,7 +219,7 @@ def test_zero_byte_file(tmp_path):
     p.write_bytes(b"")
     with pytest.raises(ImageReadError) as e:
         read_image(p)
-    assert "empty file" in _one_line_naming(e, p)
+    assert "the file is empty" in _one_line_naming(e, p)
 
 
 def test_text_file_named_jpg(tmp_path):
@@ -150,7 +227,45 @@ def test_text_file_named_jpg(tmp_path):
     p.write_text("shopping list: milk, eggs\n")
     with pytest.raises(ImageReadError) as e:
         read_image(p)
-    assert "not an image" in _one_line_naming(e, p)
+    assert "not a photo in a format ColourU reads" in _one_line_naming(e, p)
+
+
+POSTSCRIPT = b"""%!PS-Adobe-3.0 EPSF-3.0
+%%BoundingBox: 0 0 8 8
+(MARKER) (w) file closefile
+0 0 moveto 8 8 lineto stroke showpage
+"""
+
+
+@pytest.mark.parametrize("name", ["photo.png", "photo.jpg", "photo.eps"])
+def test_postscript_is_never_decoded(tmp_path, name):
+    """Pillow knows EPS and renders it with Ghostscript, which runs the file as a program (this
+    one would create a file). Only raster formats are decoded, whatever the name."""
+    marker = tmp_path / "written-by-postscript"
+    p = tmp_path / name
+    p.write_bytes(POSTSCRIPT.replace(b"MARKER", str(marker).encode()))
+    with pytest.raises(ImageReadError) as e:
+        read_image(p)
+    assert "not a photo in a format ColourU reads" in _one_line_naming(e, p)
+    assert not marker.exists()
+
+
+def test_every_allowed_format_is_read(tmp_path):
+    """Each format of the allow-list opens (a check that the list names Pillow's formats)."""
+    from PIL import features
+
+    from colouru.imageio import READ_FORMATS
+
+    img = gradient_photo(16, 24)
+    saved = {"JPEG": "a.jpg", "PNG": "a.png", "TIFF": "a.tif", "WEBP": "a.webp", "BMP": "a.bmp",
+             "GIF": "a.gif", "JPEG2000": "a.jp2", "PPM": "a.ppm", "TGA": "a.tga",
+             "AVIF": "a.avif"}
+    assert set(saved) == set(READ_FORMATS)
+    for fmt, name in saved.items():
+        if fmt == "AVIF" and not features.check("avif"):
+            continue
+        Image.fromarray(img).save(tmp_path / name, fmt)
+        assert read_image(tmp_path / name).shape == (16, 24, 3), fmt
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
@@ -275,6 +390,7 @@ def test_png_encoder_round_trips_through_pillow_and_opencv(hw):
             np.testing.assert_array_equal(np.asarray(im), img)
         decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
         np.testing.assert_array_equal(decoded[..., ::-1], img)
+        assert zlib.decompress(_idat(data))  # the stream's Adler-32 checks out
     with pytest.raises(ValueError, match="uint8"):
         encode_png(img.astype(np.uint16), io.BytesIO())
 
@@ -293,8 +409,38 @@ def test_unwritable_destinations(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["dir.png", "file"]
 
 
-def test_atomic_write_bytes(tmp_path):
-    p = tmp_path / "x.json"
-    atomic_write_bytes(p, b"one")
-    atomic_write_bytes(p, b"two")
-    assert p.read_bytes() == b"two" and os.listdir(tmp_path) == ["x.json"]
+# --- files that are not photos, odd EXIF, memory (issue 14) ---------------------------------
+def test_a_device_is_not_read_forever():
+    with pytest.raises(ImageReadError) as e:
+        read_image("/dev/urandom")
+    assert "/dev/urandom: not a regular file" in str(e.value)
+
+
+def test_corrupt_exif_reads_without_warnings(tmp_path):
+    """An EXIF block whose tag points past the end: Pillow warns; the photo reads quietly."""
+    import io
+    import struct
+    import warnings
+
+    ifd = (struct.pack("<H", 1) + struct.pack("<HHII", 0x010E, 2, 4000, 26)
+           + struct.pack("<I", 0))
+    exif = b"Exif\x00\x00" + b"II*\x00" + struct.pack("<I", 8) + ifd + b"short"
+    buf = io.BytesIO()
+    Image.fromarray(gradient_photo(8, 8)).save(buf, "JPEG", exif=exif)
+    p = tmp_path / "scan.jpg"
+    p.write_bytes(buf.getvalue())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_image(p).shape == (8, 8, 3)
+
+
+def test_out_of_memory_is_said_so(tmp_path, monkeypatch):
+    p = tmp_path / "big.png"
+    Image.fromarray(gradient_photo(8, 8)).save(p)
+
+    def no_memory(self, *a, **k):
+        raise MemoryError
+    monkeypatch.setattr(Image.Image, "load", no_memory)
+    with pytest.raises(ImageReadError) as e:
+        read_image(p)
+    assert str(e.value) == f"{p}: not enough memory to decode this image"

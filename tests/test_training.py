@@ -208,6 +208,13 @@ def test_killed_run_resumes_to_the_same_weights(photos, tmp_path):
     p.send_signal(signal.SIGKILL)
     p.wait()
     assert not (run / "model.safetensors").exists()
+    # What the killed process was writing (a checkpoint, a sample grid) when it died:
+    from colouru.atomic import temporary_beside
+
+    fd, tmp = temporary_beside(run / "checkpoint.safetensors")
+    os.close(fd)
+    left = Path(tmp.replace(f"-{os.getpid()}-", f"-{p.pid}-"))
+    Path(tmp).rename(left)
     r = subprocess.run(
         _cli("train", "--out", str(run), "--resume", "--threads", "1"),
         env=env,
@@ -230,6 +237,7 @@ def test_killed_run_resumes_to_the_same_weights(photos, tmp_path):
         if json.loads(x)["kind"] == "train"
     ]
     assert steps == sorted(set(steps)) and steps[-1] == 24  # no step logged twice or lost
+    assert not left.exists()  # the resumed run removed the dead one's temporary
 
 
 def _stage_step(ckpt: Path) -> tuple[int, int]:
@@ -371,3 +379,181 @@ def test_tiny_run_of_the_pretrained_encoder_starts_from_imagenet(photos, tmp_pat
     ref = imagenet_state("efficientnet-lite0")["_blocks.14._project_conv.weight"]
     got = model.encoder._blocks[14]._project_conv.weight
     assert torch.allclose(got, ref, atol=0.02)
+
+
+# --- bad arguments, non-finite losses, damaged checkpoints, changes on resume ---------------------
+def _main(capsys, *args) -> tuple[int, str]:
+    """``colouru ARGS`` in this process: (exit code, stderr)."""
+    from colouru.cli import main
+
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as e:
+        code = e.code
+    return code, capsys.readouterr().err
+
+
+def _one_line(err: str) -> str:
+    """The one error line among the progress bars (which redraw their line after a CR)."""
+    lines = [ln for ln in err.replace("\r", "\n").splitlines() if "colouru" in ln]
+    assert len(lines) == 1 and lines[0].startswith("colouru train: "), err
+    assert "Traceback" not in err, err
+    return lines[0]
+
+
+TINY = ["--arch", "unet", "--width", "8", "--depth", "3", "--batch-size", "2", "--size", "32",
+        "--threads", "1"]
+
+
+@pytest.mark.parametrize("bad", [
+    ["--size", "3"], ["--size", "100000"], ["--depth", "40"], ["--edge-hints", "-1"],
+    ["--hint-scales", "9"], ["--width", "100000"], ["--lambda-mse", "nan"],
+    ["--lambda-mse", "-1"], ["--lr", "nan"], ["--lr", "-0.1"], ["--batch-size", "0"],
+    ["--steps", "0"], ["--steps", "ten"], ["--epochs", "nan"], ["--val-split", "1.5"],
+    ["--val-every", "0"], ["--ckpt-every", "-5"], ["--ema", "nan"], ["--threads", "0"],
+])
+def test_bad_arguments_are_refused_before_the_data_loads(photos, tmp_path, monkeypatch, capsys,
+                                                         bad):
+    from colouru.training import train as train_module
+
+    def no_data(*args, **kwargs):
+        raise AssertionError("the data was loaded")
+
+    monkeypatch.setattr(train_module, "load_data", no_data)
+    monkeypatch.setattr(train_module, "list_photos", no_data)
+    code, err = _main(capsys, "train", "--data", photos, "--out", tmp_path / "run", *TINY, *bad)
+    assert code == 2 and bad[0].lstrip("-").replace("-", "_") in _one_line(err).replace("-", "_")
+
+
+def test_a_bad_init_file_is_one_line(photos, tmp_path, capsys):
+    from safetensors.torch import save_file
+
+    from colouru.weights import METADATA_KEY, ModelInfo
+
+    doc = json.loads(ModelInfo(GeneratorConfig(width=10**9)).to_json())
+    bad = tmp_path / "huge.safetensors"
+    save_file({"head.bias": torch.zeros(2)}, str(bad), metadata={METADATA_KEY: json.dumps(doc)})
+    for init in (bad, tmp_path, photos / "fields" / "0.png"):
+        code, err = _main(capsys, "train", "--data", photos, "--out", tmp_path / "run", *TINY,
+                          "--init", init)
+        assert code == 1 and str(init) in _one_line(err)
+
+
+def test_a_non_finite_loss_stops_the_run_with_its_step(photos, tmp_path):
+    from colouru.training.gan import GanConfig
+    from colouru.training.train import TrainingError
+
+    run = tmp_path / "run"
+    cfg = tiny_config(photos, stages=["pretrain-g", "gan"], steps=[3, 3],
+                      gan=GanConfig(lambda_mse=float("nan")))
+    with pytest.raises(TrainingError, match="non-finite .* at gan step 1"):
+        train(cfg, run, torch.device("cpu"), progress=False)
+    assert (run / "model-pretrain-g.safetensors").is_file()
+    assert not (run / "model.safetensors").exists()
+    assert _stage_step(run / "checkpoint.safetensors") == (1, 0)  # the last good position
+
+
+def _rewrite_checkpoint(path: Path, edit) -> None:
+    """Rewrite a checkpoint with ``edit(meta)`` applied to its metadata (tensors kept)."""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(str(path), framework="pt") as f:
+        meta = json.loads(f.metadata()["colouru"])
+    tensors = load_file(str(path))
+    edit(meta)
+    save_file(tensors, str(path), metadata={"colouru": json.dumps(meta)})
+
+
+def test_a_damaged_checkpoint_fails_its_checksum(photos, tmp_path):
+    import struct
+
+    run = tmp_path / "run"
+    cfg = tiny_config(photos, stages=["pretrain-g"], steps=[4], ckpt_every=2)
+    train(cfg, run, torch.device("cpu"), progress=False)
+    ckpt = run / "checkpoint.safetensors"
+    good = ckpt.read_bytes()
+    data = bytearray(good)
+    start = 8 + struct.unpack("<Q", data[:8])[0]
+    mid = (start + len(data)) // 2
+    data[mid : mid + 16] = bytes(b ^ 0x5A for b in data[mid : mid + 16])
+    ckpt.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="checksum"):
+        train(cfg, run, torch.device("cpu"), resume=True, progress=False)
+    # A checkpoint written before checksums existed still resumes.
+    ckpt.write_bytes(good)
+    _rewrite_checkpoint(ckpt, lambda meta: meta.pop("checksum"))
+    train(cfg, run, torch.device("cpu"), resume=True, progress=False)
+
+
+def _set(*keys_and_value):
+    *keys, value = keys_and_value
+
+    def edit(meta):
+        d = meta
+        for k in keys[:-1]:
+            d = d[k]
+        if value is KeyError:
+            del d[keys[-1]]
+        else:
+            d[keys[-1]] = value
+
+    return edit
+
+
+@pytest.mark.parametrize("edit", [
+    _set("config", "x"), _set("config", "size", "big"), _set("config", "steps", []),
+    _set("config", "generator", "width", 10**9), _set("config", "colour", 1),
+    _set("config", "stages", ["paint"]), _set("config", "gan", "lr", None),
+    _set("config", "hints", 3), _set("stage", "one"), _set("stage", 7), _set("step", -1),
+    _set("opt_g", KeyError), _set("opt_d", "param_groups", 5), _set("checksum", 12),
+])
+def test_hand_edited_checkpoint_metadata_is_one_line(photos, tmp_path, capsys, edit):
+    run = tmp_path / "run"
+    train(tiny_config(photos, stages=["pretrain-g"], steps=[2], ckpt_every=1), run,
+          torch.device("cpu"), progress=False)
+    _rewrite_checkpoint(run / "checkpoint.safetensors", edit)
+    code, err = _main(capsys, "train", "--out", run, "--resume", "--threads", "1")
+    assert code == 1 and "checkpoint" in _one_line(err)
+
+
+def test_disk_full_while_checkpointing_is_one_line(photos, tmp_path, monkeypatch, capsys):
+    import errno
+
+    from colouru.atomic import atomic_file
+    from colouru.training import checkpoint
+
+    def full(path, data, **kwargs):  # the disk fills half-way through the temporary file
+        with atomic_file(path, **kwargs) as f:
+            f.write(data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(checkpoint, "atomic_write_bytes", full)
+    run = tmp_path / "run"
+    code, err = _main(capsys, "train", "--data", photos, "--out", run, *TINY,
+                      "--stages", "pretrain-g", "--steps", "3", "--ckpt-every", "1")
+    assert code == 1 and "No space left on device" in _one_line(err)
+    assert not [p for p in run.iterdir() if p.name.endswith(".tmp")]
+    assert not (run / "checkpoint.safetensors").exists()
+
+
+def test_resume_refuses_changes_it_cannot_apply(photos, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(photos.parent)
+    run = tmp_path / "run"
+    code, err = _main(capsys, "train", "--data", photos.name, "--out", run, *TINY,
+                      "--stages", "pretrain-g", "--steps", "2", "--ckpt-every", "1")
+    assert code == 0, err
+    # The data folder is stored as an absolute path: the run resumes from anywhere.
+    assert json.loads((run / "config.json").read_text())["data"] == str(photos.resolve())
+    monkeypatch.chdir(tmp_path)
+    for change in (["--width", "32"], ["--size", "64"], ["--batch-size", "5"],
+                   ["--data", tmp_path], ["--lr", "0.1"], ["--stages", "gan"],
+                   ["--disc", "design"], ["--seed", "3"], ["--arch", "unet-pretrained"],
+                   ["--classes", "coast"], ["--init", run / "model.safetensors"]):
+        code, err = _main(capsys, "train", "--out", run, "--resume", *change)
+        assert code == 2 and change[0] in _one_line(err), (change, err)
+    # What a resumed run can take: more steps, threads, the same values again.
+    code, err = _main(capsys, "train", "--out", run, "--resume", "--steps", "3", "--threads",
+                      "1", "--data", photos, "--size", "32", "--batch-size", "2", "--width", "8")
+    assert code == 0, err
+    assert _stage_step(run / "checkpoint.safetensors") == (1, 0)

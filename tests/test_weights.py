@@ -203,3 +203,98 @@ def test_missing_file_and_folder(tmp_path):
     _refused(tmp_path / "nope.safetensors", "no such model file")
     with pytest.raises(ModelFileError, match="no such model file"):
         read_info(tmp_path)
+
+
+# --- the config is bounded and the shapes compared before anything is built -----------------
+def _file_with_config(path, tensors=None, **generator) -> str:
+    """A model file whose config says ``generator`` (over CFG) but holds ``tensors``."""
+    doc = json.loads(ModelInfo(CFG, work_size=64).to_json())
+    doc["generator"].update(generator)
+    save_file(tensors if tensors is not None else _state(_model()), str(path),
+              metadata={METADATA_KEY: json.dumps(doc)})
+    return path
+
+
+@pytest.fixture
+def built_on(monkeypatch):
+    """The device types of every generator that ``load_model`` builds."""
+    import colouru.weights as weights
+
+    devices = []
+
+    def spy(config, *args, **kwargs):
+        model = build_generator(config, *args, **kwargs)
+        devices.append(next(model.parameters()).device.type)
+        return model
+
+    monkeypatch.setattr(weights, "build_generator", spy)
+    return devices
+
+
+@pytest.mark.parametrize("generator", [
+    {"width": 10**9}, {"width": 4096}, {"width": 2048}, {"depth": 5000}, {"depth": 10**6},
+    {"max_width": 10**12}, {"arch": "unet-pretrained", "encoder": "efficientnet-lite0",
+                            "width": 10**9},
+])
+def test_oversized_config_is_refused_before_building(tmp_path, built_on, generator):
+    p = _file_with_config(tmp_path / "big.safetensors", **generator)
+    (name, value), *_ = ((k, v) for k, v in generator.items() if isinstance(v, int))
+    msg = _refused(p, "out of range")
+    assert f"{name} {value}" in msg
+    assert built_on == []
+
+
+@pytest.mark.parametrize("generator", [
+    {"width": 64}, {"depth": 9, "max_width": 512},
+    {"arch": "unet-pretrained", "encoder": "efficientnet-lite0", "width": 16},
+])
+def test_shapes_are_compared_before_the_network_is_built(tmp_path, built_on, generator):
+    # In range, but the tensors are those of CFG: refused from the header, nothing allocated.
+    p = _file_with_config(tmp_path / "other.safetensors", **generator)
+    _refused(p, "do not match the architecture")
+    assert set(built_on) <= {"meta"}
+
+
+def test_the_good_file_is_built_once_for_real(good_file, built_on):
+    load_model(good_file)
+    assert built_on.count("cpu") == 1
+
+
+@pytest.mark.parametrize("levels", [40, 100_000])
+def test_deeply_nested_metadata(tmp_path, levels):
+    doc = ModelInfo(CFG, work_size=64).to_json()
+    nested = "[" * levels + "]" * levels
+    p = tmp_path / "nested.safetensors"
+    save_file(_state(_model()), str(p),
+              metadata={METADATA_KEY: doc[:-1] + f', "provenance": {{"x": {nested}}}}}'})
+    _refused(p, "bad ColourU config.*nested")
+    with pytest.raises(ModelFileError, match="nested"):
+        read_info(p)
+
+
+@pytest.mark.parametrize("work_size", [0, 8, 10**6])
+def test_work_size_is_bounded(tmp_path, work_size):
+    p = tmp_path / "m.safetensors"
+    save_file(_state(_model()), str(p), metadata={METADATA_KEY: _info_json(work_size=work_size)})
+    _refused(p, "work_size")
+
+
+def test_info_answers_a_bad_model_in_one_line(tmp_path, capsys):
+    from colouru.cli import main
+
+    p = _file_with_config(tmp_path / "big.safetensors", width=10**9)
+    assert main(["info", "--model", str(p), "--device", "cpu"]) == 1
+    out = capsys.readouterr().out
+    bad = [line for line in out.splitlines() if line.startswith("model:")]
+    assert len(bad) == 1 and "out of range" in bad[0] and "Traceback" not in out
+
+
+def test_bundled_model_still_loads_bit_identically():
+    from pathlib import Path
+
+    from safetensors.torch import load_file
+
+    path = Path(__file__).parents[1] / "assets" / "models" / "colouru-default.safetensors"
+    model, _ = load_model(path)
+    for k, v in load_file(str(path)).items():
+        assert torch.equal(model.state_dict()[k], v), k

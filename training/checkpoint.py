@@ -3,22 +3,22 @@
 Tensors go in the safetensors body (``G.*``, ``D.*``, ``opt_g.<param>.<key>``, ``G_ema.*``
 when the run keeps a weight average, ...); the
 run's config, the position (stage, step) and the optimisers' hyper-parameters go in its JSON
-metadata. Nothing is pickled, so loading a checkpoint never runs code. Written to a temporary
-file and renamed: a run killed while saving keeps its previous checkpoint.
+metadata, with a checksum of the tensors (``checksum``; checkpoints written before it existed
+load without). Nothing is pickled, so loading a checkpoint never runs code. Written to a
+temporary file and renamed: a run killed while saving keeps its previous checkpoint.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save as save_bytes
 
-from colouru.imageio import publish
+from colouru.atomic import atomic_write_bytes
 
 FORMAT = "colouru-checkpoint"
 VERSION = 1
@@ -26,6 +26,16 @@ VERSION = 1
 
 class CheckpointError(Exception):
     """A checkpoint that cannot be resumed from; one-line message."""
+
+
+def checksum(tensors: dict[str, torch.Tensor]) -> str:
+    """SHA-256 of the tensors: each one's name, dtype, shape and bytes, in name order."""
+    h = hashlib.sha256()
+    for k in sorted(tensors):
+        t = tensors[k]
+        h.update(f"{k}|{t.dtype}|{tuple(t.shape)}\n".encode())
+        h.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
+    return "sha256:" + h.hexdigest()
 
 
 def _opt_tensors(prefix: str, opt: torch.optim.Optimizer) -> tuple[dict, dict]:
@@ -70,15 +80,17 @@ def save_checkpoint(
         "opt_g": mg,
         "opt_d": md,
         "extra": extra or {},
+        "checksum": checksum(tensors),
     }
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
     try:
-        save_file(tensors, tmp, metadata={"colouru": json.dumps(meta)})
-        publish(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        atomic_write_bytes(path, save_bytes(tensors, metadata={"colouru": json.dumps(meta)}))
+    except BaseException as e:
+        if isinstance(e, OSError):  # disk full, folder gone ...: one line, the old one kept
+            raise CheckpointError(
+                f"{path}: could not write the checkpoint ({e.strerror or e}); the previous "
+                "one is kept"
+            ) from None
         raise
 
 
@@ -90,16 +102,38 @@ def read_checkpoint_meta(path: Path) -> dict:
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = json.loads((f.metadata() or {})["colouru"])
-    except (SafetensorError, OSError, ValueError, KeyError) as e:
+    except (SafetensorError, OSError, ValueError, KeyError, RecursionError) as e:
         raise CheckpointError(
             f"{path}: not a ColourU training checkpoint ({e.__class__.__name__})"
         ) from None
-    if meta.get("format") != FORMAT or meta.get("version") != VERSION:
+    fmt, version = (meta.get("format"), meta.get("version")) if isinstance(meta, dict) else ("", "")
+    if fmt != FORMAT or version != VERSION:
         raise CheckpointError(
-            f"{path}: not a ColourU training checkpoint (format "
-            f"{meta.get('format')!r} version {meta.get('version')!r})"
+            f"{path}: not a ColourU training checkpoint (format {fmt!r} version {version!r})"
         )
+    problem = _meta_problem(meta)
+    if problem:
+        raise CheckpointError(f"{path}: bad checkpoint metadata ({problem})")
     return meta
+
+
+def _meta_problem(meta: dict) -> str | None:
+    """What is wrong with the shape of a checkpoint's metadata (say, after a hand edit)."""
+    for key in ("stage", "step"):
+        v = meta.get(key)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            return f"{key} must be a whole number >= 0, got {v!r}"
+    if not isinstance(meta.get("config"), dict):
+        return "config must be an object"
+    for key in ("opt_g", "opt_d"):
+        groups = meta.get(key, {}).get("param_groups") if isinstance(meta.get(key), dict) else None
+        if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+            return f"{key} must hold the optimiser's param_groups"
+    if not isinstance(meta.get("extra", {}), dict):
+        return "extra must be an object"
+    if "checksum" in meta and not isinstance(meta["checksum"], str):
+        return f"checksum must be a string, got {meta['checksum']!r}"
+    return None
 
 
 def load_checkpoint(
@@ -119,6 +153,10 @@ def load_checkpoint(
             tensors = {k: f.get_tensor(k) for k in f.keys()}
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise CheckpointError(f"{path}: damaged checkpoint ({e.__class__.__name__}: {e})") from None
+    if "checksum" in meta and checksum(tensors) != meta["checksum"]:
+        raise CheckpointError(
+            f"{path}: damaged checkpoint (its tensors do not match their checksum)"
+        )
 
     def part(prefix: str) -> dict:
         n = len(prefix) + 1

@@ -32,7 +32,9 @@ def add_subcommands(sub) -> None:
     t.add_argument(
         "--out", required=True, metavar="RUN_DIR", help="run folder (checkpoints, logs, model)"
     )
-    t.add_argument("--stages", default="pretrain-g,pretrain-d,gan", help="comma-separated stages")
+    t.add_argument(
+        "--stages", help="comma-separated stages (default pretrain-g,pretrain-d,gan)"
+    )
     t.add_argument(
         "--steps",
         metavar="G,D,GAN",
@@ -84,7 +86,6 @@ def add_subcommands(sub) -> None:
     t.add_argument(
         "--cache",
         choices=["auto", "on", "off"],
-        default="auto",
         help="prepared uint8 memory-mapped cache of the data (default auto)",
     )
     t.add_argument("--val", metavar="DIR", help="validation photos")
@@ -99,8 +100,14 @@ def add_subcommands(sub) -> None:
         help="keep a moving average of the generator's weights (e.g. 0.999), validate and "
         "export it instead of the raw weights",
     )
-    t.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the run's last checkpoint; it keeps its settings (refused if "
+        "changed) except --steps, --val-every, --ckpt-every, --precision, --cache, --threads "
+        "and --device",
+    )
+    t.add_argument("--seed", type=int, help="seeds the run (default 0)")
     t.set_defaults(func=_run_train)
 
     e = sub.add_parser(

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from colouru.atomic import atomic_write_bytes, publish, temporary_beside
 from colouru.colour import rgb_to_lab_torch
 from colouru.hints import rasterize_hints
 from colouru.imageio import READ_EXTENSIONS, ImageReadError, read_image
@@ -152,15 +153,19 @@ def cached_array(
     data_f, index_f = cache_dir / f"photos-{side}-{key}.u8", cache_dir / f"photos-{side}-{key}.json"
     if not (data_f.is_file() and index_f.is_file()):
         arr, kept, skipped = build_array(paths, side, progress)
-        tmp = data_f.with_suffix(f".u8.{os.getpid()}.tmp")  # never shared by two builders
-        mm = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=arr.shape)
-        mm[:] = arr
-        mm.flush()
-        del mm
-        os.replace(tmp, data_f)
-        tmp_i = index_f.with_suffix(f".json.{os.getpid()}.tmp")
-        tmp_i.write_text(json.dumps({"side": side, "paths": kept, "skipped": skipped}))
-        os.replace(tmp_i, index_f)
+        fd, tmp = temporary_beside(data_f)  # named per process: never shared by two builders
+        os.close(fd)
+        try:
+            mm = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=arr.shape)
+            mm[:] = arr
+            mm.flush()
+            del mm
+            publish(tmp, data_f)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        atomic_write_bytes(index_f, json.dumps(
+            {"side": side, "paths": kept, "skipped": skipped}).encode())
     index = json.loads(index_f.read_text())
     images = np.load(data_f, mmap_mode="r")
     return PhotoArray(images, index["paths"])

@@ -38,10 +38,11 @@ import cv2
 import numpy as np
 
 from colouru import __version__, metrics
+from colouru.atomic import atomic_write_bytes
 from colouru.colorizer import image_lightness
 from colouru.colour import lab_to_rgb_preserving_l, rgb_to_lab
 from colouru.hints import Hint, hint_box, rasterize_hints
-from colouru.imageio import ImageReadError, atomic_write_bytes, read_image, save_image
+from colouru.imageio import ImageReadError, read_image, save_image
 from colouru.simulate import HintSimConfig, simulate_hints
 from colouru.training import levin
 from colouru.training.data import DataError, is_greyscale, list_photos, square_crop

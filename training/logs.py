@@ -4,13 +4,12 @@ and TensorBoard event files when tensorboard is installed. Losses arrive as plai
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from colouru.imageio import atomic_write_bytes
+from colouru.atomic import atomic_file, atomic_write_bytes
 
 
 class RunLogger:
@@ -129,10 +128,9 @@ def plot_losses(records: list[dict], out: Path) -> Path:
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
     fig.tight_layout()
-    tmp = out.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=90)
+    with atomic_file(out) as f:
+        fig.savefig(f, format="png", dpi=90)
     plt.close(fig)
-    os.replace(tmp, out)
     return out
 
 
@@ -146,7 +144,6 @@ def save_grid(rows: list[list[np.ndarray]], out: Path, pad: int = 2) -> Path:
             y, x = pad + i * (h + pad), pad + j * (w + pad)
             grid[y : y + h, x : x + w] = im
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp.png")
-    Image.fromarray(grid).save(tmp)
-    os.replace(tmp, out)
+    with atomic_file(out) as f:
+        Image.fromarray(grid).save(f, "PNG")
     return out

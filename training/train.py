@@ -19,6 +19,7 @@ import argparse
 import dataclasses
 import json
 import math
+import operator
 import os
 import sys
 import time
@@ -30,8 +31,9 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
+from colouru.atomic import clean_leftovers
 from colouru.colorizer import Colorizer
-from colouru.device import resolve_device, resolve_precision
+from colouru.device import PRECISIONS, resolve_device, resolve_precision
 from colouru.generator import GeneratorConfig, build_generator
 from colouru.metrics import colourfulness, psnr
 from colouru.simulate import HintSimConfig
@@ -56,10 +58,16 @@ from colouru.training.discriminators import DISCRIMINATORS, build_discriminator
 from colouru.training.ema import WeightAverage
 from colouru.training.gan import GanConfig, Trainer, lr_at, unwrap
 from colouru.training.logs import RunLogger, save_grid
-from colouru.weights import ModelFileError, ModelInfo, load_model, save_model
+from colouru.weights import WORK_SIZES, ModelFileError, ModelInfo, load_model, save_model
 
 STAGES = ("pretrain-g", "pretrain-d", "gan")
 VAL_HINTS = (0, 10)  # hint counts reported at each validation (0 must be one)
+SIZES = (32, 2048)  # training crop sides: the patch discriminator needs 32 (three halvings)
+CACHES = ("auto", "on", "off")
+
+
+class TrainingError(Exception):
+    """A run that cannot go on (a non-finite loss); one-line message."""
 
 
 @dataclass
@@ -112,20 +120,108 @@ class TrainConfig:
         d["hints"] = HintSimConfig(**d["hints"])
         return cls(**d)
 
+    def check(self) -> None:
+        """Refuse values a run cannot use (bad arguments, a hand-edited checkpoint) before
+        anything loads: a ``ValueError`` that names the field."""
+        _text("data", self.data)
+        if self.classes is not None and not (
+            isinstance(self.classes, list) and all(isinstance(c, str) for c in self.classes)
+        ):
+            raise ValueError(f"classes must be a list of names, got {self.classes!r}")
+        if not isinstance(self.stages, list) or not self.stages or any(
+            s not in STAGES for s in self.stages
+        ):
+            raise ValueError(f"unknown stage(s) in {self.stages!r}; valid: {list(STAGES)}")
+        if not isinstance(self.steps, list) or len(self.steps) != len(self.stages):
+            raise ValueError(f"steps needs one number per stage ({len(self.stages)}), "
+                             f"got {self.steps!r}")
+        for n in self.steps:
+            _whole("steps", n, 1)
+        _whole("batch_size", self.batch_size, 1, 65536)
+        _whole("size", self.size, *SIZES)
+        if not isinstance(self.generator, GeneratorConfig):
+            raise ValueError("generator must be a generator config")
+        if self.disc not in DISCRIMINATORS:
+            raise ValueError(
+                f"unknown discriminator {self.disc!r}; valid: {sorted(DISCRIMINATORS)}"
+            )
+        _whole("disc_width", self.disc_width, 1, 1024)
+        g = self.gan
+        _real("lr", g.lr, 0, 1, low_open=True)
+        _real("beta1", g.beta1, 0, 1, high_open=True)
+        _real("beta2", g.beta2, 0, 1, high_open=True)
+        _real("lambda_mse", g.lambda_mse, 0, math.inf)
+        _real("real_label", g.real_label, 0, 1, low_open=True)
+        _real("label_flip", g.label_flip, 0, 1)
+        _real("hint_weight", g.hint_weight, 0, math.inf)
+        h = self.hints
+        _real("hints.p", h.p, 0, 1)
+        _whole("hints.n_min", h.n_min, 1)
+        _whole("hints.n_max", h.n_max, h.n_min)
+        _real("hints.no_hint_share", h.no_hint_share, 0, 1)
+        _whole("hints.min_side", h.min_side, 1)
+        _whole("hints.max_side", h.max_side, h.min_side)
+        _real("hints.sigma_frac", h.sigma_frac, 0, math.inf, low_open=True)
+        _whole("hints.area_ref", h.area_ref, 0)
+        if self.val is not None:
+            _text("val", self.val)
+        if self.val_split is not None:
+            _real("val_split", self.val_split, 0, 1, low_open=True, high_open=True)
+        _whole("val_count", self.val_count, 0)
+        _whole("val_size", self.val_size, 16, 4096)
+        _whole("val_every", self.val_every, 1)
+        _whole("ckpt_every", self.ckpt_every, 1)
+        _whole("log_every", self.log_every, 1)
+        _whole("work_size", self.work_size, *WORK_SIZES)
+        if self.init is not None:
+            _text("init", self.init)
+        _real("ema", self.ema, 0, 1, high_open=True)
+        _whole("seed", self.seed, 0)
+        if self.cache not in CACHES:
+            raise ValueError(f"cache must be one of {', '.join(CACHES)}, got {self.cache!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, "
+                             f"got {self.precision!r}")
+
+
+def _whole(name: str, v, lo: int, hi: int | None = None) -> None:
+    if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v > hi):
+        span = f"{lo}..{hi}" if hi is not None else f">= {lo}"
+        raise ValueError(f"{name} must be a whole number {span}, got {v!r}")
+
+
+def _real(name: str, v, lo: float, hi: float, low_open=False, high_open=False) -> None:
+    """``v`` a finite number in ``lo..hi`` (ends left out where open)."""
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    ok = ok and (lo < v if low_open else lo <= v) and (v < hi if high_open else v <= hi)
+    if not ok:
+        span = f"{'(' if low_open else '['}{lo}, {hi}{')' if high_open else ']'}"
+        raise ValueError(f"{name} must be a finite number in {span}, got {v!r}")
+
+
+def _text(name: str, v) -> None:
+    if not isinstance(v, str):
+        raise ValueError(f"{name} must be a string, got {v!r}")
+
 
 # --- set-up --------------------------------------------------------------------------------------
 def config_from_args(args: argparse.Namespace, n_train: int | None = None) -> TrainConfig:
-    """Build the config from command-line arguments (only here are arguments parsed)."""
-    cfg = TrainConfig(data=str(args.data), seed=args.seed, cache=args.cache)
+    """Build and check the config from command-line arguments (only here are arguments
+    parsed). Paths are stored absolute, so the run resumes from any folder."""
+    cfg = TrainConfig(data=os.path.abspath(args.data))
+    if args.seed is not None:
+        cfg.seed = args.seed
+    if args.cache is not None:
+        cfg.cache = args.cache
     if args.classes:
-        cfg.classes = [c.strip() for c in args.classes.split(",") if c.strip()]
-    cfg.stages = [s.strip() for s in args.stages.split(",") if s.strip()]
+        cfg.classes = _names(args.classes)
+    cfg.stages = _names(args.stages) if args.stages is not None else list(STAGES)
     bad = [s for s in cfg.stages if s not in STAGES]
     if bad or not cfg.stages:
         raise ValueError(f"unknown stage(s) {bad}; valid: {list(STAGES)}")
-    if args.batch_size:
+    if args.batch_size is not None:
         cfg.batch_size = args.batch_size
-    if args.size:
+    if args.size is not None:
         cfg.size = args.size
     gen = {}
     if args.arch == "unet":  # the plain U-Net of the design, trained from scratch
@@ -134,9 +230,9 @@ def config_from_args(args: argparse.Namespace, n_train: int | None = None) -> Tr
         if (args.arch or cfg.generator.arch) != "unet-pretrained":
             raise ValueError("--encoder needs --arch unet-pretrained")
         gen["encoder"] = args.encoder
-    if args.width:
+    if args.width is not None:
         gen["width"] = args.width
-    if args.depth:
+    if args.depth is not None:
         gen["depth"] = args.depth
     if args.hint_scales is not None:
         gen["hint_scales"] = args.hint_scales
@@ -153,34 +249,123 @@ def config_from_args(args: argparse.Namespace, n_train: int | None = None) -> Tr
             )
         cfg.disc = args.disc
     gan = {}
-    if args.lr:
+    if args.lr is not None:
         gan["lr"] = args.lr
     if args.lambda_mse is not None:
         gan["lambda_mse"] = args.lambda_mse
     if gan:
         cfg.gan = dataclasses.replace(cfg.gan, **gan)
     if args.steps:
-        parts = [int(s) for s in str(args.steps).split(",")]
-        if len(parts) == 1:
-            parts = parts * len(cfg.stages)
-        if len(parts) != len(cfg.stages) or min(parts) < 1:
-            raise ValueError(
-                f"--steps needs one positive number or one per stage ({len(cfg.stages)})"
-            )
-        cfg.steps = parts
+        cfg.steps = parse_steps(args.steps, len(cfg.stages))
     else:
         cfg.steps = [dict(zip(STAGES, TrainConfig().steps, strict=True))[s] for s in cfg.stages]
-    cfg.val, cfg.val_split = args.val, args.val_split
-    if args.val_every:
+    cfg.val = None if args.val is None else os.path.abspath(args.val)
+    cfg.val_split = args.val_split
+    if args.val_every is not None:
         cfg.val_every = args.val_every
-    if args.ckpt_every:
+    if args.ckpt_every is not None:
         cfg.ckpt_every = args.ckpt_every
-    cfg.init = args.init
+    cfg.init = None if args.init is None else os.path.abspath(args.init)
     if args.ema:
         if not 0.0 < args.ema < 1.0:
             raise ValueError(f"--ema needs a decay between 0 and 1, got {args.ema}")
         cfg.ema = args.ema
+    cfg.check()
     return cfg
+
+
+def _names(text: str) -> list[str]:
+    """``"a, b,"`` -> ``["a", "b"]``."""
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def parse_steps(text: str, stages: int) -> list[int]:
+    """``--steps``: one positive number for every stage, or one per stage."""
+    try:
+        parts = [int(x) for x in str(text).split(",")]
+    except ValueError:
+        parts = []
+    if len(parts) == 1:
+        parts = parts * stages
+    if len(parts) != stages or min(parts) < 1:
+        raise ValueError(
+            f"--steps needs one positive number or one per stage ({stages}), got {text!r}"
+        )
+    return parts
+
+
+# What ``--resume`` may change besides ``--steps`` (how far the run goes): how it is run
+# (``--threads`` and ``--device`` are not in the config). Any other option that differs from
+# the run's config is refused.
+RESUME_APPLIES = ("val_every", "ckpt_every", "precision", "cache")
+
+
+def resumed_config(args: argparse.Namespace, path: Path) -> TrainConfig:
+    """The config of the run whose checkpoint is ``path``, with the changes ``--resume`` can
+    apply. A checkpoint whose metadata is not usable raises ``CheckpointError``; an option
+    that would change what the run is raises ``ValueError`` naming it."""
+    meta = read_checkpoint_meta(path)
+    try:
+        cfg = TrainConfig.from_dict(meta["config"])
+        cfg.check()
+    except (ValueError, TypeError, KeyError, AttributeError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
+        raise CheckpointError(f"{path}: bad run config in the checkpoint ({first})") from None
+    if meta["stage"] > len(cfg.stages):
+        raise CheckpointError(
+            f"{path}: bad checkpoint metadata (stage {meta['stage']} of a run of "
+            f"{len(cfg.stages)} stages)"
+        )
+    refused = [f"{opt} {given} (the run's: {was})" for opt, given, was in _changes(args, cfg)]
+    if refused:
+        raise ValueError(
+            "a resumed run keeps its settings; these differ (start a new run with another "
+            "--out): " + ", ".join(refused)
+        )
+    if args.steps:  # lengthen or shorten the stages of a resumed run
+        cfg.steps = parse_steps(args.steps, len(cfg.stages))
+    for name in RESUME_APPLIES:
+        if getattr(args, name) is not None:
+            setattr(cfg, name, getattr(args, name))
+    cfg.check()
+    return cfg
+
+
+def _changes(args: argparse.Namespace, cfg: TrainConfig) -> list[tuple[str, object, object]]:
+    """``(option, given, the run's value)`` of each option given with ``--resume`` that
+    differs from the run's config and cannot apply to it."""
+
+    def same_path(given, was) -> bool:
+        return was is not None and Path(given).resolve() == Path(was).resolve()
+
+    gen = cfg.generator
+    asked = [  # option, value given (None: not given), the run's value, equal?
+        ("--data", args.data, cfg.data, same_path),
+        ("--classes", args.classes, cfg.classes, lambda a, b: _names(a) == b),
+        ("--stages", args.stages, ",".join(cfg.stages), lambda a, b: _names(a) == _names(b)),
+        ("--batch-size", args.batch_size, cfg.batch_size, None),
+        ("--size", args.size, cfg.size, None),
+        ("--arch", args.arch, gen.arch, None),
+        ("--encoder", args.encoder, gen.encoder, None),
+        ("--width", args.width, gen.width, None),
+        ("--depth", args.depth, gen.depth, None),
+        ("--hint-scales", args.hint_scales, gen.hint_scales, None),
+        ("--edge-hints", args.edge_hints, gen.edge_hints, None),
+        ("--disc", args.disc, cfg.disc, None),
+        ("--lr", args.lr, cfg.gan.lr, None),
+        ("--lambda-mse", args.lambda_mse, cfg.gan.lambda_mse, None),
+        ("--val", args.val, cfg.val, same_path),
+        ("--val-split", args.val_split, cfg.val_split, None),
+        ("--init", args.init, cfg.init, same_path),
+        ("--ema", args.ema, cfg.ema or "none", lambda a, b: a == cfg.ema),
+        ("--seed", args.seed, cfg.seed, None),
+        ("--epochs", args.epochs, "set by --steps", lambda a, b: False),
+    ]
+    return [
+        (opt, given, was)
+        for opt, given, was, equal in asked
+        if given is not None and not (equal or operator.eq)(given, was)
+    ]
 
 
 def steps_for_epochs(epochs: float, n: int, batch: int, world: int) -> int:
@@ -294,6 +479,8 @@ def train(
     """Run (or resume) the stages of ``cfg`` in ``run_dir``. Returns the final model path (rank
     0) or None. ``stop_after``: stop after this many steps in this call (tests, time slices)."""
     run_dir.mkdir(parents=True, exist_ok=True)
+    if d.main:  # what a killed run was writing (checkpoint, model, cache) when it died
+        clean_leftovers(run_dir, recursive=True)
     ckpt_path = run_dir / "checkpoint.safetensors"
     torch.manual_seed(cfg.seed)
     precision = resolve_precision(device, cfg.precision)
@@ -350,6 +537,10 @@ def train(
     done_this_call = 0
 
     def checkpoint(si: int, st: int) -> None:
+        # Weights made NaN by the last update (its loss was still finite) are never saved;
+        # every process sees the same weights, so all stop together.
+        where = f"after {cfg.stages[si]} step {st}" if st else f"at the end of {cfg.stages[si - 1]}"
+        _stop_unless_finite_weights({"G": unwrap(trainer.G), "D": unwrap(trainer.D)}, where)
         if d.main:
             save_checkpoint(
                 ckpt_path,
@@ -381,6 +572,7 @@ def train(
         )
 
     def export(name: str) -> Path:
+        _stop_unless_finite_weights({"G": published}, f"before writing {name}")
         info = ModelInfo(
             generator=cfg.generator,
             work_size=cfg.work_size,
@@ -399,6 +591,7 @@ def train(
         )
         return save_model(run_dir / name, published, info)
 
+    bar = None
     try:
         while stage_i < len(cfg.stages):
             stage, total = cfg.stages[stage_i], cfg.steps[stage_i]
@@ -432,6 +625,7 @@ def train(
                     losses = trainer.d_step(batch, rng)
                 else:
                     losses = trainer.gan_step(batch, rng)
+                _stop_unless_finite(losses, stage, step + 1, d, device)
                 if ema is not None and stage != "pretrain-d":
                     ema.update(G, int(offsets[stage_i] + step))
                 if device.type == "cuda":
@@ -483,8 +677,39 @@ def train(
             return final
         return None
     finally:
+        if bar is not None:  # an error's message then starts a line of its own
+            bar.close()
         if logger is not None:
             logger.close()
+
+
+def _stop_unless_finite(losses: dict, stage: str, step: int, d: Dist, device) -> None:
+    """Stop the run (every process) at the first NaN or infinite loss, naming the step; its
+    weights are lost, the last checkpoint is not overwritten."""
+    bad = {k: v for k, v in losses.items() if not math.isfinite(v)}
+    stop = bool(bad)
+    if d.world > 1:  # a loss of one process only: the others must stop with it
+        flag = torch.tensor([float(stop)], device=device)
+        dist.all_reduce(flag)
+        stop = flag.item() > 0
+    if stop:
+        what = ", ".join(f"{k} {v}" for k, v in bad.items()) or "loss in another process"
+        raise TrainingError(
+            f"non-finite {what} at {stage} step {step}: stopped; the last checkpoint is kept "
+            "(a --lr or --lambda-mse too large, or damaged weights?)"
+        )
+
+
+def _stop_unless_finite_weights(nets: dict, where: str) -> None:
+    """Stop the run before NaN or infinite weights are saved (an update can make them from a
+    finite loss)."""
+    for name, net in nets.items():
+        for k, v in net.named_parameters():
+            if not torch.isfinite(v).all():
+                raise TrainingError(
+                    f"non-finite weights ({name}.{k}) {where}: stopped; the last checkpoint is "
+                    "kept"
+                )
 
 
 def _validate_and_log(
@@ -525,24 +750,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"colouru train: {e}", file=sys.stderr)
         return 2
     try:
-        if not args.resume and not args.data:
-            raise ValueError("--data is required (except with --resume)")
+        if args.threads is not None and args.threads < 1:
+            raise ValueError(f"--threads must be 1 or more, got {args.threads}")
+        if args.epochs is not None and not (math.isfinite(args.epochs) and args.epochs > 0):
+            raise ValueError(f"--epochs must be a positive number, got {args.epochs}")
         if args.resume:
-            meta = read_checkpoint_meta(run_dir / "checkpoint.safetensors")
-            cfg = TrainConfig.from_dict(meta["config"])
-            if args.ema is not None and args.ema != cfg.ema:
-                raise ValueError(
-                    f"--ema {args.ema} differs from this run's ({cfg.ema or 'none'}); "
-                    "a weight average is chosen when a run starts"
-                )
-            if args.steps:  # lengthen or shorten the stages of a resumed run
-                parts = [int(x) for x in str(args.steps).split(",")]
-                cfg.steps = parts * len(cfg.stages) if len(parts) == 1 else parts
-                if len(cfg.steps) != len(cfg.stages):
-                    raise ValueError(
-                        f"--steps needs one number or one per stage ({len(cfg.stages)})"
-                    )
+            cfg = resumed_config(args, run_dir / "checkpoint.safetensors")
         else:
+            if not args.data:
+                raise ValueError("--data is required (except with --resume)")
             cfg = config_from_args(args)
             if args.epochs:
                 n = len(list_photos(cfg.data, cfg.classes))
@@ -551,15 +767,14 @@ def run(args: argparse.Namespace) -> int:
                     cfg.stages
                 )
         if args.threads:
-            torch.set_num_threads(max(1, args.threads))
+            torch.set_num_threads(args.threads)
         final = train(cfg, run_dir, device, resume=args.resume, d=d)
-    except (CheckpointError, DataError, ModelFileError, ValueError) as e:
+    except (CheckpointError, DataError, ModelFileError, TrainingError, OSError, ValueError) as e:
         print(f"colouru train: {e}", file=sys.stderr)
         return 2 if isinstance(e, ValueError) else 1
     except KeyboardInterrupt:
         print(
-            f"colouru train: interrupted; continue with: colouru train --out {run_dir} --data "
-            f"{args.data} --resume",
+            f"colouru train: interrupted; continue with: colouru train --out {run_dir} --resume",
             file=sys.stderr,
         )
         return 130
