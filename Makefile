@@ -29,7 +29,7 @@ test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check colouru gui training tests benchmarks
+	$(BIN)/ruff check colouru gui training tests benchmarks scripts
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_core.py

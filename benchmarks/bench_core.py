@@ -309,7 +309,7 @@ def bench_batch(colorizer: Colorizer, n: int) -> dict:
 
 # --- report ---------------------------------------------------------------------------------------
 def table(r: dict) -> str:
-    ok = lambda v, goal: "yes" if v <= goal else "**no**"  # noqa: E731
+    ok = lambda v, goal: "yes" if v <= goal else "**no**"
     rows = [
         (
             "Preview at working size 256 ({} x {}), median of {}".format(

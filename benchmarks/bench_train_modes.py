@@ -34,7 +34,7 @@ def run_mode(mode: str, data: str, size: int, steps: int, root: Path) -> dict:
     env = dict(os.environ)
     if mode == "torchrun-2":
         cmd = [str(Path(sys.executable).parent / "torchrun"), "--nproc_per_node", "2",
-               "--master_port", "29517", "-m", "colouru.training.train", "--out", str(run),
+               "--master_port", "29517", "-m", "colouru", "train", "--out", str(run),
                "--batch-size", str(batch // 2), "--threads", "1", *common]
         env["OMP_NUM_THREADS"] = "1"
     else:

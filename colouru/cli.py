@@ -10,16 +10,17 @@ import glob
 import os
 import sys
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
 from colouru import __version__
+from colouru.errors import UsageError
+from colouru.geometry import DEFAULT_WORK_SIZE
 
 FORMATS = ("png", "jpg", "tif", "webp")
-
-
-class UsageError(Exception):
-    """Bad arguments found after parsing; reported as 'colouru: error: ...' with exit 2."""
+DEFAULT_BATCH_GPU = 8  # photos per network call on a GPU (--batch-size)
+READ_AHEAD_PIXELS = 48_000_000  # photos held between reading and saving, at most (about)
 
 
 @dataclass
@@ -151,6 +152,8 @@ def cmd_colorize(args) -> int:
 
     if args.work_size is not None and not 16 <= args.work_size <= 4096:
         raise UsageError(f"--work-size must be between 16 and 4096, got {args.work_size}")
+    if args.batch_size is not None and not 1 <= args.batch_size <= 256:
+        raise UsageError(f"--batch-size must be between 1 and 256, got {args.batch_size}")
     if args.max_pixels < 0:
         raise UsageError(f"--max-pixels must be 0 (no limit) or positive, got {args.max_pixels}")
     try:
@@ -205,6 +208,7 @@ def cmd_colorize(args) -> int:
         print(f"colouru: {e}", file=sys.stderr)
         return 1
 
+    batch_size = args.batch_size or (DEFAULT_BATCH_GPU if device.startswith("cuda") else 1)
     inputs = {src.resolve() for src, _ in found}
     jobs = [job for job in plan_jobs(found, outdir, args.format, hints_path)
             if shard.owns(job.rel)]
@@ -219,18 +223,18 @@ def cmd_colorize(args) -> int:
             report.add(msg.split(": ")[0], None, "failed", msg)
     counts = {"ok": 0, "skipped": 0, "failed": 0}
     t0 = time.perf_counter()
-    bar = tqdm(jobs, unit="photo", disable=args.quiet or None, file=sys.stderr,
+    bar = tqdm(total=len(jobs), unit="photo", disable=args.quiet or None, file=sys.stderr,
                dynamic_ncols=True)
-    for job in bar:
+    for job, status, error, seconds in run_jobs(jobs, colorizer, args, inputs, shared_hints,
+                                                batch_size):
+        bar.update(1)
         bar.set_postfix_str(job.src.name[-30:], refresh=False)
-        t = time.perf_counter()
-        status, error = _colorize_one(job, colorizer, args, inputs, shared_hints)
         counts[status] += 1
         if error:
             tqdm.write(f"colouru: {'skipped ' if status == 'failed' else ''}{error}",
                        file=sys.stderr)
         if report is not None:
-            report.add(job.src, job.dst, status, error, time.perf_counter() - t)
+            report.add(job.src, job.dst, status, error, seconds)
     bar.close()
     if report is not None:
         report.close()
@@ -242,42 +246,164 @@ def cmd_colorize(args) -> int:
     return 1 if n_fail else 0
 
 
-def _colorize_one(job: Job, colorizer, args, inputs: set[Path], shared_hints
-                  ) -> tuple[str, str | None]:
-    """Colorize one photo of the batch: ``(status, error or note)``, status ``ok``,
-    ``skipped`` or ``failed``. Never raises for a bad photo: one must not stop the batch."""
-    from colouru.hints import HintsFileError, load_hints
-    from colouru.imageio import ImageReadError, ImageWriteError, read_image, save_image
+# --- running the jobs ----------------------------------------------------------------------------
+@dataclass
+class _Loaded:
+    """A photo read and prepared, waiting for the network."""
 
-    try:
-        if job.dst.resolve() in inputs:
-            raise ImageWriteError(f"{job.dst}: refusing to overwrite an input photo")
-        if job.dst.exists() and not args.overwrite:
-            if args.skip_existing:
-                return "skipped", None
-            raise ImageWriteError(f"{job.dst}: exists (use --overwrite or --skip-existing)")
-        hints = shared_hints if shared_hints is not None else (
-            load_hints(job.hints) if job.hints else [])
-        image = read_image(job.src, max_pixels=args.max_pixels or None, keep_grey=True)
-        result = colorizer.colorize(image, hints, work_size=args.work_size)
-        job.dst.parent.mkdir(parents=True, exist_ok=True)
+    job: Job
+    t0: float
+    prepared: object  # colouru.colorizer.Prepared
+    hints: list
+
+
+def run_jobs(jobs: list[Job], colorizer, args, inputs: set[Path], shared_hints,
+             batch_size: int = 1):
+    """Colorize ``jobs``, yielding ``(job, status, error or note, seconds)`` for each as it
+    ends; status is ``ok``, ``skipped`` or ``failed``. Never raises for a bad photo: one must
+    not stop the batch.
+
+    Three stages overlap: a thread reads and prepares the next photo, the network colours
+    ``batch_size`` photos at a time in this thread (those of one working size in one call),
+    and a thread finishes each at full resolution and saves it. Reading ahead stops while the
+    photos held reach ``READ_AHEAD_PIXELS`` (a single larger photo is still taken alone).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    def fail(job, t0, e):
+        return job, "failed", _failure(job, e), time.perf_counter() - t0
+
+    def load(job: Job):
+        t0 = time.perf_counter()
         try:
-            save_image(job.dst, result, protect=tuple(inputs & {job.src.resolve()}),
-                       overwrite=args.overwrite)
-        except ImageWriteError:
-            if args.overwrite or not job.dst.exists():
-                raise
-            # Absent at the check above, there now: another run wrote it meanwhile.
-            meanwhile = (f"{job.dst} appeared while it was being written (another run "
-                         f"writing the same name?)")
-            if not args.skip_existing:
-                raise ImageWriteError(f"{meanwhile}; not replaced") from None
-            return "skipped", f"{meanwhile}; kept it"
-        return "ok", None
-    except (ImageReadError, ImageWriteError, HintsFileError) as e:
-        return "failed", str(e)
-    except Exception as e:  # one bad photo must not stop the batch, whatever went wrong
-        return "failed", f"{job.src}: {_one_line(e)}"
+            skip = _precheck(job, args, inputs)
+            if skip is not None:
+                return job, "skipped", None, time.perf_counter() - t0
+            hints = shared_hints if shared_hints is not None else _job_hints(job)
+            image = _read(job, args)
+            return _Loaded(job, t0, colorizer.prepare(image, args.work_size), list(hints))
+        except Exception as e:  # one bad photo must not stop the batch
+            return fail(job, t0, e)
+
+    def finish_and_save(item: _Loaded, ab):
+        try:
+            result = colorizer.finish_ab(item.prepared, ab, item.hints)
+            status, note = _save(item.job, result, args, inputs)
+            return item.job, status, note, time.perf_counter() - item.t0
+        except Exception as e:
+            return fail(item.job, item.t0, e)
+
+    def held() -> int:  # pixels of the photos read and not yet saved
+        return sum(x.prepared.lightness.size for x in loaded) + sum(
+            x.prepared.lightness.size for x, _ in saving)
+
+    loaded: deque[_Loaded] = deque()  # waiting for the network
+    saving: deque = deque()  # (item, future) being finished and saved
+    reading, i = None, 0
+    with ThreadPoolExecutor(1, thread_name_prefix="colouru-read") as reader, \
+            ThreadPoolExecutor(1, thread_name_prefix="colouru-save") as saver:
+        while True:
+            # One photo is read ahead while the photos held stay under the budget.
+            if reading is None and i < len(jobs) and (held() < READ_AHEAD_PIXELS
+                                                       or not (loaded or saving)):
+                reading, i = reader.submit(load, jobs[i]), i + 1
+            full = reading is None and held() >= READ_AHEAD_PIXELS
+            if loaded and (len(loaded) >= batch_size or full
+                           or (reading is None and i >= len(jobs))):
+                batch = [loaded.popleft() for _ in range(min(batch_size, len(loaded)))]
+                for item, ab in zip(batch, _predict(colorizer, batch), strict=True):
+                    if isinstance(ab, Exception):
+                        yield fail(item.job, item.t0, ab)
+                    else:
+                        saving.append((item, saver.submit(finish_and_save, item, ab)))
+                while len(saving) > batch_size:
+                    yield saving.popleft()[1].result()
+                continue
+            while saving and saving[0][1].done():
+                yield saving.popleft()[1].result()
+            if reading is not None:
+                got, reading = reading.result(), None
+                if isinstance(got, _Loaded):
+                    loaded.append(got)
+                else:
+                    yield got
+            elif saving:
+                yield saving.popleft()[1].result()
+            elif not loaded:
+                return
+
+
+def _predict(colorizer, batch: list[_Loaded]) -> list:
+    """The network's ab for each photo of ``batch``; a batch that fails is retried photo by
+    photo, so only the photo at fault fails (its exception in its place)."""
+    try:
+        return colorizer.predict_ab_batch([(b.prepared, b.hints) for b in batch])
+    except Exception:
+        if len(batch) == 1:
+            raise
+    out = []
+    for b in batch:
+        try:
+            out.append(colorizer.predict_ab_batch([(b.prepared, b.hints)])[0])
+        except Exception as e:
+            out.append(e)
+    return out
+
+
+def _precheck(job: Job, args, inputs: set[Path]) -> str | None:
+    """Refuse an output that would replace an input, or that exists (``skipped`` with
+    --skip-existing, returned as the string; an error otherwise). None: go ahead."""
+    from colouru.imageio import ImageWriteError
+
+    if job.dst.resolve() in inputs:
+        raise ImageWriteError(f"{job.dst}: refusing to overwrite an input photo")
+    if job.dst.exists() and not args.overwrite:
+        if args.skip_existing:
+            return "skipped"
+        raise ImageWriteError(f"{job.dst}: exists (use --overwrite or --skip-existing)")
+    return None
+
+
+def _job_hints(job: Job) -> list:
+    from colouru.hints import load_hints
+
+    return load_hints(job.hints) if job.hints else []
+
+
+def _read(job: Job, args):
+    from colouru.imageio import read_image
+
+    return read_image(job.src, max_pixels=args.max_pixels or None, keep_grey=True)
+
+
+def _save(job: Job, result, args, inputs: set[Path]) -> tuple[str, str | None]:
+    """Publish one result: ``(status, note)``; a name another run took meanwhile is kept."""
+    from colouru.imageio import ImageWriteError, save_image
+
+    job.dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        save_image(job.dst, result, protect=tuple(inputs & {job.src.resolve()}),
+                   overwrite=args.overwrite)
+    except ImageWriteError:
+        if args.overwrite or not job.dst.exists():
+            raise
+        # Absent at the check before reading, there now: another run wrote it meanwhile.
+        meanwhile = (f"{job.dst} appeared while it was being written (another run "
+                     f"writing the same name?)")
+        if not args.skip_existing:
+            raise ImageWriteError(f"{meanwhile}; not replaced") from None
+        return "skipped", f"{meanwhile}; kept it"
+    return "ok", None
+
+
+def _failure(job: Job, e: BaseException) -> str:
+    """One line for a photo that failed: our own errors name the file already."""
+    from colouru.hints import HintsFileError
+    from colouru.imageio import ImageReadError, ImageWriteError
+
+    if isinstance(e, (ImageReadError, ImageWriteError, HintsFileError)):
+        return str(e)
+    return f"{job.src}: {_one_line(e)}"
 
 
 def cmd_info(args) -> int:
@@ -324,7 +450,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the network's arithmetic: auto (bf16 on a CUDA GPU that has it, "
                    "else fp32), fp32 or bf16")
     c.add_argument("--work-size", type=int, metavar="N",
-                   help="long side the network runs at (default: the model's, 256)")
+                   help="long side the network runs at (default: the model's, usually "
+                   f"{DEFAULT_WORK_SIZE})")
     c.add_argument("--format", choices=FORMATS, help="output format (default: like the input)")
     g = c.add_mutually_exclusive_group()
     g.add_argument("--skip-existing", action="store_true", help="skip outputs that exist")
@@ -338,6 +465,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--report", metavar="FILE.jsonl",
                    help="append one JSON line per input (status, error, seconds, model) as "
                    "it goes; shards may share one file")
+    c.add_argument("--batch-size", type=int, metavar="N",
+                   help=f"photos through the network at a time (default: {DEFAULT_BATCH_GPU} on a "
+                   "GPU, 1 on the CPU, where larger batches were measured no faster)")
     c.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     c.set_defaults(func=cmd_colorize)
 

@@ -16,7 +16,6 @@ Everything after the network is ``colouru.finish``, the one finishing step that 
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -27,9 +26,10 @@ import numpy as np
 import torch
 
 from colouru import finish
-from colouru.colour import denormalize_ab, srgb_image_lightness
+from colouru.colour import denormalize_ab, lab_to_srgb8, srgb_image_lightness
 from colouru.device import autocast, describe_precision, resolve_device, resolve_precision
 from colouru.generator import inference_copy
+from colouru.geometry import working_shape
 from colouru.hints import Hint, rasterize_hints
 from colouru.inputs import make_input
 from colouru.parallel import map_bands, row_bands
@@ -42,16 +42,13 @@ class NoModelError(Exception):
     """No model file to load (e.g. the bundled default has not been trained yet)."""
 
 
+class Cancelled(Exception):
+    """A long step stopped early because its ``cancelled`` callable said so."""
+
+
 def bundled_model_path() -> Path:
     """Where the bundled default model lives (``assets/models/`` in the source tree)."""
     return Path(str(resources.files("colouru.assets"))) / "models" / DEFAULT_MODEL_NAME
-
-
-def working_shape(image_hw: Sequence[int], work_size: int) -> tuple[int, int]:
-    """The working size for an image: long side ``work_size`` (never upscaled), aspect kept."""
-    h, w = int(image_hw[0]), int(image_hw[1])
-    scale = min(1.0, work_size / max(h, w))
-    return max(1, int(round(h * scale))), max(1, int(round(w * scale)))
 
 
 def image_lightness(image: np.ndarray) -> np.ndarray:
@@ -143,6 +140,32 @@ class Colorizer:
         ab = np.ascontiguousarray(denormalize_ab(ab[0]).cpu().numpy())
         return finish.fill_squares(ab, mask) if follow else ab
 
+    @torch.inference_mode()
+    def predict_ab_batch(self, items: Sequence[tuple[Prepared, Sequence[Hint]]]
+                         ) -> list[np.ndarray]:
+        """``predict_ab`` of several photos: those of one working size go through the network
+        together, as one batch (fewer, larger calls: what a GPU wants). Returns the ab of each,
+        in order."""
+        out: list[np.ndarray | None] = [None] * len(items)
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, (p, _) in enumerate(items):
+            groups.setdefault(p.work_hw, []).append(i)
+        for idx in groups.values():
+            rasters = [rasterize_hints(items[i][1], items[i][0].image_hw, items[i][0].work_hw)
+                       for i in idx]
+            lt = torch.from_numpy(np.stack([items[i][0].work_lightness for i in idx]))[:, None]
+            ht = torch.from_numpy(np.stack([hint_ab for hint_ab, _ in rasters]))
+            x = make_input(lt.to(self.device), ht.to(self.device))
+            if self.device.type == "cpu":
+                x = x.contiguous(memory_format=torch.channels_last)  # see load()
+            with autocast(self.device, self.precision):
+                ab = self.network(x).float()
+            for j, (i, (_, mask)) in enumerate(zip(idx, rasters, strict=True)):
+                one = finish.follow(ab[j:j + 1], x[j:j + 1], mask)
+                one = np.ascontiguousarray(denormalize_ab(one[0]).cpu().numpy())
+                out[i] = finish.fill_squares(one, mask)
+        return out
+
     def preview(self, prepared: Prepared, hints: Sequence[Hint] = ()) -> np.ndarray:
         """Fast colorized sRGB uint8 ``(h, w, 3)`` at working size, finished as ``colorize``
         finishes the full-resolution result (``colouru.finish``)."""
@@ -183,9 +206,54 @@ class Colorizer:
         return finish.finish(p.lightness, p.work_lightness, self.predict_ab(p, hints), hints,
                              p.image_hw)
 
+    def prepare_lightness(self, lightness: np.ndarray, work_size: int | None = None) -> Prepared:
+        """``prepare`` for a photo whose L ``(H, W)`` float32 0..100 is already known (the app
+        keeps only L, shared with its view, not the decoded photo): the same ``Prepared``."""
+        h, w = working_shape(lightness.shape, work_size or self.work_size)
+        work = cv2.resize(lightness, (w, h), interpolation=cv2.INTER_AREA)
+        return Prepared(lightness=lightness, work_lightness=work)
+
+    def preview_ab(self, prepared: Prepared,
+                   hints: Sequence[Hint] = ()) -> tuple[np.ndarray, np.ndarray]:
+        """``(preview, ab)``: ``preview(prepared, hints)`` and the working-size ab
+        ``(2, h, w)`` it was finished from, which ``finish_ab`` takes to make the
+        full-resolution result without running the network again."""
+        hints = list(hints)
+        ab = self.predict_ab(prepared, hints)
+        wl = prepared.work_lightness
+        return finish.finish(wl, wl, ab, hints, prepared.image_hw), ab
+
+    def finish_ab(self, prepared: Prepared, ab_work: np.ndarray, hints: Sequence[Hint] = (),
+                  cancelled=None) -> np.ndarray:
+        """The full-resolution sRGB uint8 ``(H, W, 3)`` from a working-size ab ``(2, h, w)``
+        the network already gave for these hints (``predict_ab``), without running it again:
+        ``colorize(p, hints)`` is ``finish_ab(p, predict_ab(p, hints), hints)``, pixel for
+        pixel. ``cancelled``: a callable checked before each band of rows; once it returns
+        True the work stops with ``Cancelled`` (the app's full-resolution pass, dropped when
+        the user edits again)."""
+        p, hints = prepared, list(hints)
+        rows = finish.ab_rows(p.lightness, p.work_lightness, ab_work, hints, p.image_hw)
+        out = np.empty((*p.image_hw, 3), dtype=np.uint8)
+
+        def band(span):  # finish.finish's band, with the check
+            if cancelled is not None and cancelled():
+                raise Cancelled
+            r0, r1 = span
+            a, b = rows(r0, r1)
+            lab_to_srgb8(cv2.merge([p.lightness[r0:r1], a, b]), out=out[r0:r1])
+
+        if cancelled is not None and cancelled():
+            raise Cancelled
+        map_bands(band, row_bands(*p.image_hw))
+        return out
+
     def _prepared(self, image_or_prepared, work_size: int | None) -> Prepared:
         if isinstance(image_or_prepared, Prepared):
-            return image_or_prepared
+            p = image_or_prepared
+            if work_size is not None and working_shape(p.image_hw, work_size) != p.work_hw:
+                raise ValueError(f"work_size {work_size} contradicts the prepared photo's "
+                                 f"working size {p.work_hw}; prepare it with that work_size")
+            return p
         return self.prepare(image_or_prepared, work_size)
 
     def describe(self) -> str:
@@ -201,10 +269,3 @@ class Colorizer:
         for k, v in self.info.provenance.items():
             lines.append(f"{k}: {v}")
         return "\n".join(lines)
-
-
-def timed(fn, *args, **kwargs):
-    """``(result, seconds)`` of one call; used by the app's status bar and benchmarks."""
-    t = time.perf_counter()
-    r = fn(*args, **kwargs)
-    return r, time.perf_counter() - t

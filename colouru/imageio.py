@@ -104,7 +104,10 @@ def read_image(path: str | os.PathLike, max_pixels: int | None = DEFAULT_MAX_PIX
         raise ImageReadError(f"{path}: not enough memory to decode this image") from None
     except (OSError, ValueError, SyntaxError) as e:
         msg = str(e).splitlines()[0] if str(e) else e.__class__.__name__
-        raise ImageReadError(f"{path}: damaged or truncated image ({msg})") from None
+        if "truncated" in msg:  # Pillow says "image file is truncated (N bytes not processed)"
+            raise ImageReadError(f"{path}: the file is truncated: it ends before the image "
+                                 f"does (cut short while copying or downloading?)") from None
+        raise ImageReadError(f"{path}: damaged image, cannot be read ({msg})") from None
     except Exception as e:  # Pillow's decoders raise many kinds (struct.error, EOFError, ...)
         msg = str(e).splitlines()[0] if str(e).strip() else ""
         raise ImageReadError(f"{path}: cannot decode image ({e.__class__.__name__}"

@@ -28,7 +28,7 @@ class GuidedUpsampler:
     def __init__(self, guide_lo: np.ndarray, src_lo: np.ndarray, out_hw: Sequence[int],
                  radius: int = 2, eps: float = 1e-3):
         k = (2 * radius + 1, 2 * radius + 1)
-        box = lambda x: cv2.boxFilter(x, -1, k, borderType=cv2.BORDER_REFLECT)  # noqa: E731
+        box = lambda x: cv2.boxFilter(x, -1, k, borderType=cv2.BORDER_REFLECT)
         g = np.ascontiguousarray(guide_lo, dtype=np.float32)
         p = np.ascontiguousarray(src_lo, dtype=np.float32)
         self.channels = 1 if p.ndim == 2 else p.shape[2]

@@ -23,6 +23,7 @@ from safetensors.torch import save as save_bytes
 from colouru import colour, inputs
 from colouru.atomic import atomic_write_bytes
 from colouru.generator import GeneratorConfig, build_generator
+from colouru.geometry import DEFAULT_WORK_SIZE
 
 FORMAT = "colouru-model"
 FORMAT_VERSION = 1
@@ -52,7 +53,7 @@ class ModelInfo:
     """What a model file says about itself besides its tensors."""
 
     generator: GeneratorConfig
-    work_size: int = 256  # default long side the network runs at
+    work_size: int = DEFAULT_WORK_SIZE  # default long side the network runs at
     provenance: dict = field(default_factory=dict)  # command, data, steps, figures ...
 
     def to_json(self) -> str:
@@ -108,7 +109,7 @@ def _read_header(path: Path) -> tuple[ModelInfo, dict[str, tuple[int, ...]]]:
             raise ValueError("'generator' must be an object")
         gen = GeneratorConfig.from_dict(doc["generator"])
         spec = doc["input"]
-        work_size = doc.get("work_size", 256)
+        work_size = doc.get("work_size", DEFAULT_WORK_SIZE)
         lo, hi = WORK_SIZES
         whole = isinstance(work_size, int) and not isinstance(work_size, bool)
         if not whole or not lo <= work_size <= hi:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsPixmapItem
 
 from .colours import ab_to_rgb8
@@ -39,14 +39,17 @@ class Canvas(ZoomView):
         self.viewport().setCursor(Qt.CursorShape.CrossCursor)
 
     # -- content ------------------------------------------------------------------------------
-    def set_photo(self, grey: np.ndarray | None) -> None:
+    def set_photo(self, grey: np.ndarray | QPixmap | None) -> None:
+        """The photo in grey: uint8 ``(H, W)``, or a pixmap made of it (shared with the
+        result view's "before", so a big photo is held once)."""
         self._colours.clear()
         if grey is None:
             self._pixmap.setPixmap(to_pixmap(np.zeros((1, 1), np.uint8)))
             self.set_image_rect(0, 0)
         else:
-            self._pixmap.setPixmap(to_pixmap(grey))
-            self.set_image_rect(grey.shape[1], grey.shape[0])
+            pm = grey if isinstance(grey, QPixmap) else to_pixmap(grey)
+            self._pixmap.setPixmap(pm)
+            self.set_image_rect(pm.width(), pm.height())
         self.refresh()
 
     def refresh(self) -> None:
@@ -61,7 +64,7 @@ class Canvas(ZoomView):
             self._colours[hint] = c
         return c
 
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
         s = self.session
         if s.photo is None or not s.hints:
             return
@@ -94,7 +97,7 @@ class Canvas(ZoomView):
     def _tolerance(self) -> float:
         return HIT_TOLERANCE_PX / max(self.zoom, 1e-6)
 
-    def mousePressEvent(self, event):  # noqa: N802
+    def mousePressEvent(self, event):
         if self.start_pan(event):
             event.accept()
             return
@@ -110,7 +113,7 @@ class Canvas(ZoomView):
         else:
             super().mousePressEvent(event)
 
-    def mouseMoveEvent(self, event):  # noqa: N802
+    def mouseMoveEvent(self, event):
         if self.editor.dragging and not self.panning:
             p = self.image_point(event.position())
             self.hovered.emit(p.x(), p.y())
@@ -119,7 +122,7 @@ class Canvas(ZoomView):
             return
         super().mouseMoveEvent(event)
 
-    def mouseReleaseEvent(self, event):  # noqa: N802
+    def mouseReleaseEvent(self, event):
         if event.button() == Qt.MouseButton.LeftButton and self.editor.dragging:
             self.editor.release()
             event.accept()
@@ -132,5 +135,5 @@ class Canvas(ZoomView):
             self.editor.step_size(steps)
         event.accept()
 
-    def contextMenuEvent(self, event):  # noqa: N802 (right click deletes; no menu)
+    def contextMenuEvent(self, event):
         event.accept()

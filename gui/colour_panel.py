@@ -1,5 +1,9 @@
 """The colour panel (a dock): current colour, the ab gamut, hint size, suggested and recent
-colours. It only shows state and reports choices; the main window applies them."""
+colours. It only shows state and reports choices; the main window applies them.
+
+Its width never depends on what it shows (the numbers' labels have fixed widths, empty swatch
+slots keep their room), so the photo does not re-zoom and the colour plane does not move under
+the cursor as colours come and go."""
 
 from __future__ import annotations
 
@@ -36,6 +40,8 @@ class ColourPanel(QWidget):
         self.current.setToolTip("The current colour, as it will look at the point's lightness")
         self.current.setAutoFillBackground(True)
         self.info = QLabel()
+        self.info.setFixedWidth(self.info.fontMetrics().horizontalAdvance(
+            "a -110.0  b -110.0  at L 100") + 8)
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         choose, dropper = QToolButton(), QToolButton()
         choose.setDefaultAction(choose_action)
@@ -61,6 +67,8 @@ class ColourPanel(QWidget):
                                     "working grid (1-9).\nMouse wheel on the photo or [ and ]")
         self.size_slider.valueChanged.connect(self._size_moved)
         self.size_label = QLabel()
+        self.size_label.setFixedWidth(self.size_label.fontMetrics().horizontalAdvance(
+            "9 px (8888.8 in photo)") + 8)
         size_row = QHBoxLayout()
         size_row.addWidget(QLabel("Size"))
         size_row.addWidget(self.size_slider, 1)

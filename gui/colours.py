@@ -84,10 +84,42 @@ def _grey_lut() -> np.ndarray:
     return to_uint8(lab_to_rgb(lab)).mean(axis=-1).round().astype(np.uint8)
 
 
-def lightness_to_grey(lightness: np.ndarray) -> np.ndarray:
-    """L ``(H, W)`` 0..100 -> grey uint8 ``(H, W)``: the photo as it is shown before colour."""
-    idx = np.clip(np.rint(lightness * 10.0), 0, 1000).astype(np.int32)
-    return _grey_lut()[idx]
+def lightness_to_grey(lightness: np.ndarray, band_pixels: int = 1 << 20) -> np.ndarray:
+    """L ``(H, W)`` 0..100 -> grey uint8 ``(H, W)``: the photo as it is shown before colour.
+    Converted in bands of rows, so a 48-megapixel photo needs a few megabytes beside it."""
+    lut = _grey_lut()
+    out = np.empty(lightness.shape, dtype=np.uint8)
+    rows = max(1, band_pixels // max(lightness.shape[1] if lightness.ndim > 1 else 1, 1))
+    for r in range(0, lightness.shape[0], rows):
+        idx = np.rint(lightness[r:r + rows] * np.float32(10.0))
+        np.clip(idx, 0, 1000, out=idx)
+        out[r:r + rows] = lut[idx.astype(np.int32)]
+    return out
+
+
+def photo_tone(image: np.ndarray, samples: int = 1 << 16) -> str:
+    """What colour a photo has, from about ``samples`` of its pixels: ``"grey"``, ``"toned"``
+    (one tint all over: sepia, a cyanotype, a yellowed print) or ``"colour"``.
+
+    ``image``: sRGB ``(H, W, 3)`` (uint8, uint16 or float 0..1) or grey ``(H, W)``. Toned
+    photos keep their ab within a few units of one mean (90% within 15), colour photos spread
+    over tens of units; grey ones also sit near ab = 0.
+    """
+    if image.ndim == 2:
+        return "grey"
+    h, w = image.shape[:2]
+    step = max(1, int(np.sqrt(h * w / samples)))
+    rgb = np.asarray(image[::step, ::step], dtype=np.float32)
+    if image.dtype == np.uint8:
+        rgb /= 255.0
+    elif image.dtype == np.uint16:
+        rgb /= 65535.0
+    ab = rgb_to_lab(rgb).reshape(-1, 3)[:, 1:]
+    mean = ab.mean(axis=0)
+    spread = float(np.percentile(np.hypot(*(ab - mean).T), 90))
+    if spread >= 15.0:
+        return "colour"
+    return "grey" if float(np.hypot(*mean)) < 3.0 else "toned"
 
 
 def suggest_colours(ab_map: np.ndarray, box: tuple[int, int, int, int], window: int = 8,

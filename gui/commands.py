@@ -28,10 +28,10 @@ class HintsCommand(QUndoCommand):
         self.sel_before, self.sel_after = sel_before, sel_after
         self.merge_key = merge_key
 
-    def id(self) -> int:  # noqa: A003 (Qt's name)
+    def id(self) -> int:
         return self.MERGE_ID if self.merge_key is not None else -1
 
-    def mergeWith(self, other) -> bool:  # noqa: N802 (Qt's name)
+    def mergeWith(self, other) -> bool:
         if not isinstance(other, HintsCommand) or other.merge_key != self.merge_key:
             return False
         self.after, self.sel_after = other.after, other.sel_after

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QHeaderView,
+    QInputDialog,
     QMessageBox,
     QTableWidget,
     QTableWidgetItem,
@@ -41,18 +42,44 @@ def error(parent: QWidget, title: str, text: str) -> None:
     QMessageBox.critical(parent, title, text)
 
 
+# Button texts with mnemonics (Alt+letter), which Qt's standard buttons lack on Linux.
+BUTTON_TEXT = {_Btn.Save: "&Save", _Btn.Discard: "&Don't Save", _Btn.Cancel: "&Cancel",
+               _Btn.Yes: "&Yes", _Btn.No: "&No"}
+_ICONS = {"warning": QMessageBox.Icon.Warning, "question": QMessageBox.Icon.Question}
+
+
+def message_box(parent: QWidget, kind: str, title: str, text: str, buttons,
+                default) -> QMessageBox:
+    """A question box whose buttons have mnemonics (``BUTTON_TEXT``)."""
+    box = QMessageBox(_ICONS[kind], title, text, buttons, parent)
+    box.setDefaultButton(default)
+    for button, label in BUTTON_TEXT.items():
+        if box.button(button) is not None:
+            box.button(button).setText(label)
+    return box
+
+
+def _ask(kind: str, parent: QWidget, title: str, text: str, buttons, default):
+    """Show a ``message_box`` and wait: the standard button pressed (tests replace this)."""
+    answer = message_box(parent, kind, title, text, buttons, default).exec()
+    try:
+        return _Btn(answer)
+    except ValueError:  # closed some other way: as Cancel
+        return _Btn.Cancel
+
+
 def ask_unsaved(parent: QWidget, what: str) -> str:
     """``"save"``, ``"discard"`` or ``"cancel"`` for unsaved hints."""
-    answer = QMessageBox.warning(
-        parent, "Unsaved hints",
+    answer = _ask(
+        "warning", parent, "Unsaved hints",
         f"The hints on {what} are not saved.\n\nSave them as a hints file first?",
         _Btn.Save | _Btn.Discard | _Btn.Cancel, _Btn.Save)
     return {_Btn.Save: "save", _Btn.Discard: "discard"}.get(answer, "cancel")
 
 
 def ask_recover(parent: QWidget, photo: Path, count: int) -> bool:
-    answer = QMessageBox.question(
-        parent, "Recover hints",
+    answer = _ask(
+        "question", parent, "Recover hints",
         f"{count} unsaved hint{'s' if count != 1 else ''} for {photo.name} were autosaved "
         f"when ColourU last closed without saving.\n\nRecover them?",
         _Btn.Yes | _Btn.No, _Btn.Yes)
@@ -64,9 +91,36 @@ def open_path(parent: QWidget, title: str, folder: str, file_filter: str) -> Pat
     return Path(path) if path else None
 
 
+def filter_for(file_filter: str, name: str) -> str:
+    """The entry of ``file_filter`` (``"A (*.a);;B (*.b *.c)"``) whose patterns match
+    ``name``'s extension; the first entry when none does."""
+    entries = file_filter.split(";;")
+    ext = Path(name).suffix.lower()
+    for entry in entries:
+        if ext and f"*{ext}" in entry.rsplit("(", 1)[-1].rstrip(")").split():
+            return entry
+    return entries[0]
+
+
 def save_path(parent: QWidget, title: str, suggested: str, file_filter: str) -> Path | None:
-    path, _ = QFileDialog.getSaveFileName(parent, title, suggested, file_filter)
-    return Path(path) if path else None
+    """Ask where to save; the type filter shown matches the suggested name's extension."""
+    path, chosen = QFileDialog.getSaveFileName(parent, title, suggested, file_filter,
+                                               filter_for(file_filter, suggested))
+    if not path:
+        return None
+    path = Path(path)
+    if not path.suffix and "(*." in (chosen or ""):  # no extension typed: the chosen type's
+        path = path.with_suffix(chosen.rsplit("(", 1)[-1].split()[0].strip("*)"))
+    return path
+
+
+def jpeg_quality(parent: QWidget, default: int) -> int | None:
+    """The JPEG quality to save with (1-100); None: cancelled."""
+    value, ok = QInputDialog.getInt(
+        parent, "JPEG quality",
+        "JPEG quality (1-100; higher: larger file, fewer artefacts).\n"
+        "Use PNG or TIFF to keep every pixel exactly.", default, 1, 100, 1)
+    return int(value) if ok else None
 
 
 def choose_colour(parent: QWidget, rgb) -> tuple[int, int, int] | None:

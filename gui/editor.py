@@ -8,7 +8,7 @@ the hints goes through ``HintsCommand`` on the one ``QUndoStack``. A drag moves 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtGui import QUndoStack
 
@@ -19,9 +19,12 @@ from .session import Session
 
 
 class HintEditor:
-    def __init__(self, session: Session, stack: QUndoStack):
+    def __init__(self, session: Session, stack: QUndoStack,
+                 new_colour: Callable[[int, int], tuple[float, float] | None] | None = None):
         self.session = session
         self.stack = stack
+        # The colour a new hint at image pixel (x, y) takes; None (or no hook): the current.
+        self.new_colour = new_colour
         self._serial = itertools.count(1)
         self._colour_key = None
         self._drag: dict | None = None  # index, hints before, press point, hint at press, key
@@ -38,7 +41,8 @@ class HintEditor:
     # -- mouse --------------------------------------------------------------------------------
     def press(self, x: float, y: float, tolerance: float = 0.0) -> int | None:
         """Left button down at image point ``(x, y)``: select the hint there, or add one of the
-        current colour and size. Returns the hint's index (None off the photo)."""
+        current size, coloured by ``new_colour`` (else the current colour). Returns the hint's
+        index (None off the photo). A new hint's colour is not a pick: Recent is left alone."""
         s = self.session
         if s.photo is None:
             return None
@@ -49,9 +53,9 @@ class HintEditor:
         key = None
         if index is None:
             key = ("add", next(self._serial))
-            hint = s.new_hint(*self._clamp(x, y))
+            cx, cy = self._clamp(x, y)
+            hint = s.new_hint(cx, cy, self.new_colour(cx, cy) if self.new_colour else None)
             self._push([*s.hints, hint], "Add hint", len(s.hints), key)
-            s.add_recent(hint.ab)
             index = len(s.hints) - 1
         else:
             s.select(index)

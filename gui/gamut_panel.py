@@ -35,13 +35,13 @@ class GamutPanel(QWidget):
                         "b up).\nClick or drag to pick; hatched cells do not exist in sRGB "
                         "there.\nRing: current colour · diamond: the model's suggestion")
 
-    def sizeHint(self) -> QSize:  # noqa: N802
+    def sizeHint(self) -> QSize:
         return QSize(280, 280)
 
-    def hasHeightForWidth(self) -> bool:  # noqa: N802
+    def hasHeightForWidth(self) -> bool:
         return True
 
-    def heightForWidth(self, w: int) -> int:  # noqa: N802
+    def heightForWidth(self, w: int) -> int:
         return w
 
     # -- state --------------------------------------------------------------------------------
@@ -71,11 +71,11 @@ class GamutPanel(QWidget):
         r = self.plane_rect()
         a = (pos.x() - r.left()) / r.width() * 2 * AB_RANGE - AB_RANGE
         b = AB_RANGE - (pos.y() - r.top()) / r.height() * 2 * AB_RANGE
-        clip = lambda v: min(AB_RANGE, max(-AB_RANGE, v))  # noqa: E731
+        clip = lambda v: min(AB_RANGE, max(-AB_RANGE, v))
         return clip(a), clip(b)
 
     # -- painting -----------------------------------------------------------------------------
-    def paintEvent(self, event):  # noqa: N802
+    def paintEvent(self, event):
         p = QPainter(self)
         r = self.plane_rect()
         p.fillRect(r, QBrush(QColor(70, 70, 70), Qt.BrushStyle.BDiagPattern))
@@ -110,16 +110,16 @@ class GamutPanel(QWidget):
         self.update()
         self.colourPicked.emit(ab, dragging)
 
-    def mousePressEvent(self, event):  # noqa: N802
+    def mousePressEvent(self, event):
         if event.button() == Qt.MouseButton.LeftButton:
             self._dragging = True
             self._pick(event.position(), False)
 
-    def mouseMoveEvent(self, event):  # noqa: N802
+    def mouseMoveEvent(self, event):
         if self._dragging:
             self._pick(event.position(), True)
 
-    def mouseReleaseEvent(self, event):  # noqa: N802
+    def mouseReleaseEvent(self, event):
         if self._dragging and event.button() == Qt.MouseButton.LeftButton:
             self._dragging = False
             self.pickFinished.emit()

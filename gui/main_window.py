@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QIcon, QUndoStack
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QSplitter
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QIcon, QImage, QPixmap, QUndoStack
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QSplitter, QStackedWidget
 
 from colouru import __version__
-from colouru.colorizer import NoModelError
-from colouru.hints import HintsFileError, hint_box, load_hints, save_hints
+from colouru.colorizer import Cancelled, Colorizer, NoModelError, Prepared, image_lightness
+from colouru.hints import Hint, HintsFileError, hint_box, load_hints, save_hints
 from colouru.imageio import (
     READ_EXTENSIONS,
     SAVE_FORMATS,
@@ -31,16 +33,59 @@ from . import dialogs
 from .actions import shortcut_rows
 from .canvas import Canvas
 from .colour_panel import ColourPanel
-from .colours import ab_to_rgb8, lightness_to_grey, rgb8_to_ab, snap_to_gamut
+from .colours import ab_to_rgb8, lightness_to_grey, photo_tone, rgb8_to_ab, snap_to_gamut
 from .editor import HintEditor
 from .menus import MOUSE_HELP, build_actions, build_menus
+from .qt_images import to_rgb32
 from .recovery import RecoveryStore
 from .reference_view import ReferenceView
 from .result_view import ResultView
 from .service import ColorizerService
-from .session import DEFAULT_WORK_SIZE, Session
+from .session import DEFAULT_WORK_SIZE, Change, Session
 from .settings import AppSettings
+from .tasks import TaskBar, run_task
+from .welcome import WelcomePage
 from .zoom_view import ViewSync
+
+REFERENCE_MIN_HEIGHT = 240  # px: the reference image is for picking colours, not a thumbnail
+EXAMPLE_PHOTO = "1890Surfer.png"  # a black-and-white photograph, public domain by age
+
+
+def example_photo_path() -> Path:
+    """The example photo that ships with ColourU (File > Open Example Photo)."""
+    return Path(str(resources.files("colouru.assets"))) / "examples" / EXAMPLE_PHOTO
+
+
+@dataclass
+class LoadedPhoto:
+    lightness: np.ndarray  # (H, W) float32 L 0..100
+    tone: str  # "grey", "toned" or "colour" (colours.photo_tone)
+    grey: QImage  # the photo as shown before colour, in the screen's format (RGB32)
+    prepared: Prepared | None = None  # for the colorizer passed to load_photo
+    colorizer: Colorizer | None = None
+
+
+def load_photo(path: Path, report, cancelled, colorizer: Colorizer | None = None
+               ) -> LoadedPhoto | None:
+    """Read a photo and make all the window needs of it (runs off the GUI thread, which then
+    only swaps it in; None if cancelled): its L, prepared for ``colorizer``, and the grey
+    image already in the pixmap's format (so making the pixmap copies nothing). The decoded
+    photo is dropped once its L is known."""
+    report(f"Reading {path.name}", None)
+    image = read_image(path, keep_grey=True)  # a grey photo: one channel
+    tone = photo_tone(image)
+    if cancelled():
+        return None
+    report(f"Opening {path.name}: lightness", None)
+    lightness = image_lightness(image)
+    del image
+    if cancelled():
+        return None
+    grey = to_rgb32(lightness_to_grey(lightness))
+    if cancelled():
+        return None
+    prepared = None if colorizer is None else colorizer.prepare_lightness(lightness)
+    return LoadedPhoto(lightness, tone, grey, prepared, colorizer)
 
 
 class MainWindow(QMainWindow):
@@ -50,7 +95,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or AppSettings()
         self.session = Session()
         self.undo = QUndoStack(self)
-        self.editor = HintEditor(self.session, self.undo)
+        self.editor = HintEditor(self.session, self.undo, self._new_hint_colour)
         self.service = ColorizerService(self)
         app = QGuiApplication.instance()
         if app is not None:  # never leave the worker thread running at exit
@@ -66,6 +111,7 @@ class MainWindow(QMainWindow):
         self.session.recent = self.settings.recent_colours()
         self._build_widgets()
         build_actions(self)
+        self._build_welcome()
         self._build_docks()
         build_menus(self)
         self._build_status_bar()
@@ -76,6 +122,7 @@ class MainWindow(QMainWindow):
         geometry, state = self.settings.window_state()
         if geometry is not None:
             self.restoreGeometry(geometry)
+        self.keep_on_screen()
         if state is not None:
             self.restoreState(state)
         splitter = self.settings.qs.value("window/splitter")
@@ -84,6 +131,23 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._refresh_panel()
         self._start_model(model, device)
+
+    def keep_on_screen(self) -> None:
+        """Bring the window inside its screen's free area (a geometry saved on a larger or
+        a disconnected screen, or the default size on a small one), shrinking it if need be."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        avail, inner, frame = screen.availableGeometry(), self.geometry(), self.frameGeometry()
+        dw, dh = frame.width() - inner.width(), frame.height() - inner.height()
+        w, h = min(inner.width(), avail.width() - dw), min(inner.height(), avail.height() - dh)
+        if (w, h) != (inner.width(), inner.height()):
+            self.resize(max(w, 200), max(h, 200))
+        frame = self.frameGeometry()
+        x = min(max(frame.x(), avail.x()), avail.x() + avail.width() - frame.width())
+        y = min(max(frame.y(), avail.y()), avail.y() + avail.height() - frame.height())
+        if (x, y) != (frame.x(), frame.y()):
+            self.move(x, y)
 
     # == building ==============================================================================
     def _build_widgets(self) -> None:
@@ -98,7 +162,15 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.result_view)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setSizes([1000, 1000])  # equal halves until the user moves the handle
-        self.setCentralWidget(self.splitter)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.splitter)
+        self.setCentralWidget(self.pages)
+
+    def _build_welcome(self) -> None:
+        """Until a photo is open the central area says how to start."""
+        self.welcome = WelcomePage(self.act_open, self.act_example)
+        self.pages.addWidget(self.welcome)
+        self.pages.setCurrentWidget(self.welcome)
 
     def _build_docks(self) -> None:
         self.colour_panel = ColourPanel(self.act_choose, self.act_eyedropper)
@@ -115,6 +187,8 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
+        self.task_bar = TaskBar()
+        sb.addPermanentWidget(self.task_bar)
         self.lbl_pos, self.lbl_zoom, self.lbl_hints = QLabel(), QLabel(), QLabel()
         self.lbl_device, self.lbl_update = QLabel(), QLabel("No result yet")
         self.lbl_device.setToolTip("Where the model runs (Model > Device)")
@@ -144,7 +218,8 @@ class MainWindow(QMainWindow):
         p.colourChosen.connect(self.apply_colour)
         p.sizeChanged.connect(self.editor.set_size)
         self.canvas.hovered.connect(self._show_position)
-        self.canvas.zoomChanged.connect(lambda z: self.lbl_zoom.setText(f"{z * 100:.0f}%"))
+        self.canvas.zoomChanged.connect(
+            lambda _z: self.lbl_zoom.setText(f"{self.canvas.device_zoom * 100:.0f}%"))
         self.result_view.colourSampled.connect(self._on_sampled)
         self.reference.colourSampled.connect(self._on_sampled)
 
@@ -225,26 +300,41 @@ class MainWindow(QMainWindow):
         if path is not None:
             self.open_photo(path)
 
+    def _task_running(self) -> bool:
+        if self.task_bar.task is None:
+            return False
+        self.statusBar().showMessage(f"Busy: {self.task_bar.label.text()} (Cancel stops it)",
+                                     3000)
+        return True
+
     def open_photo(self, path: str | Path, recover: bool | None = None) -> bool:
         """Open a photo (asking first about unsaved hints). ``recover``: take autosaved hints
-        for it (None: ask if there are some). Returns False if nothing changed."""
+        for it (None: ask if there are some). Returns False if nothing changed.
+
+        The file is read in the background with progress in the status bar and a Cancel
+        button; the window answers input meanwhile."""
         path = Path(path)
-        if not self.confirm_discard():
+        if self._task_running() or not self.confirm_discard():
             return False
         saved = self.recovery.load(path)  # before the undo stack is reset for the new photo
-        try:
-            with self._busy():
-                image = read_image(path, keep_grey=True)  # a grey photo: one channel
-        except ImageReadError as e:
-            dialogs.error(self, "Cannot open photo", str(e))
+        colorizer = self.service.colorizer
+        loaded, error, cancelled = run_task(self.task_bar, lambda report, cancelled: load_photo(
+            path, report, cancelled, colorizer), f"Opening {path.name}")
+        if error is not None:
+            text = str(error) if isinstance(error, ImageReadError) else f"{path}: {error!r}"
+            dialogs.error(self, "Cannot open photo", text)
             return False
-        with self._busy():
-            self.session.set_photo(path, image)
-            self.service.set_image(image)
-            grey = lightness_to_grey(self.session.photo.lightness)
+        if cancelled or loaded is None:
+            self.statusBar().showMessage(f"Opening {path.name} cancelled", 5000)
+            return False
+        self.pages.setCurrentWidget(self.splitter)
+        self.session.set_photo(path, lightness=loaded.lightness, colour=loaded.tone != "grey")
+        self.service.set_lightness(loaded.lightness,  # the same array: L is held once
+                                   loaded.prepared if loaded.colorizer is colorizer else None)
         self.undo.clear()
         self.result_path = None
         self._suggestions = []
+        grey = QPixmap.fromImage(loaded.grey)  # one pixmap, shared by both views
         self.canvas.set_photo(grey)
         self.result_view.set_before(grey)
         self.canvas.fit()
@@ -252,7 +342,12 @@ class MainWindow(QMainWindow):
         self.settings.set_last_folder("photo", path)
         self._update_title()
         h, w = self.session.image_hw
-        self.statusBar().showMessage(f"Opened {path.name} ({w} x {h})", 5000)
+        note = {"colour": "; it is in colour, so only its lightness is used (its colours are "
+                          "replaced)",
+                "toned": "; it is toned (sepia or a tint), so only its lightness is used (the "
+                         "tone is replaced by the colours you give)"}.get(loaded.tone, "")
+        self.statusBar().showMessage(f"Opened {path.name} ({w} x {h}){note}",
+                                     10000 if note else 5000)
         if saved:
             if recover is None:
                 recover = dialogs.ask_recover(self, path, len(saved))
@@ -262,6 +357,10 @@ class MainWindow(QMainWindow):
                 self.recovery.discard(path)
         self.request_update()
         return True
+
+    def open_example(self) -> bool:
+        """Open the bundled example photo (a black-and-white photograph from 1890)."""
+        return self.open_photo(example_photo_path())
 
     def offer_recovery(self) -> bool:
         """At start without a photo: offer the newest photo that has autosaved hints."""
@@ -286,6 +385,21 @@ class MainWindow(QMainWindow):
         self.recent_menu.addSeparator()
         self.recent_menu.addAction("Clear Recent", self.settings.clear_recent_files)
 
+    def show_reference(self) -> None:
+        """Show the reference dock large enough to pick colours from: the colour panel keeps
+        only the height it needs, the reference takes the rest of the column (it can also be
+        floated and resized, and zoomed with the wheel)."""
+        if not self.reference_dock.isHidden():
+            return
+        self.reference_dock.show()
+        if self.reference_dock.isFloating() or self.colour_dock.isHidden():
+            return
+        need = self.colour_panel.minimumSizeHint().height() + 24  # + the dock's title bar
+        column = self.colour_dock.height() + max(self.reference_dock.height(), 0)
+        self.resizeDocks([self.colour_dock, self.reference_dock],
+                         [need, max(column - need, REFERENCE_MIN_HEIGHT)],
+                         Qt.Orientation.Vertical)
+
     def choose_reference(self) -> None:
         path = dialogs.open_path(self, "Open reference image",
                                  self.settings.last_folder("reference"), dialogs.PHOTO_FILTER)
@@ -300,8 +414,8 @@ class MainWindow(QMainWindow):
             return False
         self.settings.set_last_folder("reference", path)
         self.reference_dock.setWindowTitle(f"Reference: {Path(path).name}")
-        self.reference_dock.show()
         self.reference.set_image(rgb)
+        self.show_reference()
         return True
 
     # == hints files ===========================================================================
@@ -360,6 +474,8 @@ class MainWindow(QMainWindow):
             dialogs.error(self, "Cannot import hints", str(e))
             return False
         self.editor.replace_all(hints)
+        self.undo.setClean()  # the hints are in a file: nothing to ask about on closing
+        self.recovery.discard(self.session.photo.path)
         hw = self.session.image_hw
         outside = sum(hint_box(h, hw, hw) is None for h in hints)
         note = f" ({outside} lie outside this photo)" if outside else ""
@@ -384,22 +500,42 @@ class MainWindow(QMainWindow):
         if self.service.colorizer is None:
             dialogs.error(self, "No model", "Load a model (Model menu) before saving a result.")
             return False
+        if self._task_running():
+            return False
         if path is None:
             path = dialogs.save_path(self, "Save result", str(self._suggested_result_path()),
                                      dialogs.RESULT_FILTER)
             if path is None:
                 return False
+            path = Path(path)
+            if path.suffix.lower() in (".jpg", ".jpeg"):
+                quality = dialogs.jpeg_quality(self, self.settings.jpeg_quality())
+                if quality is None:
+                    return False
+                self.settings.set_jpeg_quality(quality)
         path = Path(path)
         if not path.suffix:
             path = path.with_suffix(".png")
-        try:
-            with self._busy():
-                rgb = self.service.colorize(self.session.hints)
-                save_image(path, rgb, protect=(photo.path,), overwrite=True)
-        except ImageWriteError as e:
-            dialogs.error(self, "Cannot save result", str(e))
+        hints, quality, service = self.session.hints, self.settings.jpeg_quality(), self.service
+
+        def work(report, cancelled):  # in the background
+            rgb = service.render(hints, report, cancelled)
+            if cancelled():
+                raise Cancelled
+            report(f"Writing {path.name}", None)
+            save_image(path, rgb, protect=(photo.path,), overwrite=True, quality=quality)
+
+        _, error, cancelled = run_task(self.task_bar, work, "Colorizing")
+        if cancelled or isinstance(error, Cancelled):
+            self.statusBar().showMessage(f"Saving {path.name} cancelled", 5000)
+            return False
+        if error is not None:
+            text = str(error) if isinstance(error, ImageWriteError) else f"{path}: {error!r}"
+            dialogs.error(self, "Cannot save result", text)
             return False
         self.result_path = path
+        self.undo.setClean()  # saved: quitting now asks nothing
+        self.recovery.discard(photo.path)
         h, w = photo.hw
         self.statusBar().showMessage(f"Saved {path.name} ({w} x {h})", 5000)
         return True
@@ -409,6 +545,19 @@ class MainWindow(QMainWindow):
         """A colour from a swatch, the dialog or the eyedropper: snapped into gamut at the
         point's lightness, then made current (and given to the selected hint)."""
         self.editor.set_colour(snap_to_gamut(self.session.point_lightness(), ab))
+
+    def _new_hint_colour(self, x: int, y: int) -> tuple[float, float] | None:
+        """A new hint's colour: the result's colour at that point (the model's suggestion,
+        as in Zhang et al. 2017), unless the user keeps the last colour; None: the current."""
+        if self.act_keep_colour.isChecked():
+            return None
+        s = self.session
+        probe = Hint(x, y, s.size_to_image(s.size), ab=(0.0, 0.0))
+        ab = self.service.predicted_ab(hint_box(probe, s.image_hw, s.work_hw))
+        return None if ab is None else snap_to_gamut(s.hint_lightness(probe), ab)
+
+    def _set_keep_colour(self, keep: bool) -> None:
+        self.settings.set_keep_colour(keep)
 
     def choose_colour(self) -> None:
         rgb = dialogs.choose_colour(self, ab_to_rgb8(self.session.point_lightness(),
@@ -423,7 +572,7 @@ class MainWindow(QMainWindow):
         else:
             self.result_view.restore_cursor()
         if on and self.reference.image is not None:
-            self.reference_dock.show()
+            self.show_reference()
             self.statusBar().showMessage("Eyedropper: click the reference image or the result")
         elif on:
             self.statusBar().showMessage("Eyedropper: click the result, or open a reference "
@@ -434,24 +583,27 @@ class MainWindow(QMainWindow):
         self.act_eyedropper.setChecked(False)
 
     # == session changes =======================================================================
-    def _on_session(self, what: str) -> None:
+    def _on_session(self, what: Change) -> None:
         s = self.session
-        if what in ("hints", "selection", "photo", "size"):
+        if what in (Change.HINTS, Change.SELECTION, Change.PHOTO, Change.SIZE):
             self.canvas.refresh()
             self.lbl_hints.setText(f"{len(s.hints)} hints")
-        if what == "hints":
+        if what is Change.HINTS:
             self.request_update()
             self._update_title()
-        if what in ("selection", "focus", "photo"):
+        if what in (Change.SELECTION, Change.FOCUS, Change.PHOTO):
             self._suggestions = []  # they were for another point
-        if what in ("hints", "selection", "focus", "photo"):
-            self.request_suggestions()
-        if what == "colour":
+        moved = what in (Change.HINTS, Change.SELECTION, Change.FOCUS, Change.PHOTO)
+        if moved and not self.editor.dragging:
+            self.request_suggestions()  # while a hint is dragged: once, when it lands
+        if what is Change.COLOUR:
             self.settings.set_colour(s.current_ab)
-        if what == "size":
+        if what is Change.SIZE:
             self.settings.set_size(s.size)
-        if what == "recent":
+        if what is Change.RECENT:  # a colour was picked: on disk now, so it survives a crash
+            self.settings.set_colour(s.current_ab)
             self.settings.set_recent_colours(s.recent)
+            self.settings.sync()
         self._refresh_panel()
 
     def _refresh_panel(self) -> None:
@@ -475,7 +627,7 @@ class MainWindow(QMainWindow):
         self.lbl_update.setText(f"Updated {time.strftime('%H:%M:%S')} · {seconds * 1000:.0f} ms")
 
     def _on_full(self, request_id: int, rgb: np.ndarray, seconds: float) -> None:
-        self.result_view.set_result(rgb)
+        self.result_view.set_result(rgb, self.service.full_image)
         self.lbl_update.setText(f"Updated {time.strftime('%H:%M:%S')} · full size in "
                                 f"{seconds:.1f} s")
 
@@ -551,11 +703,11 @@ class MainWindow(QMainWindow):
         return w
 
     # == drag and drop, closing ================================================================
-    def dragEnterEvent(self, event):  # noqa: N802
+    def dragEnterEvent(self, event):
         if any(u.isLocalFile() for u in event.mimeData().urls()):
             event.acceptProposedAction()
 
-    def dropEvent(self, event):  # noqa: N802
+    def dropEvent(self, event):
         paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
         if not paths:
             return
@@ -572,7 +724,9 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Trying {path.name} as a photo", 3000)
         return self.open_photo(path)
 
-    def closeEvent(self, event: QCloseEvent):  # noqa: N802
+    def closeEvent(self, event: QCloseEvent):
+        if self.task_bar.task is not None:  # opening or saving: stop it, then close
+            self.task_bar.cancel_button.click()
         if not self.confirm_discard():
             event.ignore()
             return

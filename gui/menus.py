@@ -7,6 +7,7 @@ from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import QMenu, QStyle
 
 from .actions import make_action
+from .icons import undo_icon
 from .service import available_devices
 
 MOUSE_HELP = [
@@ -25,11 +26,13 @@ MOUSE_HELP = [
 
 def build_actions(w) -> None:
     """Every action of the window, as ``w.act_*`` (and the device choices)."""
-    icon = lambda name: w.style().standardIcon(getattr(QStyle.StandardPixmap, name))  # noqa: E731
-    a = lambda *args, **kw: make_action(w, *args, **kw)  # noqa: E731
+    icon = lambda name: w.style().standardIcon(getattr(QStyle.StandardPixmap, name))
+    a = lambda *args, **kw: make_action(w, *args, **kw)
     w.act_open = a("&Open Photo…", w.choose_photo, shortcut="Ctrl+O",
                    tip="Open a black-and-white (or colour) photo",
                    icon=icon("SP_DialogOpenButton"))
+    w.act_example = a("Open E&xample Photo", w.open_example,
+                      tip="Open a black-and-white photograph that ships with ColourU")
     w.act_reference = a("Open &Reference Image…", w.choose_reference,
                         shortcut="Ctrl+Shift+O",
                         tip="Open a colour image beside the photo to take colours from")
@@ -45,9 +48,9 @@ def build_actions(w) -> None:
     w.act_quit = a("&Quit", w.close, shortcut="Ctrl+Q", tip="Close ColourU")
 
     w.act_undo = a("&Undo", w.undo.undo, shortcut="Ctrl+Z", tip="Undo the last change",
-                   icon=icon("SP_ArrowBack"), enabled=False)
+                   icon=undo_icon(), enabled=False)
     w.act_redo = a("&Redo", w.undo.redo, shortcut=["Ctrl+Shift+Z", "Ctrl+Y"],
-                   tip="Redo the change undone last", icon=icon("SP_ArrowForward"),
+                   tip="Redo the change undone last", icon=undo_icon(redo=True),
                    enabled=False)
     w.act_delete = a("&Delete Hint", w.editor.remove_selected,
                      shortcut=["Delete", "Backspace"], tip="Delete the selected hint")
@@ -61,6 +64,10 @@ def build_actions(w) -> None:
                      tip="Hint size one working pixel larger")
     w.act_choose = a("C&hoose Colour…", w.choose_colour, shortcut="C",
                      tip="Pick any colour with the system colour dialog")
+    w.act_keep_colour = a("New Hints &Keep the Last Colour", w._set_keep_colour,
+                          checkable=True, checked=w.settings.keep_colour(),
+                          tip="New hints take the last colour used, not the colour the "
+                          "model suggests at that point")
     w.act_eyedropper = a("&Eyedropper", w._set_eyedropper, shortcut="I",
                          checkable=True, tip="Take a colour from the reference image "
                          "or the result: arm it, then click")
@@ -109,6 +116,7 @@ def build_menus(w) -> None:
     w.recent_menu = QMenu("Open &Recent", w)
     w.recent_menu.aboutToShow.connect(w._fill_recent_menu)
     m.addMenu(w.recent_menu)
+    m.addAction(w.act_example)
     m.addAction(w.act_reference)
     m.addSeparator()
     for act in (w.act_save, w.act_save_as):
@@ -121,7 +129,7 @@ def build_menus(w) -> None:
     m = mb.addMenu("&Edit")
     for act in (w.act_undo, w.act_redo, None, w.act_delete, w.act_clear,
                 w.act_deselect, None, w.act_smaller, w.act_larger, None,
-                w.act_choose, w.act_eyedropper):
+                w.act_choose, w.act_eyedropper, w.act_keep_colour):
         m.addSeparator() if act is None else m.addAction(act)
     m = mb.addMenu("&View")
     for act in (w.act_fit, w.act_actual, w.act_zoom_in, w.act_zoom_out, None,

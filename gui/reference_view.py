@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QGraphicsPixmapItem
 
 from .qt_images import to_pixmap
-from .zoom_view import ZoomView
+from .zoom_view import STEP, ZoomView
 
 
 class ReferenceView(ZoomView):
@@ -20,8 +20,20 @@ class ReferenceView(ZoomView):
         self.scene().addItem(self._item)
         self.image: np.ndarray | None = None
         self.restore_cursor()
+        self.setMinimumHeight(160)
         self.setToolTip("Reference image: click to take a colour from it\n"
-                        "Ctrl+wheel: zoom · middle drag: pan")
+                        "Wheel: zoom · middle drag or Space+drag: pan · float the panel to "
+                        "make it larger")
+
+    def sizeHint(self) -> QSize:
+        return QSize(340, 360)
+
+    def plain_wheel(self, event) -> None:
+        """The plain wheel zooms (about the cursor): nothing else to do with it here."""
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self.set_zoom(self.zoom * STEP ** steps)
+        event.accept()
 
     def restore_cursor(self) -> None:
         self.viewport().setCursor(Qt.CursorShape.CrossCursor)
@@ -42,7 +54,7 @@ class ReferenceView(ZoomView):
         r, g, b = a[max(cy - 1, 0):cy + 2, max(cx - 1, 0):cx + 2].reshape(-1, 3).mean(0).round()
         return int(r), int(g), int(b)
 
-    def mousePressEvent(self, event):  # noqa: N802
+    def mousePressEvent(self, event):
         if self.start_pan(event):
             event.accept()
             return

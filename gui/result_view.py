@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPen, QTransform
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem, QGraphicsRectItem
 
 from .qt_images import to_pixmap
@@ -20,7 +20,6 @@ MODES = ("result", "before", "split")
 
 class ResultView(ZoomView):
     colourSampled = Signal(object)  # (r, g, b) 0..255
-    modeChanged = Signal(str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -43,22 +42,25 @@ class ResultView(ZoomView):
                         "Ctrl+wheel: zoom · middle drag or Space+drag: pan")
 
     # -- content ------------------------------------------------------------------------------
-    def set_before(self, grey: np.ndarray | None) -> None:
-        """The original (grey) photo; clears the result."""
+    def set_before(self, grey: np.ndarray | QPixmap | None) -> None:
+        """The original (grey) photo, uint8 ``(H, W)`` or a pixmap of it; clears the result."""
         self.clear_result()
         if grey is None:
             self._before.setPixmap(to_pixmap(np.zeros((1, 1), np.uint8)))
             self._image_wh = (0, 0)
         else:
-            self._before.setPixmap(to_pixmap(grey))
-            self._image_wh = (grey.shape[1], grey.shape[0])
+            pm = grey if isinstance(grey, QPixmap) else to_pixmap(grey)
+            self._before.setPixmap(pm)
+            self._image_wh = (pm.width(), pm.height())
         self.set_image_rect(*self._image_wh)
         self._layout()
 
-    def set_result(self, rgb: np.ndarray) -> None:
-        """A result, at working size or full size; drawn over the whole photo."""
+    def set_result(self, rgb: np.ndarray, image: QImage | None = None) -> None:
+        """A result, at working size or full size; drawn over the whole photo. ``image``: the
+        same pixels already as a QImage in the screen's format (``qt_images.to_rgb32``), so a
+        big result costs the GUI thread nothing to show."""
         self._result_array = rgb
-        self._result.setPixmap(to_pixmap(rgb))
+        self._result.setPixmap(QPixmap.fromImage(image) if image is not None else to_pixmap(rgb))
         w, h = self._image_wh
         if w and h:
             self._result.setTransform(QTransform.fromScale(w / rgb.shape[1], h / rgb.shape[0]))
@@ -85,7 +87,6 @@ class ResultView(ZoomView):
         if mode != self.mode:
             self.mode = mode
             self._layout()
-            self.modeChanged.emit(mode)
 
     def _layout(self) -> None:
         w, h = self._image_wh
@@ -95,7 +96,7 @@ class ResultView(ZoomView):
         self._result.setVisible(self._result_array is not None)
         self.viewport().update()
 
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
         w, h = self._image_wh
         painter.save()
         painter.resetTransform()
@@ -122,7 +123,7 @@ class ResultView(ZoomView):
         painter.restore()
 
     # -- mouse --------------------------------------------------------------------------------
-    def mousePressEvent(self, event):  # noqa: N802
+    def mousePressEvent(self, event):
         if self.start_pan(event):
             event.accept()
             return
@@ -139,14 +140,14 @@ class ResultView(ZoomView):
             return
         super().mousePressEvent(event)
 
-    def mouseMoveEvent(self, event):  # noqa: N802
+    def mouseMoveEvent(self, event):
         if self._dragging_split:
             self._move_split(self.image_point(event.position()).x())
             event.accept()
             return
         super().mouseMoveEvent(event)
 
-    def mouseReleaseEvent(self, event):  # noqa: N802
+    def mouseReleaseEvent(self, event):
         if self._dragging_split:
             self._dragging_split = False
             event.accept()

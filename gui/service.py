@@ -1,21 +1,30 @@
 """The one object the widgets talk to about colorizing: it owns the ``Colorizer`` and runs its
 work on a worker thread so the window never freezes.
 
-Every request gets a number. Only the newest request of each kind is kept waiting while the
-worker is busy (older waiting ones are dropped unrun), and a result that comes back after a
-newer request of its kind was made is dropped too, so while the user drags a hint the view
-only ever moves forward. Kinds, in the order the worker takes them:
+Every request gets a number. Requests are coalesced: while the worker is busy only the newest
+request of each kind waits (older waiting ones are dropped unrun). A result is shown when it is
+newer than the one on screen, even if newer requests are still waiting, so while the user
+drags a hint the result follows the hand at the worker's own pace and only ever moves forward.
+Kinds, in the order the worker takes them:
 
-* ``preview`` - the working-size result (``Colorizer.preview``), after every change;
+* ``preview`` - the working-size result (``Colorizer.preview_ab``), after every change;
 * ``suggest`` - suggested colours for the selected point (``Colorizer.predict_ab``);
-* ``full``    - the full-resolution result (``Colorizer.colorize``), once the user pauses.
+* ``full``    - the full-resolution result, once the user pauses (``refine_delay_ms`` after
+  the newest preview is on screen). It finishes the working-size colour of that preview
+  (``Colorizer.finish_ab``: no second network run) and is cancelled, band by band, as soon
+  as anything else is asked for, so it never delays a preview.
 
-Saving does not use the worker: ``colorize`` calls ``Colorizer.colorize`` directly, the same
-call as ``colouru colorize``.
+Saving does not use the worker: ``colorize`` (blocking) and ``render`` (cancellable, with
+progress, for the window's background save) make the full-resolution result as ``colouru
+colorize`` does, pixel for pixel.
+
+The service keeps only the photo's L (``set_lightness``; the window shares the same array),
+not the decoded photo.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,11 +32,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from colouru.colorizer import Colorizer
+from colouru.colorizer import Cancelled, Colorizer, image_lightness
 from colouru.device import resolve_device
 from colouru.hints import Hint
+from colouru.parallel import row_bands
 
 from .colours import suggest_colours
+from .qt_images import to_rgb32
 
 KINDS = ("preview", "suggest", "full")  # the worker's order of preference
 
@@ -38,7 +49,10 @@ class Job:
     id: int
     epoch: int  # photo/model generation the job belongs to
     fn: Callable[[], object] = field(repr=False)
-    for_id: int = 0  # a full job: the preview whose hints it renders
+    for_id: int = 0  # a full job: the preview whose working-size colour it finishes
+    hints: tuple[Hint, ...] = field(default=(), repr=False)
+    key: object = field(default=None, repr=False)  # a suggest job: what it was asked
+    cancel: threading.Event | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -47,6 +61,7 @@ class JobResult:
     value: object
     seconds: float
     error: str | None
+    cancelled: bool = False
 
 
 class _Worker(QObject):
@@ -55,11 +70,23 @@ class _Worker(QObject):
     @Slot(object)
     def run(self, job: Job) -> None:
         t0 = time.perf_counter()
+        cancelled = False
         try:
             value, error = job.fn(), None
+        except Cancelled:
+            value, error, cancelled = None, None, True
         except Exception as e:  # any failure is reported to the window, never raised here
             value, error = None, f"{e.__class__.__name__}: {e}"
-        self.finished.emit(JobResult(job, value, time.perf_counter() - t0, error))
+        self.finished.emit(JobResult(job, value, time.perf_counter() - t0, error, cancelled))
+
+
+@dataclass
+class _Shown:
+    """The preview on screen: its request number, hints and working-size ab."""
+
+    id: int
+    hints: tuple[Hint, ...]
+    ab: np.ndarray
 
 
 def available_devices() -> list[str]:
@@ -79,7 +106,6 @@ class ColorizerService(QObject):
     fullReady = Signal(int, object, float)  # preview id it matches, uint8 (H, W, 3), seconds
     suggestionsReady = Signal(int, object)  # request id, list of (a, b)
     jobFailed = Signal(str)
-    idle = Signal()  # nothing running and nothing waiting
     modelChanged = Signal()
     _submit = Signal(object)
 
@@ -87,15 +113,23 @@ class ColorizerService(QObject):
         super().__init__(parent)
         self.colorizer: Colorizer | None = None
         self.model_error: str | None = None
-        self.dropped = 0  # results or waiting requests dropped as stale (shown in tests)
-        self._image: np.ndarray | None = None
+        self.dropped = 0  # waiting requests replaced, or results older than the one shown
+        self.cancelled = 0  # full-resolution passes stopped by a newer request
+        self.full_image = None  # the last full result as a QImage ready for the screen
+        self._full_result: tuple[tuple[Hint, ...], np.ndarray] | None = None  # hints, rgb
+        self._lightness: np.ndarray | None = None  # (H, W) float32, full resolution
         self._prepared = None
         self._epoch = 0
         self._seq = 0
-        self._latest: dict[str, int] = {}
+        self._latest: dict[str, int] = {}  # newest request of each kind
+        self._shown_ids: dict[str, int] = {}  # newest result of each kind handed out
+        self._shown: _Shown | None = None
+        self._full_for = 0  # the preview whose full-resolution result is on screen
+        self._suggest_key = None  # the newest suggestion question
+        self._asked_hints: tuple[Hint, ...] | None = None  # of the newest preview request
+        self._suggested = None  # (question, answer) last handed out
         self._pending: dict[str, Job] = {}
-        self._busy = False
-        self._refine_hints: tuple[Hint, ...] | None = None
+        self._running: Job | None = None
         self._refine_timer = QTimer(self, singleShot=True, interval=refine_delay_ms)
         self._refine_timer.timeout.connect(self._queue_full)
         self._thread = QThread(self)
@@ -119,16 +153,28 @@ class ColorizerService(QObject):
         self.modelChanged.emit()
 
     def set_image(self, image: np.ndarray | None) -> None:
-        self._image = image
-        self._new_epoch()
+        """A new photo, decoded (sRGB ``(H, W, 3)`` or grey ``(H, W)``); only its L is kept."""
+        self.set_lightness(None if image is None else image_lightness(image))
 
-    def _new_epoch(self) -> None:
+    def set_lightness(self, lightness: np.ndarray | None, prepared=None) -> None:
+        """A new photo given by its L ``(H, W)`` float32 0..100 (kept, not copied).
+        ``prepared``: ``colorizer.prepare_lightness(lightness)`` already made (off the GUI
+        thread) for the current colorizer."""
+        self._lightness = lightness
+        self._new_epoch(prepared)
+
+    def _new_epoch(self, prepared=None) -> None:
         self._epoch += 1
         self._pending.clear()
+        self._cancel_full()
         self._refine_timer.stop()
+        self._shown_ids.clear()
+        self._shown, self._full_for, self._suggest_key, self._suggested = None, 0, None, None
+        self._asked_hints = None
+        self.full_image, self._full_result = None, None
         self._prepared = None
-        if self.colorizer is not None and self._image is not None:
-            self._prepared = self.colorizer.prepare(self._image)
+        if self.colorizer is not None and self._lightness is not None:
+            self._prepared = prepared or self.colorizer.prepare_lightness(self._lightness)
 
     @property
     def ready(self) -> bool:
@@ -144,87 +190,171 @@ class ColorizerService(QObject):
 
     @property
     def busy(self) -> bool:
-        return self._busy or bool(self._pending) or self._refine_timer.isActive()
+        return (self._running is not None or bool(self._pending)
+                or self._refine_timer.isActive())
+
+    def predicted_ab(self, box) -> tuple[float, float] | None:
+        """The colour the result on screen has in the working-grid ``box`` (mean ab): the
+        model's suggestion for a new hint there. None before the first preview."""
+        if self._shown is None or box is None:
+            return None
+        return suggest_colours(self._shown.ab, box, count=1)[0]
 
     # -- requests -----------------------------------------------------------------------------
-    def _queue(self, kind: str, fn: Callable[[], object], for_id: int = 0) -> int:
+    def _queue(self, kind: str, fn: Callable[[], object], **job) -> int:
         self._seq += 1
         self._latest[kind] = self._seq
         if kind in self._pending:
             self.dropped += 1  # replaced before it ran
-        self._pending[kind] = Job(kind, self._seq, self._epoch, fn, for_id)
+        self._pending[kind] = Job(kind, self._seq, self._epoch, fn, **job)
         self._dispatch()
         return self._seq
 
+    def _cancel_full(self) -> None:
+        """Stop the full-resolution pass: dropped if waiting, cancelled if running."""
+        self._refine_timer.stop()
+        self._pending.pop("full", None)
+        if self._running is not None and self._running.cancel is not None:
+            self._running.cancel.set()
+
     def request_preview(self, hints: Sequence[Hint]) -> int | None:
-        """Ask for a working-size result; returns the request number (None: no model/photo)."""
+        """Ask for a working-size result; returns the request number (None: no model/photo).
+        The hints of the newest request again (a drag's release) ask nothing new: its number
+        comes back and a full-resolution pass under way goes on."""
         if not self.ready:
             return None
         c, p, hints = self.colorizer, self._prepared, tuple(hints)
-        self._refine_timer.stop()
-        self._pending.pop("full", None)
-        self._refine_hints = hints
-        return self._queue("preview", lambda: c.preview(p, hints))
+        if hints == self._asked_hints:
+            return self._latest["preview"]
+        self._asked_hints = hints
+        self._cancel_full()
+        return self._queue("preview", lambda: c.preview_ab(p, hints), hints=hints)
 
     def request_suggestions(self, hints: Sequence[Hint], box, exclude: int | None) -> int | None:
         """Suggested colours for the working-grid ``box``: what the model predicts there
-        without the hint ``exclude`` (the one being coloured), then nearby alternatives."""
+        without the hint ``exclude`` (the one being coloured), then nearby alternatives.
+        The same question again runs nothing: answered at once from the last answer, or
+        left to the one on its way (None)."""
         if not self.ready or box is None:
             return None
         c, p = self.colorizer, self._prepared
         others = tuple(h for i, h in enumerate(hints) if i != exclude)
-        return self._queue("suggest", lambda: suggest_colours(c.predict_ab(p, others), box))
+        key = (others, tuple(box))
+        if self._suggested is not None and self._suggested[0] == key:
+            self._pending.pop("suggest", None)
+            self._seq += 1
+            self._latest["suggest"] = self._shown_ids["suggest"] = self._seq
+            self._suggest_key = key
+            self.suggestionsReady.emit(self._seq, self._suggested[1])
+            return self._seq
+        if key == self._suggest_key:
+            return None
+        self._suggest_key = key
+        self._cancel_full()
+        return self._queue("suggest", lambda: suggest_colours(c.predict_ab(p, others), box),
+                           key=key)
+
+    def _wants_full(self) -> bool:
+        """The newest preview is on screen, smaller than the photo, and not yet refined."""
+        shown, p = self._shown, self._prepared
+        return (shown is not None and p is not None and p.work_hw != p.image_hw
+                and shown.id == self._latest.get("preview") and self._full_for != shown.id)
 
     def _queue_full(self) -> None:
-        p, hints = self._prepared, self._refine_hints
-        if p is None or hints is None or p.work_hw == p.image_hw:
-            if not self.busy:  # nothing to gain: the preview already is full size
-                self.idle.emit()
-            return
-        c = self.colorizer
-        self._queue("full", lambda: c.colorize(p, hints), for_id=self._latest.get("preview", 0))
+        if self._wants_full():
+            c, p, shown, cancel = self.colorizer, self._prepared, self._shown, threading.Event()
+
+            def full():  # the result, and its image for the screen made here, not on the GUI
+                rgb = c.finish_ab(p, shown.ab, shown.hints, cancel.is_set)
+                return rgb, to_rgb32(rgb)
+
+            self._queue("full", full, for_id=shown.id, cancel=cancel)
 
     def colorize(self, hints: Sequence[Hint]) -> np.ndarray:
         """The full-resolution result, exactly as ``colouru colorize`` makes it (blocking)."""
-        if self.colorizer is None or self._image is None:
+        if not self.ready:
             raise RuntimeError("no model or no photo")
-        return self.colorizer.colorize(self._image, list(hints))
+        return self.colorizer.colorize(self._prepared, list(hints))
+
+    def render(self, hints: Sequence[Hint], report=None, cancelled=None) -> np.ndarray:
+        """``colorize``, callable from any thread, with progress and a way out: ``report(stage,
+        fraction)`` hears how far it is, ``cancelled()`` (checked between bands of rows) stops
+        it with ``Cancelled``. The same pixels as ``colorize``; when the full result on screen
+        is for these hints, it is that result (nothing runs again)."""
+        if not self.ready:
+            raise RuntimeError("no model or no photo")
+        c, p, hints = self.colorizer, self._prepared, list(hints)
+        report = report or (lambda stage, fraction=None: None)
+        done_for = self._full_result  # the full result on screen: the same pixels, made
+        if done_for is not None and done_for[0] == tuple(hints):
+            report("Colorizing", 1.0)
+            return done_for[1]
+        report("Colorizing", 0.0)
+        ab = c.predict_ab(p, hints)
+        bands, done = len(row_bands(*p.image_hw)), [0]
+
+        def check() -> bool:  # called once before the bands and once per band
+            report("Colorizing", min(1.0, done[0] / (bands + 1)))
+            done[0] += 1
+            return cancelled is not None and cancelled()
+
+        return c.finish_ab(p, ab, hints, check)
 
     # -- worker -------------------------------------------------------------------------------
     def _dispatch(self) -> None:
-        if self._busy or not self._pending:
+        if self._running is not None or not self._pending:
             return
         kind = next(k for k in KINDS if k in self._pending)
-        self._busy = True
-        self._submit.emit(self._pending.pop(kind))
+        self._running = self._pending.pop(kind)
+        self._submit.emit(self._running)
 
-    def _is_current(self, job: Job) -> bool:
-        if job.epoch != self._epoch or job.id != self._latest.get(job.kind):
+    def _is_news(self, job: Job) -> bool:
+        """Newer than what is on screen (and for this photo and model)."""
+        if job.epoch != self._epoch:
             return False
-        return job.kind != "full" or job.for_id == self._latest.get("preview")
+        if job.kind == "full":  # only for the preview on screen, with no newer edit asked for
+            return (self._shown is not None and job.for_id == self._shown.id
+                    and job.for_id == self._latest.get("preview"))
+        return job.id > self._shown_ids.get(job.kind, 0)
 
     @Slot(object)
     def _on_finished(self, result: JobResult) -> None:
-        self._busy = False
+        self._running = None
         job = result.job
-        if not self._is_current(job):
+        if result.cancelled:
+            self.cancelled += 1
+        elif not self._is_news(job):
             self.dropped += 1
         elif result.error is not None:
+            if job.kind == "suggest":
+                self._suggest_key = None  # may be asked again
+            elif job.kind == "preview" and job.id == self._latest.get("preview"):
+                self._asked_hints = None
             self.jobFailed.emit(result.error)
-        elif job.kind == "preview":
-            self.previewReady.emit(job.id, result.value, result.seconds)
-            self._refine_timer.start()
-        elif job.kind == "suggest":
-            self.suggestionsReady.emit(job.id, result.value)
         else:
-            self.fullReady.emit(job.for_id, result.value, result.seconds)
+            self._shown_ids[job.kind] = job.id
+            if job.kind == "preview":
+                rgb, ab = result.value
+                self._shown = _Shown(job.id, job.hints, ab)
+                # The view drops the full result for this preview: let its memory go too.
+                self.full_image, self._full_result = None, None
+                self.previewReady.emit(job.id, rgb, result.seconds)
+            elif job.kind == "suggest":
+                self._suggested = (job.key, result.value)
+                self.suggestionsReady.emit(job.id, result.value)
+            else:
+                self._full_for = job.for_id
+                rgb, self.full_image = result.value
+                self._full_result = (self._shown.hints, rgb)
+                self.fullReady.emit(job.for_id, rgb, result.seconds)
         self._dispatch()
-        if not self.busy:
-            self.idle.emit()
+        if self._running is None and self._wants_full():
+            self._refine_timer.start()  # after a pause: the user has not asked for more
 
     def shutdown(self) -> None:
-        """Stop the worker thread (waits for a running job to finish)."""
-        self._refine_timer.stop()
+        """Stop the worker thread (a running full-resolution pass is cancelled; any other
+        running job is waited for)."""
+        self._cancel_full()
         self._pending.clear()
         if self._thread.isRunning():
             self._thread.quit()

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
 
-from colouru.colorizer import image_lightness, working_shape
+from colouru.colour import srgb_image_lightness
+from colouru.geometry import DEFAULT_WORK_SIZE, working_shape
 from colouru.hints import Hint, hint_box
 
 from .colours import round_ab
@@ -22,7 +24,6 @@ from .colours import round_ab
 MIN_SIZE, MAX_SIZE = 1, 9  # hint side in working-grid pixels
 DEFAULT_SIZE = 3
 DEFAULT_AB = (20.0, 45.0)  # a warm orange-brown, a common first colour in old photos
-DEFAULT_WORK_SIZE = 256  # used until a model says its own (ModelInfo's default)
 RECENT_COLOURS = 10
 
 
@@ -31,22 +32,31 @@ class Photo:
     """One opened photo."""
 
     path: Path | None
-    # As read_image(keep_grey=True) gives it (the colorizer's input): (H, W, 3) float32 sRGB
-    # 0..1, or a grey photo in one channel (H, W), uint8 or float32.
-    image: np.ndarray
-    lightness: np.ndarray  # (H, W) float32 L 0..100: what the user sees and hints sit on
+    # (H, W) float32 L 0..100: what the user sees and hints sit on, and all the colorizer
+    # uses (the decoded photo is not kept: for a colour photo it is three times the size).
+    lightness: np.ndarray
+    colour: bool = False  # the file was in colour (only its lightness is used)
 
     @property
     def hw(self) -> tuple[int, int]:
         return int(self.lightness.shape[0]), int(self.lightness.shape[1])
 
 
-class Session:
-    """Photo, hints, selection, current colour and size; listeners hear what changed.
+class Change(str, Enum):
+    """What changed in a ``Session``: what its listeners are told."""
 
-    Change names passed to listeners: ``photo``, ``hints``, ``selection``, ``colour``,
-    ``size``, ``recent``, ``focus``.
-    """
+    PHOTO = "photo"
+    HINTS = "hints"
+    SELECTION = "selection"
+    COLOUR = "colour"
+    SIZE = "size"
+    RECENT = "recent"
+    FOCUS = "focus"
+
+
+class Session:
+    """Photo, hints, selection, current colour and size; listeners hear what changed (a
+    ``Change``)."""
 
     def __init__(self, work_size: int = DEFAULT_WORK_SIZE):
         self.photo: Photo | None = None
@@ -57,24 +67,27 @@ class Session:
         self.focus: tuple[int, int] | None = None  # last point clicked (the gamut's lightness)
         self._hints: tuple[Hint, ...] = ()
         self._selected: int | None = None
-        self._listeners: list[Callable[[str], None]] = []
+        self._listeners: list[Callable[[Change], None]] = []
 
     # -- listeners ----------------------------------------------------------------------------
-    def subscribe(self, fn: Callable[[str], None]) -> None:
+    def subscribe(self, fn: Callable[[Change], None]) -> None:
         self._listeners.append(fn)
 
-    def _notify(self, what: str) -> None:
+    def _notify(self, what: Change) -> None:
         for fn in list(self._listeners):
             fn(what)
 
     # -- photo --------------------------------------------------------------------------------
-    def set_photo(self, path: str | Path | None, image: np.ndarray) -> None:
-        """Show a new photo (sRGB float ``(H, W, 3)`` or grey ``(H, W)``); hints and
-        selection are cleared."""
-        self.photo = Photo(Path(path) if path is not None else None, image,
-                           image_lightness(image))
+    def set_photo(self, path: str | Path | None, image: np.ndarray | None = None, *,
+                  lightness: np.ndarray | None = None, colour: bool | None = None) -> None:
+        """Show a new photo, given as decoded (sRGB ``(H, W, 3)`` or grey ``(H, W)``) or as its
+        ``lightness`` already computed; hints and selection are cleared."""
+        if lightness is None:
+            lightness = srgb_image_lightness(image)
+            colour = image.ndim == 3 if colour is None else colour
+        self.photo = Photo(Path(path) if path is not None else None, lightness, bool(colour))
         self._hints, self._selected, self.focus = (), None, None
-        self._notify("photo")
+        self._notify(Change.PHOTO)
 
     @property
     def image_hw(self) -> tuple[int, int]:
@@ -87,7 +100,7 @@ class Session:
     def set_work_size(self, work_size: int) -> None:
         """A model with another working size was loaded (hints keep their image-pixel size)."""
         self.work_size = int(work_size)
-        self._notify("size")
+        self._notify(Change.SIZE)
 
     # -- hints --------------------------------------------------------------------------------
     @property
@@ -111,7 +124,7 @@ class Session:
         if selected is not None:  # the current colour and size follow the selected hint
             h = self._hints[selected]
             self.current_ab, self.size = (h.ab[0], h.ab[1]), self.size_to_work(h.size)
-        self._notify("hints")
+        self._notify(Change.HINTS)
 
     def select(self, index: int | None) -> None:
         """Select a hint: its colour and size become the current ones."""
@@ -123,11 +136,13 @@ class Session:
             self.current_ab = (h.ab[0], h.ab[1])
             self.size = self.size_to_work(h.size)
             self.focus = (int(h.x), int(h.y))
-        self._notify("selection")
+        self._notify(Change.SELECTION)
 
-    def new_hint(self, x: float, y: float) -> Hint:
-        """A hint of the current colour and size centred on pixel ``(x, y)``."""
-        return Hint(int(x), int(y), self.size_to_image(self.size), ab=round_ab(self.current_ab))
+    def new_hint(self, x: float, y: float, ab=None) -> Hint:
+        """A hint of the current size centred on pixel ``(x, y)``, of colour ``ab`` (None: the
+        current colour)."""
+        ab = self.current_ab if ab is None else ab
+        return Hint(int(x), int(y), self.size_to_image(self.size), ab=round_ab(ab))
 
     def hint_at(self, x: float, y: float, tolerance: float = 0.0) -> int | None:
         """Index of the topmost hint whose drawn square (grown by ``tolerance`` image pixels)
@@ -163,23 +178,23 @@ class Session:
 
     def set_size(self, size: int) -> None:
         self.size = int(min(MAX_SIZE, max(MIN_SIZE, size)))
-        self._notify("size")
+        self._notify(Change.SIZE)
 
     # -- colour -------------------------------------------------------------------------------
     def set_current_ab(self, ab) -> None:
         self.current_ab = round_ab(ab)
-        self._notify("colour")
+        self._notify(Change.COLOUR)
 
     def add_recent(self, ab) -> None:
         """Put a colour first in the recently used list (near-duplicates removed)."""
         ab = round_ab(ab)
         keep = [c for c in self.recent if abs(c[0] - ab[0]) + abs(c[1] - ab[1]) > 1.0]
         self.recent = [ab, *keep][:RECENT_COLOURS]
-        self._notify("recent")
+        self._notify(Change.RECENT)
 
     def set_focus(self, x: int, y: int) -> None:
         self.focus = (int(x), int(y))
-        self._notify("focus")
+        self._notify(Change.FOCUS)
 
     def point_lightness(self) -> float:
         """L of the point being coloured: the selected hint's square (mean), else the last

@@ -67,6 +67,13 @@ class AppSettings:
     def set_recent_colours(self, colours) -> None:
         self.qs.setValue("hint/recent", ";".join(f"{a:.2f},{b:.2f}" for a, b in colours))
 
+    def keep_colour(self) -> bool:
+        """New hints take the last colour (True) or the model's suggestion there (False)."""
+        return self._str("hint/keep_colour", "false").lower() == "true"
+
+    def set_keep_colour(self, keep: bool) -> None:
+        self.qs.setValue("hint/keep_colour", "true" if keep else "false")
+
     def size(self) -> int:
         try:
             return min(MAX_SIZE, max(MIN_SIZE, int(self._str("hint/size", str(DEFAULT_SIZE)))))
@@ -75,6 +82,15 @@ class AppSettings:
 
     def set_size(self, size: int) -> None:
         self.qs.setValue("hint/size", int(size))
+
+    def jpeg_quality(self) -> int:
+        try:
+            return min(100, max(1, int(self._str("save/jpeg_quality", "95"))))
+        except ValueError:
+            return 95
+
+    def set_jpeg_quality(self, quality: int) -> None:
+        self.qs.setValue("save/jpeg_quality", int(quality))
 
     # -- model --------------------------------------------------------------------------------
     def model_path(self) -> str | None:

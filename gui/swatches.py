@@ -1,11 +1,18 @@
 """A titled row of colour swatches (recently used colours, suggested colours); clicking one
-makes it the current colour."""
+makes it the current colour. Empty slots keep their room, so the row (and the panel it is
+in) is as wide with no colours as with every slot filled."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 SWATCH = 22
 
@@ -21,8 +28,8 @@ class SwatchRow(QWidget):
 
     def __init__(self, title: str, slots: int, tip: str, parent=None):
         super().__init__(parent)
+        self._name = title
         self._title = QLabel(title)
-        self._empty = QLabel("—")
         self._buttons: list[QToolButton] = []
         self._abs: list[tuple[float, float]] = []
         row = QHBoxLayout()
@@ -33,10 +40,12 @@ class SwatchRow(QWidget):
             b.setIconSize(QSize(SWATCH, SWATCH))
             b.setAutoRaise(True)
             b.clicked.connect(lambda _=False, i=len(self._buttons): self._clicked(i))
+            policy = b.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)  # an empty slot keeps its room
+            b.setSizePolicy(policy)
             b.hide()
             self._buttons.append(b)
             row.addWidget(b)
-        row.addWidget(self._empty)
         row.addStretch(1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -44,6 +53,10 @@ class SwatchRow(QWidget):
         lay.addWidget(self._title)
         lay.addLayout(row)
         self.setToolTip(tip)
+        self._show_title(False)
+
+    def _show_title(self, filled: bool) -> None:
+        self._title.setText(self._name if filled else f"{self._name}: none yet")
 
     def set_colours(self, items) -> None:
         """``items``: ``[(ab, rgb, tooltip), ...]``; extra items are ignored."""
@@ -56,7 +69,7 @@ class SwatchRow(QWidget):
             b.show()
         for b in self._buttons[len(items):]:
             b.hide()
-        self._empty.setVisible(not items)
+        self._show_title(bool(items))
 
     def _clicked(self, i: int) -> None:
         if i < len(self._abs):

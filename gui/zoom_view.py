@@ -2,8 +2,9 @@
 keeps several such views in step.
 
 Zoom: Ctrl+wheel (about the cursor), ``zoom_in`` / ``zoom_out``, ``fit`` (follows the window
-while on), ``actual_size`` (100%). Pan: middle-button drag, Space+drag, Shift+wheel, or the
-scroll bars. Plain wheel is left to subclasses (``plain_wheel``).
+while on), ``actual_size`` (100%: one photo pixel per device pixel, whatever the scale
+factor). Pan: middle-button drag, Space+drag, Shift+wheel, or the scroll bars. Plain wheel is
+left to subclasses (``plain_wheel``).
 """
 
 from __future__ import annotations
@@ -70,7 +71,14 @@ class ZoomView(QGraphicsView):
         self.set_zoom(self.zoom / STEP)
 
     def actual_size(self) -> None:
-        self.set_zoom(1.0)
+        """100%: one photo pixel per device pixel (at a scale factor of 2, half a logical
+        pixel), as in Photoshop and GIMP."""
+        self.set_zoom(1.0 / self.devicePixelRatioF())
+
+    @property
+    def device_zoom(self) -> float:
+        """Device pixels per photo pixel: what the window calls the zoom (1.0 = 100%)."""
+        return self.zoom * self.devicePixelRatioF()
 
     def fit_zoom(self) -> float | None:
         """The zoom at which the whole image fits this view (None: nothing to fit)."""
@@ -92,12 +100,12 @@ class ZoomView(QGraphicsView):
         self.set_zoom(zoom, fit=True)
         self.centerOn(self.sceneRect().center())
 
-    def resizeEvent(self, event):  # noqa: N802 (Qt's name)
+    def resizeEvent(self, event):
         super().resizeEvent(event)
         if self._fit:
             self.fit()
 
-    def wheelEvent(self, event):  # noqa: N802
+    def wheelEvent(self, event):
         mods = event.modifiers()
         if mods & Qt.KeyboardModifier.ControlModifier:
             steps = event.angleDelta().y() / 120.0
@@ -115,7 +123,7 @@ class ZoomView(QGraphicsView):
         super().wheelEvent(event)
 
     # -- pan ----------------------------------------------------------------------------------
-    def keyPressEvent(self, event):  # noqa: N802
+    def keyPressEvent(self, event):
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
@@ -123,7 +131,7 @@ class ZoomView(QGraphicsView):
             return
         super().keyPressEvent(event)
 
-    def keyReleaseEvent(self, event):  # noqa: N802
+    def keyReleaseEvent(self, event):
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = False
             self.restore_cursor()
@@ -143,13 +151,13 @@ class ZoomView(QGraphicsView):
             return True
         return False
 
-    def mousePressEvent(self, event):  # noqa: N802
+    def mousePressEvent(self, event):
         if self.start_pan(event):
             event.accept()
             return
         super().mousePressEvent(event)
 
-    def mouseMoveEvent(self, event):  # noqa: N802
+    def mouseMoveEvent(self, event):
         p = self.image_point(event.position())
         self.hovered.emit(p.x(), p.y())
         if self._pan_from is not None:
@@ -162,7 +170,7 @@ class ZoomView(QGraphicsView):
             return
         super().mouseMoveEvent(event)
 
-    def mouseReleaseEvent(self, event):  # noqa: N802
+    def mouseReleaseEvent(self, event):
         if self._pan_from is not None:
             self._pan_from = None
             if self._space:
@@ -192,7 +200,7 @@ class ViewSync:
         zooms = [z for z in (v.fit_zoom() for v in self.views) if z is not None]
         if not zooms:
             for v in self.views:
-                v._fit = True  # noqa: SLF001
+                v._fit = True
             return
         first = self.views[0]
         first.set_zoom(min(zooms), fit=True)
@@ -206,7 +214,7 @@ class ViewSync:
             for v in self.views:
                 if v is source:
                     continue
-                v._fit = source.fitting  # noqa: SLF001 (same family of classes)
+                v._fit = source.fitting
                 if v.transform() != source.transform():
                     v.setTransform(source.transform())
                     v.zoomChanged.emit(source.zoom)

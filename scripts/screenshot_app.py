@@ -121,6 +121,7 @@ def main(argv=None) -> int:
     else:
         placed = [((fx * w, fy * h), ab) for (fx, fy), ab in DEFAULT_HINTS]
     window.session.set_size(4)
+    window.act_keep_colour.setChecked(True)  # each click takes the colour set just before it
     for (x, y), ab in placed:
         window.session.select(None)
         window.editor.set_colour(ab)

@@ -40,7 +40,19 @@ def _png_header_only(path: Path, width: int, height: int) -> None:
 GOOD = ["good.png", "good_jpeg.jpg", "grey16.png", "cmyk.jpg", "rgba.png", "rotated.jpg",
         "фото ñ.png"]
 BAD = {"zero.jpg": "the file is empty", "truncated.jpg": "truncated", "text.jpg": "not a photo",
-       "bomb.png": "100000 x 100000", "postscript.png": "not a photo"}
+       "bomb.png": "100000 x 100000", "postscript.png": "not a photo",
+       "nan.tif": "not a finite number", "corrupt_exif.jpg": None}
+GOOD.append("corrupt_exif.jpg")  # Pillow warns of its EXIF; it reads, quietly
+del BAD["corrupt_exif.jpg"]
+
+
+def _corrupt_exif_jpeg(path: Path, img: np.ndarray) -> None:
+    """A JPEG whose EXIF tag points past the end of its block (Pillow warns, twice a file)."""
+    import struct
+
+    ifd = struct.pack("<H", 1) + struct.pack("<HHII", 0x010E, 2, 4000, 26) + struct.pack("<I", 0)
+    exif = b"Exif\x00\x00" + b"II*\x00" + struct.pack("<I", 8) + ifd + b"short"
+    Image.fromarray(img).save(path, "JPEG", exif=exif)
 
 
 def make_corpus(folder: Path) -> Path:
@@ -67,6 +79,10 @@ def make_corpus(folder: Path) -> Path:
     (folder / "full.jpg").unlink()
     (folder / "text.jpg").write_text("not a photo, just text\n")
     _png_header_only(folder / "bomb.png", 100_000, 100_000)
+    nan = (gradient_photo(40, 60)[..., 0] / 255).astype(np.float32)
+    nan[5, 7] = np.nan
+    Image.fromarray(nan, "F").save(folder / "nan.tif")
+    _corrupt_exif_jpeg(folder / "corrupt_exif.jpg", img)
     (folder / "postscript.png").write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 8 8\n"
                                             b"0 0 moveto 8 8 lineto stroke showpage\n")
     return folder
@@ -321,13 +337,13 @@ def test_a_float_tiff_with_a_nan_is_refused_in_one_line(tmp_path, run):
 def test_a_grey_photo_is_held_as_one_channel(tmp_path, run, monkeypatch):
     """A greyscale photo reaches the colorizer as uint8 (H, W), a twelfth of float RGB."""
     seen = []
-    real = colorizer_module.Colorizer.colorize
+    real = colorizer_module.Colorizer.prepare
 
     def spy(self, image, *args, **kwargs):
         seen.append((image.shape, image.dtype))
         return real(self, image, *args, **kwargs)
 
-    monkeypatch.setattr(colorizer_module.Colorizer, "colorize", spy)
+    monkeypatch.setattr(colorizer_module.Colorizer, "prepare", spy)
     Image.fromarray(gradient_photo(40, 60)[..., 1]).save(tmp_path / "grey.jpg")
     Image.fromarray(gradient_photo(40, 60)).save(tmp_path / "colour.png")
     code, _, _ = run("colorize", tmp_path / "grey.jpg", tmp_path / "colour.png",
@@ -397,6 +413,9 @@ def test_max_pixels(corpus, tmp_path, run):
     ["colorize", "x.png", "-o", "out", "--skip-existing", "--overwrite"],
     ["colorize", "x.png", "-o", "out", "--max-pixels", "-1"],
     ["colorize", "x.png", "-o", "out", "--bogus"],
+    ["colorize", "x.png", "-o", "out", "--batch-size", "0"],
+    ["colorize", "x.png", "-o", "out", "--shard", "2/2"],
+    ["colorize", "x.png", "-o", "out", "--shard", "half"],
     ["paint", "x.png"],
 ])
 def test_usage_errors_exit_2(argv, tmp_path, run, monkeypatch):
@@ -482,14 +501,14 @@ def test_same_name_in_several_folders_gets_distinct_outputs(tmp_path, run):
 def _another_writer(monkeypatch, out: Path, content: bytes):
     """Make a file appear at each output just before it is published, as a second run writing
     the same names into the same folder would."""
-    real = colorizer_module.Colorizer.colorize
+    real = colorizer_module.Colorizer.finish_ab
     names = iter(["a.png", "b.png", "a.png", "b.png"])  # the photos, in the order they run
 
-    def colorize(self, image, *a, **k):
-        result = real(self, image, *a, **k)
+    def finish_ab(self, *a, **k):
+        result = real(self, *a, **k)
         (out / next(names)).write_bytes(content)
         return result
-    monkeypatch.setattr(colorizer_module.Colorizer, "colorize", colorize)
+    monkeypatch.setattr(colorizer_module.Colorizer, "finish_ab", finish_ab)
 
 
 def test_a_result_that_appears_meanwhile_is_never_replaced(tmp_path, run, monkeypatch):
@@ -590,3 +609,74 @@ def test_a_pipe_or_a_device_is_refused_not_waited_on(tmp_path, tiny_model_path):
     assert p.returncode == 1
     assert "pipe.png: not a regular file" in p.stderr and "urandom: not a regular file" in p.stderr
     assert "1 colorized" in p.stderr
+
+
+# --- batches (issue 16) ------------------------------------------------------------------------
+def test_batches_give_the_photos_their_own_results(tmp_path, run):
+    """--batch-size 4 over photos of two working sizes and a bad file: the same results as one
+    photo at a time (to rounding), the bad file alone fails."""
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(7):
+        h, w = (40, 60) if i % 2 else (50, 50)
+        Image.fromarray(gradient_photo(h, w, seed=i)).save(src / f"{i}.png")
+    (src / "3.png").write_bytes(b"")
+    one, four = tmp_path / "one", tmp_path / "four"
+    code1, _, err1 = run("colorize", src, "-o", one, "--batch-size", "1")
+    code4, _, err4 = run("colorize", src, "-o", four, "--batch-size", "4")
+    assert code1 == code4 == 1
+    assert "6 colorized, 0 skipped (exist), 1 failed" in err4 and "3.png: the file is empty" in err4
+    assert sorted(os.listdir(one)) == sorted(os.listdir(four)) and len(os.listdir(four)) == 6
+    for name in os.listdir(one):
+        a, b = (np.asarray(Image.open(d / name), dtype=int) for d in (one, four))
+        assert np.abs(a - b).max() <= 1, name
+
+
+def test_a_photo_the_network_fails_on_fails_alone(tmp_path, run, monkeypatch):
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(4):
+        Image.fromarray(gradient_photo(40, 60, seed=i)).save(src / f"{i}.png")
+    Image.fromarray(gradient_photo(41, 60)).save(src / "odd.png")
+    real = colorizer_module.Colorizer.predict_ab_batch
+
+    def picky(self, items):
+        if any(p.image_hw == (41, 60) for p, _ in items):
+            raise RuntimeError("the network choked")
+        return real(self, items)
+    monkeypatch.setattr(colorizer_module.Colorizer, "predict_ab_batch", picky)
+    code, _, err = run("colorize", src, "-o", tmp_path / "out", "--batch-size", "8")
+    assert code == 1 and "4 colorized, 0 skipped (exist), 1 failed" in err
+    assert "odd.png: the network choked" in err
+    assert sorted(os.listdir(tmp_path / "out")) == ["0.png", "1.png", "2.png", "3.png"]
+
+
+def test_read_ahead_holds_few_photos(tmp_path, run, monkeypatch):
+    """Reading ahead stops at the pixel budget: with a budget of one photo, no more than two
+    are held between reading and saving."""
+    from colouru import cli
+
+    monkeypatch.setattr(cli, "READ_AHEAD_PIXELS", 40 * 60)
+    held, peak = set(), [0]
+    real_prepare, real_finish = (colorizer_module.Colorizer.prepare,
+                                 colorizer_module.Colorizer.finish_ab)
+
+    def prepare(self, image, *a, **k):
+        p = real_prepare(self, image, *a, **k)
+        held.add(id(p))
+        peak[0] = max(peak[0], len(held))
+        return p
+
+    def finish_ab(self, p, *a, **k):
+        out = real_finish(self, p, *a, **k)
+        held.discard(id(p))
+        return out
+    monkeypatch.setattr(colorizer_module.Colorizer, "prepare", prepare)
+    monkeypatch.setattr(colorizer_module.Colorizer, "finish_ab", finish_ab)
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(6):
+        Image.fromarray(gradient_photo(40, 60, seed=i)).save(src / f"{i}.png")
+    code, _, err = run("colorize", src, "-o", tmp_path / "out", "--batch-size", "4")
+    assert code == 0 and "6 colorized" in err
+    assert 1 <= peak[0] <= 2

@@ -11,10 +11,12 @@ from conftest import gradient_photo
 
 from colouru import Colorizer, Hint, NoModelError
 from colouru import colorizer as colorizer_module
-from colouru.colorizer import Prepared, image_lightness, working_shape
-from colouru.colour import linear_to_srgb, rgb_to_lab, rgb_to_lab_torch
+from colouru.colorizer import Prepared, image_lightness
+from colouru.colour import linear_to_srgb, rgb_to_lab
+from colouru.colour_torch import rgb_to_lab_torch
 from colouru.device import resolve_device
 from colouru.generator import GeneratorConfig
+from colouru.geometry import working_shape
 from colouru.hints import hint_box
 from colouru.upsample import GuidedUpsampler, guided_upsample
 from colouru.weights import ModelInfo
@@ -206,7 +208,7 @@ def test_guided_upsample_follows_cv2_resize_geometry():
     g_lo = rng.random((19, 25)).astype(np.float32)
     src = rng.normal(0, 30, (19, 25)).astype(np.float32)
     g_hi = rng.random((300, 401)).astype(np.float32)
-    box = lambda x: cv2.boxFilter(x, -1, (5, 5), borderType=cv2.BORDER_REFLECT)  # noqa: E731
+    box = lambda x: cv2.boxFilter(x, -1, (5, 5), borderType=cv2.BORDER_REFLECT)
     mg, mp = box(g_lo), box(src)
     a = (box(g_lo * src) - mg * mp) / (box(g_lo * g_lo) - mg * mg + 1e-3)
     b = mp - a * mg
@@ -294,3 +296,11 @@ def test_a_hint_colours_its_region_even_where_the_network_does_not(tiny_colorize
 
     assert typical_distance(True) < 3.0
     assert typical_distance(False) > 10.0
+
+
+def test_a_work_size_that_contradicts_the_prepared_photo_is_refused(tiny_model_path):
+    c = Colorizer.load(tiny_model_path, device="cpu")
+    p = c.prepare(np.full((60, 80), 0.5, np.float32), work_size=64)
+    assert c.colorize(p, work_size=64).shape == (60, 80, 3)
+    with pytest.raises(ValueError, match="contradicts"):
+        c.colorize(p, work_size=32)

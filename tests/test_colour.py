@@ -7,7 +7,7 @@ import pytest
 import torch
 from skimage import color
 
-from colouru import colour
+from colouru import colour, colour_torch
 from colouru.imageio import to_uint8
 
 
@@ -110,31 +110,31 @@ def test_torch_matches_skimage_and_round_trips(dtype):
     rgb = _cube_and_random(n=900, seed=5)[:900].reshape(30, 30, 3)
     ref = color.rgb2lab(rgb.astype(np.float64))
     t = torch.from_numpy(rgb).to(dtype).permute(2, 0, 1)  # (3, H, W)
-    lab = colour.rgb_to_lab_torch(t)
+    lab = colour_torch.rgb_to_lab_torch(t)
     assert lab.shape == t.shape and lab.dtype == dtype
     np.testing.assert_allclose(lab.permute(1, 2, 0).numpy(), ref, atol=2e-3)
-    back = colour.lab_to_rgb_torch(lab)
+    back = colour_torch.lab_to_rgb_torch(lab)
     np.testing.assert_allclose(back.numpy(), t.numpy(), atol=1e-4)
     batch = t[None].repeat(2, 1, 1, 1)  # (B, 3, H, W)
-    torch.testing.assert_close(colour.rgb_to_lab_torch(batch)[1], lab)
+    torch.testing.assert_close(colour_torch.rgb_to_lab_torch(batch)[1], lab)
 
 
 def test_torch_gradients_are_finite_everywhere():
     # Black, white, the cube's corners and out-of-gamut Lab: the places where the curves kink.
     rgb = torch.tensor(_cube_and_random(n=100)[:100].reshape(10, 10, 3)).permute(2, 0, 1)
     rgb = rgb[None].clone().requires_grad_(True)
-    colour.rgb_to_lab_torch(rgb).square().sum().backward()
+    colour_torch.rgb_to_lab_torch(rgb).square().sum().backward()
     assert torch.isfinite(rgb.grad).all()
     lab = torch.tensor([[0.0, 0, 0], [100, 0, 0], [50, -128, 128], [50, 128, -128],
                         [0, 80, 80], [100, -80, -80]]).T.reshape(1, 3, 6, 1)
     lab = lab.clone().requires_grad_(True)
-    colour.lab_to_rgb_torch(lab).sum().backward()
+    colour_torch.lab_to_rgb_torch(lab).sum().backward()
     assert torch.isfinite(lab.grad).all()
 
 
 def test_torch_rejects_channels_last():
     with pytest.raises(ValueError, match=r"\(\*, 3, H, W\)"):
-        colour.rgb_to_lab_torch(torch.zeros(4, 4, 3))
+        colour_torch.rgb_to_lab_torch(torch.zeros(4, 4, 3))
 
 
 # --- normalisation (the only copy of the constants) --------------------------------------------

@@ -23,15 +23,15 @@ def test_any_size_in_same_size_out(small, hw):
     x = torch.randn(2, 4, *hw)
     with torch.no_grad():
         y = small(x)
-    assert y.shape == (2, 2, *hw)
-    assert torch.isfinite(y).all() and y.abs().max() <= 1.0  # tanh range
+    assert y.shape == (2, 2, *hw) and torch.isfinite(y).all()
+    assert not torch.equal(y[0], y[1])  # each photo of the batch gets its own colours
 
 
 def test_extreme_input_stays_in_range(small):
-    # A huge input still gives values inside -1..1 (tanh), never NaN.
+    # A huge input never gives NaN or infinity (tanh keeps the range; inf - inf would not).
     with torch.no_grad():
         y = small(torch.full((1, 4, 16, 16), 1e4))
-    assert torch.isfinite(y).all() and y.abs().max() <= 1.0
+    assert torch.isfinite(y).all()
 
 
 def test_odd_sizes_are_padded_at_the_bottom_right_and_cropped_back(small):

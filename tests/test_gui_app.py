@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
+
 import numpy as np
 import pytest
 from conftest import gradient_photo
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QColorDialog, QFileDialog, QMessageBox
+from PySide6.QtWidgets import (
+    QApplication,
+    QColorDialog,
+    QFileDialog,
+    QInputDialog,
+    QMessageBox,
+)
 
-from colouru import load_hints
+from colouru import Hint, load_hints
 from colouru.cli import main as cli_main
+from colouru.gui import dialogs as gui_dialogs
 from colouru.gui.colours import ab_to_rgb8
 from colouru.gui.main_window import MainWindow
+from colouru.hints import hint_box
 
 pytestmark = pytest.mark.gui
 Btn = QMessageBox.StandardButton
@@ -36,6 +47,15 @@ class Dialogs:
         monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(
             lambda *a, **k: self._file("save", self.save_file)))
         monkeypatch.setattr(QColorDialog, "getColor", staticmethod(lambda *a, **k: self.colour))
+        monkeypatch.setattr(gui_dialogs, "_ask", lambda kind, parent, title, text, *a:
+                            self._box(kind, (parent, title, text)))
+        monkeypatch.setattr(QInputDialog, "getInt", staticmethod(
+            lambda *a, **k: self._int(a)))
+        self.quality = 80
+
+    def _int(self, args):
+        self.calls.append(("int", str(args[1])))
+        return self.quality, self.quality is not None
 
     def _box(self, kind, args):
         self.calls.append((kind, str(args[2]) if len(args) > 2 else ""))
@@ -91,6 +111,11 @@ def window(make_window, photo, qtbot):
         assert w.open_photo(photo)
     qtbot.waitUntil(lambda: not w.service.busy, timeout=WAIT)
     return w
+
+
+def keep_colour(w, keep=True):
+    """Edit > New Hints Keep the Last Colour: clicks then place hints of the current colour."""
+    w.act_keep_colour.setChecked(keep)
 
 
 def settle(qtbot, w):
@@ -156,6 +181,7 @@ def test_drop_a_photo_onto_the_window(make_window, photo, qtbot):
 # --- hints with the mouse --------------------------------------------------------------------
 def test_click_adds_a_hint_of_the_current_colour_and_size(window, qtbot):
     w = window
+    keep_colour(w)
     w.session.set_current_ab((-40.0, 50.0))
     w.colour_panel.size_slider.setValue(4)
     click(qtbot, w.canvas, 30, 40)
@@ -167,6 +193,7 @@ def test_click_adds_a_hint_of_the_current_colour_and_size(window, qtbot):
 
 def test_click_on_a_hint_selects_it_and_its_colour_becomes_current(window, qtbot):
     w = window
+    keep_colour(w)
     w.session.set_current_ab((30.0, 30.0))
     click(qtbot, w.canvas, 30, 40)
     w.session.set_current_ab((-20.0, -20.0))
@@ -266,6 +293,7 @@ def test_colour_dialog_swatches_and_eyedropper(window, dialogs, qtbot, tmp_path)
 
     w = window
     click(qtbot, w.canvas, 60, 50)
+    w.apply_colour((20.0, 20.0))  # a first pick, so Recent has two colours below
     dialogs.colour = QColor(30, 140, 40)  # green
     w.act_choose.trigger()
     green = w.session.hints[0].ab
@@ -299,6 +327,7 @@ def test_suggestions_include_the_model_prediction(window, qtbot):
 # --- the live result ---------------------------------------------------------------------------
 def test_result_arrives_from_the_worker_and_changes_where_the_hint_is(window, qtbot):
     w = window
+    keep_colour(w)
     settle(qtbot, w)
     before = w.result_view.result.copy()
     w.session.set_current_ab((-60.0, 60.0))
@@ -359,14 +388,22 @@ def test_save_equals_the_command_line_output(window, dialogs, qtbot, photo, tmp_
     assert dialogs.kinds().count("save") == 2
 
 
-def test_a_grey_photo_is_held_in_one_channel(window, qtbot, tmp_path):
+def test_an_open_photo_is_held_once_as_its_lightness(window, qtbot, tmp_path, monkeypatch):
     w = window
+    threads = []
+    real = w.service.colorizer.prepare_lightness
+    monkeypatch.setattr(w.service.colorizer, "prepare_lightness", lambda *a: threads.append(
+        threading.current_thread()) or real(*a))
     Image.fromarray(gradient_photo(96, 128)[..., 0]).save(tmp_path / "grey.jpg")
     with qtbot.waitSignal(w.service.previewReady, timeout=WAIT):
         assert w.open_photo(tmp_path / "grey.jpg")
     settle(qtbot, w)
-    image = w.session.photo.image
-    assert image.shape == (96, 128) and image.dtype == np.uint8
+    photo = w.session.photo
+    assert not hasattr(photo, "image") and not photo.colour  # the decoded photo is not kept
+    assert photo.lightness.shape == (96, 128) and photo.lightness.dtype == np.float32
+    assert w.service._prepared.lightness is photo.lightness  # one array for both
+    assert w.canvas._pixmap.pixmap().cacheKey() == w.result_view._before.pixmap().cacheKey()
+    assert threads and threading.main_thread() not in threads  # prepared while loading
     assert w.result_view.result is not None
 
 
@@ -593,3 +630,382 @@ def test_command_line_entry_opens_the_photo_with_hints(gui_settings, tiny_model_
         dialogs.answers["warning"] = Btn.Discard
         w.close()
         w.deleteLater()
+
+
+# --- issue 13: the result follows the hand; the panel holds still; first launch -------------
+def slow_previews(w, monkeypatch, seconds=0.03):
+    """Each preview takes at least ``seconds``: a hand moving every 10 ms outpaces it, as a
+    real hand outpaces a real model on a large photo."""
+    import time as _time
+
+    real = w.service.colorizer.preview_ab
+    monkeypatch.setattr(w.service.colorizer, "preview_ab",
+                        lambda *a: _time.sleep(seconds) or real(*a))
+
+
+def test_the_result_moves_while_a_hint_is_dragged(window, qtbot, monkeypatch):
+    w = window
+    click(qtbot, w.canvas, 10, 10)
+    settle(qtbot, w)
+    slow_previews(w, monkeypatch)
+    asked = []
+    real_ask = w.service.request_suggestions
+    monkeypatch.setattr(w.service, "request_suggestions",
+                        lambda *a: asked.append(1) or real_ask(*a))
+    shown = []
+    w.service.previewReady.connect(lambda i, rgb, s: shown.append(i))
+    vp = w.canvas.viewport()
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=vpos(w.canvas, 10, 10))
+    at_press = len(asked)  # selecting the hint asks for its suggestions
+    for k in range(1, 41):  # a steady drag, a mouse event every 10 ms, never pausing
+        qtbot.mouseMove(vp, pos=vpos(w.canvas, 10 + 2 * k, 10 + k))
+        qtbot.wait(10)
+    during = list(shown)
+    assert len(asked) == at_press  # suggestions wait until the hint lands
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=vpos(w.canvas, 90, 50))
+    settle(qtbot, w)
+    assert len(during) >= 3, during  # the old rule (only the newest request) showed none
+    assert during == sorted(during) and len(set(during)) == len(during)
+    assert w.last_shown_id == w.service._latest["preview"] and len(asked) == at_press + 1
+
+
+def test_the_result_moves_while_dragging_in_the_colour_plane(window, qtbot, monkeypatch):
+    w = window
+    click(qtbot, w.canvas, 60, 50)
+    settle(qtbot, w)
+    slow_previews(w, monkeypatch)
+    shown = []
+    w.service.previewReady.connect(lambda i, rgb, s: shown.append(i))
+    gamut = w.colour_panel.gamut
+    qtbot.mousePress(gamut, Qt.MouseButton.LeftButton, pos=gamut.ab_to_pos((-40, 0)).toPoint())
+    for k in range(40):
+        qtbot.mouseMove(gamut, pos=gamut.ab_to_pos((-40 + 2 * k, 10)).toPoint())
+        qtbot.wait(10)
+    during = list(shown)
+    qtbot.mouseRelease(gamut, Qt.MouseButton.LeftButton,
+                       pos=gamut.ab_to_pos((40, 10)).toPoint())
+    settle(qtbot, w)
+    assert len(during) >= 3, during
+    assert w.undo.undoText() == "Change hint colour"  # the whole drag is one undo step
+    assert len(w.session.recent) == 1  # and one pick
+
+
+def test_the_colour_panel_keeps_its_width_as_recent_colours_fill(window, qtbot):
+    w = window
+    qtbot.wait(50)
+    panel, dock = w.colour_panel, w.colour_dock
+    sizes = panel.sizeHint().width(), panel.minimumSizeHint().width(), dock.width()
+    zoom = w.canvas.zoom
+    plane = panel.gamut.mapTo(w, panel.gamut.plane_rect().topLeft().toPoint())
+    gamut = panel.gamut
+    click(qtbot, w.canvas, 60, 50)  # a hint: its suggestions fill the other row
+    qtbot.waitUntil(lambda: len(panel.suggested.colours()) >= 2, timeout=WAIT)
+    assert (panel.sizeHint().width(), panel.minimumSizeHint().width(), dock.width()) == sizes
+    for k in range(12):  # more picks than the row has slots
+        qtbot.mouseClick(gamut, Qt.MouseButton.LeftButton,
+                         pos=gamut.ab_to_pos((-50 + 9 * k, 30 - 5 * k)).toPoint())
+        qtbot.wait(5)
+        assert len(w.session.recent) == min(k + 1, 10)
+        assert len(panel.recent.colours()) == min(k + 1, 10)
+        assert (panel.sizeHint().width(), panel.minimumSizeHint().width(),
+                dock.width()) == sizes, k
+        assert w.canvas.zoom == zoom
+        assert panel.gamut.mapTo(w, gamut.plane_rect().topLeft().toPoint()) == plane
+
+
+def test_recent_gets_a_colour_when_the_user_picks_it(window, qtbot):
+    w = window
+    for x in (20, 60, 100):  # new hints take a colour: none of them is a pick
+        click(qtbot, w.canvas, x, 50)
+        w.session.select(None)
+    assert w.session.recent == []
+    click(qtbot, w.canvas, 60, 50)
+    gamut = w.colour_panel.gamut
+    qtbot.mouseClick(gamut, Qt.MouseButton.LeftButton, pos=gamut.ab_to_pos((-30, 40)).toPoint())
+    assert w.session.recent == [w.session.hints[1].ab]
+    assert w.colour_panel.recent.colours() == w.session.recent
+
+
+def test_a_new_hint_takes_the_models_colour_there_unless_kept(window, qtbot, make_window):
+    from colouru.gui.colours import snap_to_gamut
+
+    w = window
+    assert not w.act_keep_colour.isChecked()
+    w.session.set_current_ab((-60.0, -60.0))  # a blue that has nothing to do with the photo
+
+    def model_colour(x, y, hints):
+        probe = Hint(x, y, w.session.size_to_image(w.session.size), ab=(0, 0))
+        x0, y0, x1, y1 = hint_box(probe, w.session.image_hw, w.session.work_hw)
+        ab = w.service.colorizer.predict_ab(w.service._prepared, hints)
+        mean = ab[:, y0:y1, x0:x1].reshape(2, -1).mean(axis=1)
+        return snap_to_gamut(w.session.hint_lightness(probe), mean)
+
+    click(qtbot, w.canvas, 60, 50)
+    first = w.session.hints[0]
+    assert first.ab == pytest.approx(model_colour(60, 50, []), abs=0.02)
+    assert first.ab != (-60.0, -60.0) and w.session.current_ab == first.ab
+    w.session.select(None)
+    settle(qtbot, w)  # the result now includes the first hint
+    click(qtbot, w.canvas, 110, 80)
+    assert w.session.hints[1].ab == pytest.approx(model_colour(110, 80, [first]), abs=0.02)
+    w.session.select(None)
+    w.act_keep_colour.trigger()  # Edit > New Hints Keep the Last Colour
+    w.session.set_current_ab((-60.0, -60.0))
+    click(qtbot, w.canvas, 20, 80)
+    assert w.session.hints[2].ab == (-60.0, -60.0)
+    assert w.settings.keep_colour()
+    w.close()
+    assert make_window().act_keep_colour.isChecked()
+
+
+def test_first_launch_says_how_to_start(make_window, qtbot):
+    from colouru.gui.main_window import EXAMPLE_PHOTO
+
+    w = make_window()
+    assert w.pages.currentWidget() is w.welcome and w.welcome.isVisible()
+    assert not w.canvas.isVisible() and not w.result_view.isVisible()
+    text = w.welcome.label.text()
+    assert "Open a photo" in text and "drop one" in text and "example" in text
+    with qtbot.waitSignal(w.service.previewReady, timeout=WAIT):
+        qtbot.mouseClick(w.welcome.example_button, Qt.MouseButton.LeftButton)
+    assert w.session.photo.path.name == EXAMPLE_PHOTO
+    assert w.pages.currentWidget() is w.splitter and w.canvas.isVisible()
+    assert w.result_view.result is not None
+
+
+# --- issue 13, smaller things ----------------------------------------------------------------
+def test_after_saving_the_result_quitting_asks_nothing(window, dialogs, qtbot, tmp_path):
+    w = window
+    click(qtbot, w.canvas, 40, 40)
+    assert w.isWindowModified()
+    assert w.save_result_as(tmp_path / "out.png")
+    assert not w.isWindowModified()
+    assert w.close() and "warning" not in dialogs.kinds()
+
+
+def test_importing_hints_just_exported_leaves_the_photo_unmodified(window, dialogs, qtbot,
+                                                                   tmp_path):
+    w = window
+    click(qtbot, w.canvas, 40, 40)
+    assert w.export_hints(tmp_path / "h.json")
+    w.act_clear.trigger()
+    assert w.import_hints(tmp_path / "h.json")
+    assert not w.isWindowModified() and len(w.session.hints) == 1
+    assert w.close() and "warning" not in dialogs.kinds()
+
+
+def test_the_last_colour_picked_is_on_disk_at_once(window, qtbot):
+    w = window
+    click(qtbot, w.canvas, 60, 50)
+    w.apply_colour((-22.5, 33.75))
+    text = Path(w.settings.qs.fileName()).read_text()  # a crash now loses nothing
+    assert "-22.50,33.75" in text
+
+
+def test_opening_a_colour_photo_says_only_its_lightness_is_used(window, qtbot, tmp_path):
+    w = window
+    assert "in colour" in w.statusBar().currentMessage()  # the fixture's photo is in colour
+    assert w.session.photo.colour
+    grey = gradient_photo(96, 128)[..., 0]
+    Image.fromarray(np.dstack([grey, (grey * 0.85).astype(np.uint8),
+                               (grey * 0.65).astype(np.uint8)])).save(tmp_path / "sepia.png")
+    assert w.open_photo(tmp_path / "sepia.png")
+    assert "toned" in w.statusBar().currentMessage()
+    Image.fromarray(grey).save(tmp_path / "grey.png")
+    assert w.open_photo(tmp_path / "grey.png")
+    assert "lightness" not in w.statusBar().currentMessage() and not w.session.photo.colour
+
+
+def test_save_dialog_type_matches_the_name_and_jpeg_asks_its_quality(window, dialogs, qtbot,
+                                                                     tmp_path, monkeypatch):
+    w = window
+    w.session.set_photo(tmp_path / "old.jpg", lightness=w.session.photo.lightness)  # a JPEG
+    seen = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(
+        lambda *a: seen.append(a) or (str(tmp_path / "out.jpg"), "")))
+    dialogs.quality = 40
+    assert w.save_result_as()
+    assert seen[0][2].endswith("old_colour.jpg") and seen[0][4] == "JPEG (*.jpg *.jpeg)"
+    assert ("int", "JPEG quality") in dialogs.calls and w.settings.jpeg_quality() == 40
+    small = (tmp_path / "out.jpg").stat().st_size
+    dialogs.quality = 98
+    assert w.save_result_as()
+    assert (tmp_path / "out.jpg").stat().st_size > small
+    dialogs.quality = None  # cancelled: nothing written
+    (tmp_path / "out.jpg").unlink()
+    assert not w.save_result_as() and not (tmp_path / "out.jpg").exists()
+
+
+def test_a_name_typed_without_extension_takes_the_chosen_type(window, tmp_path, monkeypatch):
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(
+        lambda *a: (str(tmp_path / "plain"), "TIFF (*.tif *.tiff)")))
+    assert gui_dialogs.save_path(window, "t", "x.png", gui_dialogs.RESULT_FILTER) == \
+        tmp_path / "plain.tif"
+
+
+def test_question_buttons_have_mnemonics_and_undo_is_not_an_arrow(window):
+    box = gui_dialogs.message_box(window, "warning", "Unsaved hints", "text",
+                                  Btn.Save | Btn.Discard | Btn.Cancel, Btn.Save)
+    texts = [b.text() for b in box.buttons()]
+    assert sorted(texts) == sorted(["&Save", "&Don't Save", "&Cancel"])
+    box.deleteLater()
+    style = window.style()
+    from PySide6.QtWidgets import QStyle
+
+    back = style.standardIcon(QStyle.StandardPixmap.SP_ArrowBack).pixmap(24).toImage()
+    assert window.act_undo.icon().pixmap(24).toImage() != back
+    assert window.act_undo.icon().cacheKey() != window.act_redo.icon().cacheKey()
+
+
+# --- issue 13: opening and saving in the background ------------------------------------------
+def held_reads(monkeypatch):
+    """Reading a photo waits (in its thread) until the returned event is set."""
+    import colouru.gui.main_window as mw
+
+    gate, real = threading.Event(), mw.read_image
+    monkeypatch.setattr(mw, "read_image", lambda *a, **k: gate.wait(10) and real(*a, **k))
+    return gate
+
+
+def test_opening_runs_in_the_background_and_the_window_answers(window, qtbot, tmp_path,
+                                                                monkeypatch):
+    w = window
+    other = tmp_path / "other.png"
+    Image.fromarray(gradient_photo(40, 60, seed=3)).save(other)
+    gate = held_reads(monkeypatch)
+    seen = []
+
+    def meanwhile():  # the GUI thread runs while the file is read
+        seen.append((w.task_bar.isVisible(), w.task_bar.label.text()))
+        qtbot.keyClick(w.canvas, Qt.Key.Key_B)  # a key press is answered
+        gate.set()
+
+    QTimer.singleShot(50, meanwhile)
+    assert w.open_photo(other)
+    assert seen == [(True, "Reading other.png")]
+    assert w.result_view.mode == "before" and not w.task_bar.isVisible()
+    assert w.session.photo.path == other and w.session.image_hw == (40, 60)
+
+
+def test_opening_can_be_cancelled_and_the_photo_on_screen_stays(window, qtbot, tmp_path,
+                                                                 monkeypatch, dialogs):
+    w = window
+    click(qtbot, w.canvas, 40, 40)
+    hints = w.session.hints
+    gate = held_reads(monkeypatch)
+    QTimer.singleShot(50, w.task_bar.cancel_button.click)
+    Image.fromarray(gradient_photo(40, 60)).save(tmp_path / "big.png")
+    dialogs.answers["warning"] = Btn.Discard
+    assert not w.open_photo(tmp_path / "big.png")
+    gate.set()  # let the abandoned read end; its result is dropped
+    qtbot.wait(100)
+    assert w.session.photo.path.name == "photo.png" and w.session.image_hw == (96, 128)
+    assert w.session.hints == hints
+    assert "cancelled" in w.statusBar().currentMessage()
+    assert "critical" not in dialogs.kinds() and not w.task_bar.isVisible()
+
+
+def slow_bands(w, monkeypatch, seconds):
+    """Each band of the full-resolution finish waits ``seconds`` first."""
+    import time as _time
+
+    c = w.service.colorizer
+    real = c.finish_ab
+    monkeypatch.setattr(c, "finish_ab", lambda p, ab, hints, cancelled=None: real(
+        p, ab, hints, lambda: _time.sleep(seconds) or (cancelled is not None and cancelled())))
+
+
+def test_saving_runs_in_the_background_with_progress(window, qtbot, tmp_path, monkeypatch):
+    w = window
+    click(qtbot, w.canvas, 40, 40)
+    slow_bands(w, monkeypatch, 0.05)
+    stages = []
+    monkeypatch.setattr(w.task_bar, "show_progress", lambda stage, f: stages.append((stage, f)))
+    ticks = []
+    timer = QTimer(interval=10, timeout=lambda: ticks.append(1))
+    timer.start()
+    assert w.save_result_as(tmp_path / "out.png")
+    timer.stop()
+    assert len(ticks) >= 3  # the GUI thread kept running
+    assert [s for s, _ in stages][:2] == ["Colorizing", "Colorizing"]
+    done = [f for s, f in stages if s == "Colorizing" and f >= 0]
+    assert done == sorted(done) and stages[-1] == ("Writing out.png", -1.0)
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "out.png")),
+                                  w.service.colorize(w.session.hints))
+
+
+def test_saving_can_be_cancelled_and_nothing_is_written(window, qtbot, tmp_path, monkeypatch):
+    w = window
+    click(qtbot, w.canvas, 40, 40)
+    slow_bands(w, monkeypatch, 0.2)
+    QTimer.singleShot(50, w.task_bar.cancel_button.click)
+    assert not w.save_result_as(tmp_path / "out.png")
+    assert "cancelled" in w.statusBar().currentMessage()
+    qtbot.wait(700)  # the abandoned thread sees the cancel at its next band
+    assert not (tmp_path / "out.png").exists() and w.isWindowModified()
+
+
+def test_the_reference_image_is_large_enough_to_pick_from_and_zooms(window, qtbot, tmp_path):
+    w = window
+    w.resize(1400, 900)
+    qtbot.wait(20)
+    ref = tmp_path / "ref.png"
+    Image.fromarray(gradient_photo(400, 600)).save(ref)
+    assert w.open_reference(ref)
+    qtbot.waitUntil(lambda: w.reference.viewport().height() >= 300, timeout=WAIT)
+    assert w.reference.viewport().width() >= 300  # not a thumbnail (it was 68 px tall)
+    zoom = w.reference.zoom
+    wheel(w.reference, 300, 200, 1)  # the plain wheel zooms the reference
+    assert w.reference.zoom == pytest.approx(zoom * 1.25)
+    assert w.reference_dock.features() & w.reference_dock.DockWidgetFeature.DockWidgetFloatable
+
+
+def test_actual_size_is_one_device_pixel_per_photo_pixel_at_scale_two(window, monkeypatch):
+    w = window
+    for view in (w.canvas, w.result_view):
+        monkeypatch.setattr(view, "devicePixelRatioF", lambda: 2.0)
+    w.act_actual.trigger()
+    assert w.canvas.zoom == 0.5 == w.result_view.zoom  # logical pixels: half
+    assert w.canvas.device_zoom == 1.0 and w.lbl_zoom.text() == "100%"
+
+
+def test_a_saved_geometry_comes_back_inside_the_screen(gui_settings, tiny_model_path, tmp_path,
+                                                       qtbot, dialogs):
+    from PySide6.QtCore import QRect
+
+    first = MainWindow(model=str(tiny_model_path), device="cpu", settings=gui_settings,
+                       recovery_dir=tmp_path / "r")
+    first.show()
+    qtbot.waitExposed(first)
+    first.setGeometry(QRect(5000, 4000, 3000, 2400))  # on a screen that is gone, too big
+    assert first.close()
+    again = MainWindow(model=str(tiny_model_path), device="cpu", settings=gui_settings,
+                       recovery_dir=tmp_path / "r")
+    try:
+        avail = again.screen().availableGeometry()
+        assert avail.contains(again.geometry()), (avail, again.geometry())
+    finally:
+        again.close()
+        again.service.shutdown()
+        first.service.shutdown()
+
+
+def test_saving_reuses_the_full_result_on_screen(window, qtbot, tmp_path, monkeypatch):
+    w = window
+    click(qtbot, w.canvas, 40, 40)
+    w.session.select(None)
+    qtbot.waitUntil(lambda: w.result_view.result.shape[:2] == (96, 128), timeout=WAIT)
+    settle(qtbot, w)
+    c, runs = w.service.colorizer, []
+    real_predict, real_finish = c.predict_ab, c.finish_ab
+    monkeypatch.setattr(c, "predict_ab", lambda *a, **k: runs.append("net") or real_predict(
+        *a, **k))
+    monkeypatch.setattr(c, "finish_ab", lambda *a, **k: runs.append("finish") or real_finish(
+        *a, **k))
+    assert w.save_result_as(tmp_path / "a.png")
+    assert runs == []  # the result on screen is the full-resolution result of these hints
+    w.service.set_lightness(w.session.photo.lightness)  # forget it: the same photo again
+    assert w.save_result_as(tmp_path / "b.png")
+    assert runs == ["net", "finish"]
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "a.png")),
+                                  np.asarray(Image.open(tmp_path / "b.png")))

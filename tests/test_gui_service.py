@@ -1,4 +1,5 @@
-"""The colorizer service: work on a worker thread, numbered requests, stale results dropped."""
+"""The colorizer service: work on a worker thread, numbered and coalesced requests, every
+result newer than the one on screen shown, the full-resolution pass cancellable."""
 
 from __future__ import annotations
 
@@ -26,18 +27,18 @@ def service(qtbot, gui_settings, tiny_model_path):
 
 def test_preview_runs_off_the_gui_thread(qtbot, service, monkeypatch):
     threads = []
-    real = service.colorizer.preview
-    monkeypatch.setattr(service.colorizer, "preview", lambda *a: threads.append(
+    real = service.colorizer.preview_ab
+    monkeypatch.setattr(service.colorizer, "preview_ab", lambda *a: threads.append(
         threading.current_thread()) or real(*a))
     with qtbot.waitSignal(service.previewReady, timeout=10_000) as blocker:
         rid = service.request_preview([Hint(10, 10, 4, ab=(40, 40))])
     got_id, rgb, seconds = blocker.args
     assert got_id == rid and rgb.shape == (48, 64, 3) and rgb.dtype == np.uint8
-    assert seconds >= 0
+    assert isinstance(seconds, float) and seconds > 0  # the time it took, measured
     assert threads and threads[0] is not threading.main_thread()
 
 
-def test_only_the_latest_of_a_burst_is_shown(qtbot, service):
+def test_a_burst_is_coalesced_and_a_newer_but_not_newest_result_is_shown(qtbot, service):
     shown = []
     service.previewReady.connect(lambda i, rgb, s: shown.append((i, rgb)))
     hints = []
@@ -47,18 +48,123 @@ def test_only_the_latest_of_a_burst_is_shown(qtbot, service):
         ids.append(service.request_preview(hints))
     assert ids == sorted(ids) and len(set(ids)) == 8
     qtbot.waitUntil(lambda: not service.busy, timeout=10_000)
-    assert [i for i, _ in shown] == [ids[-1]]
-    assert service.dropped >= 7  # six replaced while waiting, the first dropped on arrival
+    # The first was running when the others came: it is newer than the blank screen, so it
+    # is shown (the result moves during the drag); the six that waited were replaced unrun.
+    assert [i for i, _ in shown] == [ids[0], ids[-1]]
+    assert service.dropped == 6
     expected = service.colorizer.preview(service._prepared, hints)
     np.testing.assert_array_equal(shown[-1][1], expected)
 
 
-def test_full_resolution_result_follows_a_pause(qtbot, service):
+def test_results_keep_coming_while_requests_keep_coming(qtbot, service):
+    """A drag that never pauses: every result newer than the one on screen is shown."""
+    shown = []
+    service.previewReady.connect(lambda i, rgb, s: shown.append(i))
+    ids = [service.request_preview([Hint(10, 20, 4, ab=(-50, 50))])]
+    for k in range(1, 30):
+        qtbot.waitUntil(lambda n=len(shown): len(shown) > n or not service.busy, timeout=10_000)
+        ids.append(service.request_preview([Hint(10 + 3 * k, 20, 4, ab=(-50, 50))]))
+        ids.append(service.request_preview([Hint(11 + 3 * k, 20, 4, ab=(-50, 50))]))
+    qtbot.waitUntil(lambda: not service.busy, timeout=10_000)
+    assert shown == sorted(shown) and shown[-1] == ids[-1]
+    assert len(shown) >= 25  # about one per pair of requests, none of them the newest then
+    assert len(set(shown) & set(ids[1::2])) >= 5  # not the newest when made (old rule: 0)
+
+
+def test_an_old_result_arriving_after_a_newer_one_is_dropped(qtbot, service):
+    from colouru.gui.service import Job, JobResult
+
+    shown = []
+    service.previewReady.connect(lambda i, rgb, s: shown.append(i))
+    with qtbot.waitSignal(service.previewReady, timeout=10_000):
+        rid = service.request_preview([])
+    qtbot.waitUntil(lambda: not service.busy, timeout=10_000)
+    old = Job("preview", rid - 1, service._epoch, lambda: None)
+    service._on_finished(JobResult(old, (np.zeros((2, 2, 3), np.uint8), None), 0.0, None))
+    assert shown == [rid] and service.dropped == 1
+
+
+def test_full_resolution_result_follows_a_pause(qtbot, service, monkeypatch):
+    calls = []
+    real = service.colorizer.predict_ab
+    monkeypatch.setattr(service.colorizer, "predict_ab", lambda *a, **k: calls.append(a[1:])
+                        or real(*a, **k))
+    hints = [Hint(30, 40, 6, ab=(20, -30))]
     with qtbot.waitSignal(service.fullReady, timeout=10_000) as blocker:
-        rid = service.request_preview([Hint(30, 40, 6, ab=(20, -30))])
+        rid = service.request_preview(hints)
     for_id, rgb, _ = blocker.args
     assert for_id == rid and rgb.shape == (96, 128, 3)
-    np.testing.assert_array_equal(rgb, service.colorize([Hint(30, 40, 6, ab=(20, -30))]))
+    assert len(calls) == 1  # the full pass finished the preview's colour: no second network run
+    np.testing.assert_array_equal(rgb, service.colorize(hints))
+    from colouru.gui.qt_images import from_qimage
+
+    # made for the screen in the worker, so showing a 48 MP result costs the GUI thread nothing
+    assert service.full_image.format() == service.full_image.Format.Format_RGB32
+    np.testing.assert_array_equal(from_qimage(service.full_image), rgb)
+
+
+def test_full_pass_waits_for_a_pause(qtbot, service):
+    service._refine_timer.setInterval(60_000)
+    full = []
+    service.fullReady.connect(lambda *a: full.append(a))
+    with qtbot.waitSignal(service.previewReady, timeout=10_000):
+        service.request_preview([Hint(30, 40, 6, ab=(20, -30))])
+    assert service._refine_timer.isActive() and "full" not in service._pending
+    service.request_preview([Hint(40, 40, 6, ab=(20, -30))])  # not a pause: timer stopped
+    assert not service._refine_timer.isActive()
+    qtbot.waitUntil(lambda: service._shown is not None and service._shown.id == service._latest[
+        "preview"], timeout=10_000)
+    assert service._refine_timer.isActive() and not full
+
+
+def test_a_new_edit_cancels_the_full_pass_and_is_shown_first(qtbot, service, monkeypatch):
+    c = service.colorizer
+    started, go = threading.Event(), threading.Event()
+    runs, network = [], []
+    real_finish, real_predict = c.finish_ab, c.predict_ab
+
+    def slow_finish(p, ab, hints, cancelled=None):
+        runs.append(tuple(hints))
+        if len(runs) == 1:  # the first full pass: hold it until the user has edited again
+            started.set()
+            go.wait(10)
+        return real_finish(p, ab, hints, cancelled)
+
+    monkeypatch.setattr(c, "finish_ab", slow_finish)
+    monkeypatch.setattr(c, "predict_ab", lambda *a, **k: network.append(1) or real_predict(
+        *a, **k))
+    events = []
+    service.previewReady.connect(lambda i, rgb, s: events.append(("preview", i)))
+    service.fullReady.connect(lambda i, rgb, s: events.append(("full", i, rgb)))
+    first = [Hint(30, 40, 6, ab=(20, -30))]
+    second = [Hint(60, 40, 6, ab=(-40, 30))]
+    a = service.request_preview(first)
+    qtbot.waitUntil(started.is_set, timeout=10_000)  # the full pass for `first` is running
+    b = service.request_preview(second)
+    go.set()
+    qtbot.waitUntil(lambda: any(e[0] == "full" for e in events), timeout=10_000)
+    qtbot.waitUntil(lambda: not service.busy, timeout=10_000)
+    assert [e[:2] for e in events] == [("preview", a), ("preview", b), ("full", b)]
+    assert service.cancelled == 1 and runs == [tuple(first), tuple(second)]
+    assert len(network) == 2  # one network run per preview, none for the full passes
+    np.testing.assert_array_equal(events[-1][2], service.colorize(second))
+
+
+def test_cancelled_finish_raises_and_uncancelled_equals_colorize(tiny_colorizer):
+    from colouru.colorizer import Cancelled
+
+    p = tiny_colorizer.prepare(gradient_photo(300, 500))
+    hints = [Hint(100, 80, 12, ab=(30, 20))]
+    ab = tiny_colorizer.predict_ab(p, hints)
+    np.testing.assert_array_equal(tiny_colorizer.finish_ab(p, ab, hints),
+                                  tiny_colorizer.colorize(p, hints))
+    rgb, ab2 = tiny_colorizer.preview_ab(p, hints)
+    np.testing.assert_array_equal(rgb, tiny_colorizer.preview(p, hints))
+    np.testing.assert_array_equal(ab2, ab)
+    checks = []
+    with pytest.raises(Cancelled):
+        tiny_colorizer.finish_ab(p, ab, hints, cancelled=lambda: checks.append(1) or True)
+    assert len(checks) >= 1
 
 
 def test_suggestions_begin_with_the_prediction_without_the_point_own_hint(qtbot, service):
@@ -87,3 +193,26 @@ def test_without_a_model_nothing_is_requested(qtbot, service):
     assert not service.ready
     assert service.request_preview([]) is None
     assert service.device_name == "no model"
+
+
+def test_asking_again_for_the_same_hints_runs_nothing_and_keeps_the_full_pass(qtbot, service):
+    hints = [Hint(30, 40, 6, ab=(20, -30))]
+    with qtbot.waitSignal(service.previewReady, timeout=10_000):
+        rid = service.request_preview(hints)
+    qtbot.waitUntil(lambda: "full" in service._pending or service._running is not None
+                    or service._full_for == rid, timeout=10_000)
+    assert service.request_preview(list(hints)) == rid  # a drag's release: nothing new
+    assert service.cancelled == 0
+    qtbot.waitUntil(lambda: service._full_for == rid, timeout=10_000)
+    assert service.request_preview([]) > rid  # other hints: a new request
+
+
+def test_images_for_the_screen_hold_the_same_pixels(qtbot):
+    from colouru.gui.qt_images import from_qimage, to_rgb32
+
+    rgb = gradient_photo(301, 517, seed=4)
+    image = to_rgb32(rgb, band_rows=7)
+    assert image.format() == image.Format.Format_RGB32
+    np.testing.assert_array_equal(from_qimage(image), rgb)
+    grey = rgb[..., 1]
+    np.testing.assert_array_equal(from_qimage(to_rgb32(grey)), np.dstack([grey] * 3))

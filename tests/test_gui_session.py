@@ -151,6 +151,29 @@ def test_lightness_to_grey_is_monotonic_and_spans_black_to_white():
     assert np.all(np.diff(grey[0].astype(int)) >= 0)
 
 
+def test_lightness_to_grey_in_bands_equals_the_whole_and_a_photo_can_come_as_its_lightness():
+    rng = np.random.default_rng(1)
+    lightness = (rng.random((37, 23)) * 110 - 5).astype(np.float32)  # a little out of range
+    whole = lightness_to_grey(lightness, band_pixels=10**9)
+    np.testing.assert_array_equal(lightness_to_grey(lightness, band_pixels=50), whole)
+    s = Session()
+    s.set_photo(None, lightness=lightness, colour=True)
+    assert s.photo.lightness is lightness and s.photo.colour and s.image_hw == (37, 23)
+    s.set_photo(None, gradient_photo(8, 9)[..., 0])
+    assert not s.photo.colour and s.photo.lightness.shape == (8, 9)
+
+
+def test_photo_tone_tells_grey_toned_and_colour_photos_apart():
+    from colouru.gui.colours import photo_tone
+
+    colour = gradient_photo(60, 80)
+    grey = colour.mean(axis=2).astype(np.uint8)
+    assert photo_tone(grey) == "grey" and photo_tone(np.dstack([grey] * 3)) == "grey"
+    sepia = np.clip(np.dstack([grey * 1.0, grey * 0.85, grey * 0.65]), 0, 255).astype(np.uint8)
+    assert photo_tone(sepia) == "toned" and photo_tone(sepia.astype(np.float32) / 255) == "toned"
+    assert photo_tone(colour) == "colour"
+
+
 def test_suggestions_start_with_the_prediction_at_the_point():
     ab = np.zeros((2, 40, 40), np.float32)
     ab[0], ab[1] = 30.0, 20.0  # the model paints everything one colour ...

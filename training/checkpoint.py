@@ -59,7 +59,6 @@ def save_checkpoint(
     config: dict,
     stage: int,
     step: int,
-    extra: dict | None = None,
 ) -> None:
     tensors = {f"G.{k}": v.detach().cpu().contiguous() for k, v in G.state_dict().items()}
     tensors.update({f"D.{k}": v.detach().cpu().contiguous() for k, v in D.state_dict().items()})
@@ -79,7 +78,6 @@ def save_checkpoint(
         "step": step,
         "opt_g": mg,
         "opt_d": md,
-        "extra": extra or {},
         "checksum": checksum(tensors),
     }
     path = Path(path)

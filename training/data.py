@@ -23,7 +23,7 @@ import torch
 from tqdm import tqdm
 
 from colouru.atomic import atomic_write_bytes, publish, temporary_beside
-from colouru.colour import rgb_to_lab_torch
+from colouru.colour_torch import rgb_to_lab_torch
 from colouru.hints import rasterize_hints
 from colouru.imageio import READ_EXTENSIONS, ImageReadError, read_image
 from colouru.simulate import HintSimConfig, simulate_hints

@@ -39,8 +39,7 @@ import numpy as np
 
 from colouru import __version__, metrics
 from colouru.atomic import atomic_write_bytes
-from colouru.colorizer import image_lightness
-from colouru.colour import lab_to_rgb_preserving_l, rgb_to_lab
+from colouru.colour import lab_to_rgb_preserving_l, rgb_to_lab, srgb_image_lightness
 from colouru.hints import Hint, hint_box, rasterize_hints
 from colouru.imageio import ImageReadError, read_image, save_image
 from colouru.simulate import HintSimConfig, simulate_hints
@@ -137,7 +136,7 @@ def baseline_photo(
     work.figures["grey"] = {k: grey for k in counts}
     if with_levin:
         work.figures["levin"] = {}
-        weights = levin.affinity(image_lightness(truth) / 100.0)
+        weights = levin.affinity(srgb_image_lightness(truth) / 100.0)
     for k in counts:
         work.hints[k] = hints_for(truth, seed, index, k)
         if not with_levin:
@@ -398,8 +397,8 @@ def format_table(report: Report) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from colouru.cli import UsageError
     from colouru.colorizer import Colorizer, NoModelError
+    from colouru.errors import UsageError
     from colouru.weights import ModelFileError
 
     try:

@@ -43,8 +43,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
-from colouru.colorizer import image_lightness
-from colouru.colour import lab_to_rgb_preserving_l
+from colouru.colour import lab_to_rgb_preserving_l, srgb_image_lightness
 from colouru.hints import Hint, rasterize_hints
 
 VAR_SCALE = 0.3  # sigma_r^2 = VAR_SCALE x window variance (paper: 1.0; authors' code: 0.3)
@@ -194,7 +193,7 @@ def colorize(
     is used and the output keeps it. Every pixel under a hint square (the squares
     ``rasterize_hints`` draws at the image's own size) takes the hint's ab exactly.
     """
-    lightness = image_lightness(image)
+    lightness = srgb_image_lightness(image)
     hint_ab, mask = rasterize_hints(hints, lightness.shape)
     ab = solve_ab(lightness, hint_ab, mask, weights)
     lab = np.concatenate([lightness[..., None], ab.transpose(1, 2, 0)], axis=-1)

@@ -9,8 +9,8 @@ Run folder::
     RUN_DIR/model-<stage>.safetensors  the generator after each stage that trains it
     RUN_DIR/model.safetensors      the final generator, ready for ``colouru colorize --model``
 
-Distributed: ``torchrun --nproc_per_node=N -m colouru.training.train ...`` (or the ``colouru``
-entry point under torchrun) runs DistributedDataParallel; rank 0 alone logs and saves.
+Distributed: ``torchrun --nproc_per_node=N -m colouru train ...`` runs DistributedDataParallel;
+rank 0 alone logs and saves.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import operator
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from colouru.atomic import clean_leftovers
 from colouru.colorizer import Colorizer
 from colouru.device import PRECISIONS, resolve_device, resolve_precision
 from colouru.generator import GeneratorConfig, build_generator
+from colouru.geometry import DEFAULT_WORK_SIZE
 from colouru.metrics import colourfulness, psnr
 from colouru.simulate import HintSimConfig
 from colouru.training import evaluate
@@ -100,7 +102,7 @@ class TrainConfig:
     val_every: int = 500  # steps between validations (and sample grids)
     ckpt_every: int = 200  # steps between checkpoints
     log_every: int = 20  # steps between log records
-    work_size: int = 256  # working size stored in the exported model
+    work_size: int = DEFAULT_WORK_SIZE  # working size stored in the exported model
     init: str | None = None  # start the generator from this model file
     ema: float = 0.0  # decay of a moving average of the generator's weights, validated and
     # exported in place of the raw weights (0: none). It warms up (training/ema.py): 0.999
@@ -205,7 +207,7 @@ def _text(name: str, v) -> None:
 
 
 # --- set-up --------------------------------------------------------------------------------------
-def config_from_args(args: argparse.Namespace, n_train: int | None = None) -> TrainConfig:
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """Build and check the config from command-line arguments (only here are arguments
     parsed). Paths are stored absolute, so the run resumes from any folder."""
     cfg = TrainConfig(data=os.path.abspath(args.data))
@@ -467,220 +469,245 @@ def validate(
 
 
 # --- the run ---------------------------------------------------------------------------------
-def train(
-    cfg: TrainConfig,
-    run_dir: Path,
-    device: torch.device,
-    resume: bool = False,
-    d: Dist = Dist(),
-    progress: bool = True,
-    stop_after: int | None = None,
-) -> Path | None:
+@dataclass(frozen=True)
+class Stage:
+    """What a stage of ``--stages`` does: its step, and whether the generator learns in it
+    (then the weight average follows it, and the stage ends with a validation and an
+    exported ``model-<stage>.safetensors``)."""
+
+    name: str
+    step: Callable  # (trainer, batch, rng) -> losses
+    trains_g: bool
+
+
+STAGE_REGISTRY = {
+    "pretrain-g": Stage("pretrain-g", lambda t, batch, rng: t.pretrain_g_step(batch), True),
+    "pretrain-d": Stage("pretrain-d", lambda t, batch, rng: t.d_step(batch, rng), False),
+    "gan": Stage("gan", lambda t, batch, rng: t.gan_step(batch, rng), True),
+}
+assert tuple(STAGE_REGISTRY) == STAGES
+
+
+class Run:
+    """One training run in ``run_dir``: the networks, their data and where the run stands
+    (``stage_i``, ``step``). ``train`` is the loop; the methods are its parts."""
+
+    def __init__(self, cfg: TrainConfig, run_dir: Path, device: torch.device, d: Dist,
+                 progress: bool, resume: bool):
+        self.cfg, self.run_dir, self.device, self.d = cfg, run_dir, device, d
+        self.progress = progress
+        self.ckpt_path = run_dir / "checkpoint.safetensors"
+        self.precision = resolve_precision(device, cfg.precision)
+        self.stage_i, self.step = 0, 0
+        self.logger = None
+        self._build_networks(resume)
+
+    def _build_networks(self, resume: bool) -> None:
+        cfg, device = self.cfg, self.device
+        torch.manual_seed(cfg.seed)
+        # A new run starts its encoder (if any) from ImageNet; a resumed or --init one from
+        # files.
+        G = build_generator(cfg.generator, pretrained=not resume and not cfg.init)
+        if cfg.init and not resume:
+            init_model, _ = load_model(cfg.init)
+            if init_model.config != cfg.generator:
+                cfg.generator = init_model.config
+                G = build_generator(cfg.generator)
+            G.load_state_dict(init_model.state_dict())
+        D = build_discriminator(cfg.disc, cfg.disc_width)
+        G.to(device)
+        D.to(device)
+        if device.type == "cpu":  # oneDNN's fast layout on the CPU (as in Colorizer.load)
+            G.to(memory_format=torch.channels_last)
+        self.G, self.D = G, D
+        self.trainer = Trainer(G, D, cfg.gan, precision=self.precision)
+        # The average starts from the initial weights; a resumed run restores it.
+        self.ema = WeightAverage(G, cfg.ema) if cfg.ema else None
+        self.G_ema = self.ema.model if self.ema else None
+        self.published = G if self.G_ema is None else self.G_ema  # validated and exported
+        self.offsets = np.cumsum([0] + cfg.steps)
+
+    def start(self, resume: bool) -> None:
+        """Restore the checkpoint (``resume``) or refuse to start over one; write the config;
+        load the data (rank 0 builds the cache while the others wait: ranks building it at
+        once wrote the same file under each other, SIGBUS); wrap the networks for DDP."""
+        d = self.d
+        if resume:
+            meta = load_checkpoint(self.ckpt_path, G=self.G, D=self.D, opt_g=self.trainer.opt_g,
+                                   opt_d=self.trainer.opt_d, G_ema=self.G_ema)
+            self.stage_i, self.step = meta["stage"], meta["step"]
+        elif self.ckpt_path.exists():
+            raise CheckpointError(f"{self.run_dir} already holds a run; use --resume to "
+                                  "continue it or choose another --out")
+        if d.main:
+            (self.run_dir / "config.json").write_text(json.dumps(self.cfg.to_dict(), indent=1))
+        if d.world > 1 and not d.main:
+            dist.barrier()
+        self.train_data, self.val_data = load_data(self.cfg, self.run_dir,
+                                                   self.progress and d.main)
+        if d.world > 1 and d.main:
+            dist.barrier()
+        if d.world > 1:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.trainer.G = DDP(self.G, device_ids=ids)
+            self.trainer.D = DDP(self.D, device_ids=ids)
+        if d.main:
+            self.logger = RunLogger(self.run_dir,
+                                    resume_step=(self.stage_i, self.step) if resume else None)
+
+    # -- one stage ------------------------------------------------------------------------------
+    def train_stage(self) -> None:
+        """Run the current stage from ``step`` to its end, logging, checkpointing and
+        validating every so many steps."""
+        cfg, d = self.cfg, self.d
+        stage, total = STAGE_REGISTRY[cfg.stages[self.stage_i]], cfg.steps[self.stage_i]
+        self.bar = tqdm(total=total, initial=self.step, desc=stage.name, unit="step",
+                        disable=not (self.progress and d.main), dynamic_ncols=True,
+                        file=sys.stderr)
+        timing = [0.0, 0.0, 0]  # data seconds, step seconds, steps since the last log
+        while self.step < total:
+            losses = self._one_step(stage, total, timing)
+            self.step += 1
+            self.bar.update(1)
+            self.bar.set_postfix({k: f"{v:.4g}" for k, v in losses.items()
+                                  if k in ("g_mse", "d_loss", "g_adv")}, refresh=False)
+            if d.main and (self.step % cfg.log_every == 0 or self.step == total):
+                self._log_train(stage, total, losses, timing)
+            if self.step % cfg.ckpt_every == 0 and self.step < total:
+                self.checkpoint()
+            if (d.main and self.val_data is not None and self.step % cfg.val_every == 0
+                    and self.step < total):
+                self.validate()
+        self.bar.close()
+
+    def _one_step(self, stage: Stage, total: int, timing: list) -> dict:
+        cfg, d = self.cfg, self.d
+        t0 = time.perf_counter()
+        # Batches are a pure function of (seed, stage, step, rank): a resumed run replays them.
+        rng = np.random.default_rng([cfg.seed, self.stage_i, self.step, d.rank])
+        idx = batch_indices(len(self.train_data), cfg.batch_size, self.step, cfg.seed,
+                            self.stage_i, d.rank, d.world)
+        batch = make_batch(crops(self.train_data.images, idx, cfg.size, rng), rng, cfg.hints,
+                           self.device)
+        t1 = time.perf_counter()
+        self.trainer.set_lr(lr_at(self.step, total, cfg.gan.lr))
+        losses = stage.step(self.trainer, batch, rng)
+        _stop_unless_finite(losses, stage.name, self.step + 1, d, self.device)
+        if self.ema is not None and stage.trains_g:
+            self.ema.update(self.G, int(self.offsets[self.stage_i] + self.step))
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        t2 = time.perf_counter()
+        timing[0] += t1 - t0
+        timing[1] += t2 - t0
+        timing[2] += 1
+        return losses
+
+    def _log_train(self, stage: Stage, total: int, losses: dict, timing: list) -> None:
+        cfg = self.cfg
+        t_data, t_all, n = timing
+        self.logger.log({
+            "kind": "train",
+            "stage": stage.name,
+            "stage_index": self.stage_i,
+            "step": self.step,
+            "global_step": int(self.offsets[self.stage_i] + self.step),
+            "lr": lr_at(self.step - 1, total, cfg.gan.lr),
+            "samples_per_s": cfg.batch_size * self.d.world * n / max(t_all, 1e-9),
+            "data_share": t_data / max(t_all, 1e-9),
+            **losses,
+        })
+        timing[:] = [0.0, 0.0, 0]
+
+    def end_stage(self) -> None:
+        """Validate and export the generator of a stage that trains it; checkpoint the start
+        of the next stage."""
+        stage = STAGE_REGISTRY[self.cfg.stages[self.stage_i]]
+        if self.d.main:
+            if self.val_data is not None and stage.trains_g:
+                self.validate()
+            if stage.trains_g:
+                self.export(f"model-{stage.name}.safetensors")
+            self.logger.plot()
+        self.stage_i, self.step = self.stage_i + 1, 0
+        self.checkpoint()
+
+    # -- saving and measuring -------------------------------------------------------------------
+    def checkpoint(self) -> None:
+        """Save the networks, optimisers and position (rank 0; all ranks wait for it).
+        Weights made NaN by the last update (its loss was still finite) are never saved;
+        every process sees the same weights, so all stop together."""
+        si, st, stages = self.stage_i, self.step, self.cfg.stages
+        where = f"after {stages[si]} step {st}" if st else f"at the end of {stages[si - 1]}"
+        G, D = unwrap(self.trainer.G), unwrap(self.trainer.D)
+        _stop_unless_finite_weights({"G": G, "D": D}, where)
+        if self.d.main:
+            save_checkpoint(self.ckpt_path, G=G, D=D, opt_g=self.trainer.opt_g,
+                            opt_d=self.trainer.opt_d, G_ema=self.G_ema,
+                            config=self.cfg.to_dict(), stage=si, step=st)
+        if self.d.world > 1:
+            dist.barrier()
+
+    def validate(self) -> None:
+        """Validate the published generator (``evaluate``'s protocol) and log the figures."""
+        stage = self.cfg.stages[self.stage_i]
+        global_step = int(self.offsets[self.stage_i] + self.step)
+        figures = validate(self.published, self.val_data, self.cfg, self.device, self.precision,
+                           samples_to=self.run_dir / "samples" / f"{global_step:06d}-{stage}.png")
+        self.logger.log({"kind": "val", "stage": stage, "stage_index": self.stage_i,
+                         "step": self.step, "global_step": global_step, **figures})
+        self.logger.plot()
+        tqdm.write(f"validation at {stage} step {self.step}: "
+                   + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()), file=sys.stderr)
+
+    def export(self, name: str) -> Path:
+        """Write the published generator as a model file with the run's provenance."""
+        cfg = self.cfg
+        _stop_unless_finite_weights({"G": self.published}, f"before writing {name}")
+        info = ModelInfo(generator=cfg.generator, work_size=cfg.work_size, provenance={
+            "trained_by": "colouru train",
+            "data": cfg.data,
+            "classes": cfg.classes,
+            "stages": cfg.stages[: self.stage_i + 1],
+            "steps": cfg.steps,
+            "batch_size": cfg.batch_size,
+            "world_size": self.d.world,
+            "size": cfg.size,
+            "init": cfg.init,
+            "ema": cfg.ema,
+        })
+        return save_model(self.run_dir / name, self.published, info)
+
+    def close(self) -> None:
+        bar = getattr(self, "bar", None)
+        if bar is not None:  # an error's message then starts a line of its own
+            bar.close()
+        if self.logger is not None:
+            self.logger.close()
+
+
+def train(cfg: TrainConfig, run_dir: Path, device: torch.device, resume: bool = False,
+          d: Dist = Dist(), progress: bool = True) -> Path | None:
     """Run (or resume) the stages of ``cfg`` in ``run_dir``. Returns the final model path (rank
-    0) or None. ``stop_after``: stop after this many steps in this call (tests, time slices)."""
+    0) or None."""
     run_dir.mkdir(parents=True, exist_ok=True)
     if d.main:  # what a killed run was writing (checkpoint, model, cache) when it died
         clean_leftovers(run_dir, recursive=True)
-    ckpt_path = run_dir / "checkpoint.safetensors"
-    torch.manual_seed(cfg.seed)
-    precision = resolve_precision(device, cfg.precision)
-    # A new run starts its encoder (if any) from ImageNet; a resumed or --init one from files.
-    G = build_generator(cfg.generator, pretrained=not resume and not cfg.init)
-    if cfg.init and not resume:
-        init_model, _ = load_model(cfg.init)
-        if init_model.config != cfg.generator:
-            cfg.generator = init_model.config
-            G = build_generator(cfg.generator)
-        G.load_state_dict(init_model.state_dict())
-    D = build_discriminator(cfg.disc, cfg.disc_width)
-    G.to(device)
-    D.to(device)
-    if device.type == "cpu":  # oneDNN's fast layout on the CPU (as in Colorizer.load)
-        G.to(memory_format=torch.channels_last)
-    trainer = Trainer(G, D, cfg.gan, precision=precision)
-    # The average starts from the initial weights; a resumed run restores it below.
-    ema = WeightAverage(G, cfg.ema) if cfg.ema else None
-    G_ema = ema.model if ema else None
-    published = G if G_ema is None else G_ema  # what is validated and exported
-    stage_i, step = 0, 0
-    if resume:
-        meta = load_checkpoint(
-            ckpt_path,
-            G=G,
-            D=D,
-            opt_g=trainer.opt_g,
-            opt_d=trainer.opt_d,
-            G_ema=G_ema,
-        )
-        stage_i, step = meta["stage"], meta["step"]
-    elif ckpt_path.exists():
-        raise CheckpointError(
-            f"{run_dir} already holds a run; use --resume to continue it or choose another --out"
-        )
-    if d.main:
-        (run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
-    # One photo cache for all ranks: rank 0 builds it while the others wait, then they open it
-    # (ranks building it at once wrote the same file under each other: SIGBUS).
-    if d.world > 1 and not d.main:
-        dist.barrier()
-    train_data, val_data = load_data(cfg, run_dir, progress and d.main)
-    if d.world > 1 and d.main:
-        dist.barrier()
-    if d.world > 1:
-        from torch.nn.parallel import DistributedDataParallel as DDP
-
-        ids = [device.index] if device.type == "cuda" else None
-        trainer.G = DDP(G, device_ids=ids)
-        trainer.D = DDP(D, device_ids=ids)
-    logger = RunLogger(run_dir, resume_step=(stage_i, step) if resume else None) if d.main else None
-    offsets = np.cumsum([0] + cfg.steps)
-    done_this_call = 0
-
-    def checkpoint(si: int, st: int) -> None:
-        # Weights made NaN by the last update (its loss was still finite) are never saved;
-        # every process sees the same weights, so all stop together.
-        where = f"after {cfg.stages[si]} step {st}" if st else f"at the end of {cfg.stages[si - 1]}"
-        _stop_unless_finite_weights({"G": unwrap(trainer.G), "D": unwrap(trainer.D)}, where)
-        if d.main:
-            save_checkpoint(
-                ckpt_path,
-                G=unwrap(trainer.G),
-                D=unwrap(trainer.D),
-                opt_g=trainer.opt_g,
-                opt_d=trainer.opt_d,
-                G_ema=G_ema,
-                config=cfg.to_dict(),
-                stage=si,
-                step=st,
-            )
-        if d.world > 1:
-            dist.barrier()
-
-    def validate_now(si: int, st: int) -> None:
-        _validate_and_log(
-            published,
-            val_data,
-            cfg,
-            device,
-            precision,
-            logger,
-            cfg.stages[si],
-            si,
-            st,
-            int(offsets[si] + st),
-            run_dir,
-        )
-
-    def export(name: str) -> Path:
-        _stop_unless_finite_weights({"G": published}, f"before writing {name}")
-        info = ModelInfo(
-            generator=cfg.generator,
-            work_size=cfg.work_size,
-            provenance={
-                "trained_by": "colouru train",
-                "data": cfg.data,
-                "classes": cfg.classes,
-                "stages": cfg.stages[: stage_i + 1],
-                "steps": cfg.steps,
-                "batch_size": cfg.batch_size,
-                "world_size": d.world,
-                "size": cfg.size,
-                "init": cfg.init,
-                "ema": cfg.ema,
-            },
-        )
-        return save_model(run_dir / name, published, info)
-
-    bar = None
+    run = Run(cfg, run_dir, device, d, progress, resume)
     try:
-        while stage_i < len(cfg.stages):
-            stage, total = cfg.stages[stage_i], cfg.steps[stage_i]
-            bar = tqdm(
-                total=total,
-                initial=step,
-                desc=stage,
-                unit="step",
-                disable=not (progress and d.main),
-                dynamic_ncols=True,
-                file=sys.stderr,
-            )
-            t_data = t_all = 0.0
-            n_timed = 0
-            while step < total:
-                if stop_after is not None and done_this_call >= stop_after:
-                    return None
-                t0 = time.perf_counter()
-                rng = np.random.default_rng([cfg.seed, stage_i, step, d.rank])
-                idx = batch_indices(
-                    len(train_data), cfg.batch_size, step, cfg.seed, stage_i, d.rank, d.world
-                )
-                batch = make_batch(
-                    crops(train_data.images, idx, cfg.size, rng), rng, cfg.hints, device
-                )
-                t1 = time.perf_counter()
-                trainer.set_lr(lr_at(step, total, cfg.gan.lr))
-                if stage == "pretrain-g":
-                    losses = trainer.pretrain_g_step(batch)
-                elif stage == "pretrain-d":
-                    losses = trainer.d_step(batch, rng)
-                else:
-                    losses = trainer.gan_step(batch, rng)
-                _stop_unless_finite(losses, stage, step + 1, d, device)
-                if ema is not None and stage != "pretrain-d":
-                    ema.update(G, int(offsets[stage_i] + step))
-                if device.type == "cuda":
-                    torch.cuda.synchronize(device)
-                t2 = time.perf_counter()
-                t_data += t1 - t0
-                t_all += t2 - t0
-                n_timed += 1
-                step += 1
-                done_this_call += 1
-                bar.update(1)
-                bar.set_postfix(
-                    {k: f"{v:.4g}" for k, v in losses.items() if k in ("g_mse", "d_loss", "g_adv")},
-                    refresh=False,
-                )
-                if d.main and (step % cfg.log_every == 0 or step == total):
-                    logger.log(
-                        {
-                            "kind": "train",
-                            "stage": stage,
-                            "stage_index": stage_i,
-                            "step": step,
-                            "global_step": int(offsets[stage_i] + step),
-                            "lr": lr_at(step - 1, total, cfg.gan.lr),
-                            "samples_per_s": cfg.batch_size * d.world * n_timed / max(t_all, 1e-9),
-                            "data_share": t_data / max(t_all, 1e-9),
-                            **losses,
-                        }
-                    )
-                    t_data = t_all = 0.0
-                    n_timed = 0
-                if step % cfg.ckpt_every == 0 and step < total:
-                    checkpoint(stage_i, step)
-                if d.main and val_data is not None and step % cfg.val_every == 0 and step < total:
-                    validate_now(stage_i, step)
-            bar.close()
-            # End of stage: validate, export the generator, checkpoint the next position.
-            if d.main:
-                if val_data is not None and stage != "pretrain-d":
-                    validate_now(stage_i, step)
-                if stage != "pretrain-d":
-                    export(f"model-{stage}.safetensors")
-                logger.plot()
-            stage_i, step = stage_i + 1, 0
-            checkpoint(stage_i, step)
-        if d.main:
-            final = export("model.safetensors")
-            logger.plot()
-            return final
-        return None
+        run.start(resume)
+        while run.stage_i < len(cfg.stages):
+            run.train_stage()
+            run.end_stage()
+        if not d.main:
+            return None
+        final = run.export("model.safetensors")
+        run.logger.plot()
+        return final
     finally:
-        if bar is not None:  # an error's message then starts a line of its own
-            bar.close()
-        if logger is not None:
-            logger.close()
+        run.close()
 
 
 def _stop_unless_finite(losses: dict, stage: str, step: int, d: Dist, device) -> None:
@@ -710,35 +737,6 @@ def _stop_unless_finite_weights(nets: dict, where: str) -> None:
                     f"non-finite weights ({name}.{k}) {where}: stopped; the last checkpoint is "
                     "kept"
                 )
-
-
-def _validate_and_log(
-    G, val_data, cfg, device, precision, logger, stage, stage_i, step, global_step, run_dir
-):
-    figures = validate(
-        G,
-        val_data,
-        cfg,
-        device,
-        precision,
-        samples_to=run_dir / "samples" / f"{global_step:06d}-{stage}.png",
-    )
-    logger.log(
-        {
-            "kind": "val",
-            "stage": stage,
-            "stage_index": stage_i,
-            "step": step,
-            "global_step": global_step,
-            **figures,
-        }
-    )
-    logger.plot()
-    tqdm.write(
-        f"validation at {stage} step {step}: "
-        + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()),
-        file=sys.stderr,
-    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -785,8 +783,3 @@ def run(args: argparse.Namespace) -> int:
         print(f"colouru train: model written to {final}", file=sys.stderr)
     return 0
 
-
-if __name__ == "__main__":  # torchrun --nproc_per_node=N -m colouru.training.train ...
-    from colouru.cli import main
-
-    sys.exit(main(["train", *sys.argv[1:]]))

@@ -9,7 +9,7 @@ PROCS=${PROCS:-2}
 train() {
   if [ "$PROCS" -gt 1 ]; then
     OMP_NUM_THREADS=1 .venv/bin/torchrun --standalone --nproc_per_node "$PROCS" \
-      -m colouru.training.train --threads 1 "$@"
+      -m colouru train --threads 1 "$@"
   else
     .venv/bin/colouru train --threads "${THREADS:-1}" "$@"
   fi

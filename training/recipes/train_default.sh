@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The exact commands that train the bundled default model (assets/models/), on this project's
 # 2-core CPU machine; see assets/models/README.md for what each step gave.
-#   1. runs/default: all of ../shared/data/train, 9000 MSE steps, then the discriminator and
+#   1. runs/default: all of ../shared/data/train as it was then (its scene classes buildings,
+#      glacier, mountain, sea and street have since been replaced by seven new classes, so
+#      this step no longer sees the same photos), 9000 MSE steps, then the discriminator and
 #      500 GAN steps (the GAN generator measured worse and is not shipped).
 #   2. runs/general-ft: the MSE generator of step 1 fine-tuned for 1500 steps on the two
 #      classes of varied, larger photos (bsds, objects).

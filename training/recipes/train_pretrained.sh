@@ -9,7 +9,10 @@
 #   2. runs/pre256: step 1's model fine-tuned at 256 px crops (cached at 320 px, the scale of
 #      the 256 px evaluation), batch 8, on every class but forest (whose photos are 150 px).
 #      Started with --steps 2000 and shortened to 1500 on resume at step 600.
-# The recorded runs were single processes of one thread (PROCS=1), the other core serving
+#   3. runs/pre256b: a second 256 px cycle of step 2's model at half the rate (1e-4), other
+#      crops and hints (seed 1), two processes. Started with --steps 4500 and shortened to
+#      1500 on resume at step 800 (docs/model/pretrained-encoder.md).
+# Steps 1 and 2 were recorded as single processes of one thread (PROCS=1), the other core serving
 # evaluations and tests; by default (PROCS=2) the steps run under torchrun, the fastest on two
 # cores, with the same global batch (a different draw of samples, so not bit-identical).
 # Re-running skips finished steps and resumes the one cut short (training/recipes/step.sh).
@@ -25,3 +28,8 @@ step runs/pre256 --data ../shared/data/train \
   --classes bsds,objects,people,animals,things,flowers,rooms,clothing,streets \
   --val ../shared/data/val --init runs/pre128/model.safetensors --stages pretrain-g \
   --steps 1500 --size 256 --batch-size $((8 / PROCS)) --val-every 250 --ckpt-every 50
+step runs/pre256b --data ../shared/data/train \
+  --classes bsds,objects,people,animals,things,flowers,rooms,clothing,streets \
+  --val ../shared/data/val --init runs/pre256/model.safetensors --stages pretrain-g \
+  --steps 1500 --size 256 --batch-size $((8 / PROCS)) --lr 1e-4 --seed 1 --val-every 500 \
+  --ckpt-every 50
