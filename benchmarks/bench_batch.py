@@ -6,7 +6,7 @@ JPEG photos, run the ways an archive is run on one machine.
 Rows, each a fresh set of processes over the same photos into an empty folder (so model
 loading and start-up count, as they do for a real job), median of ``--repeats``:
 
-* one process, ``--batch-size 1`` (the CPU default) and ``--batch-size 4``;
+* one process, ``--batch-size 1`` and the default ``--batch-size 8``;
 * two shards (``--shard 0/2`` and ``--shard 1/2``) started together, one torch thread each;
 * ``torchrun --nproc_per_node 2`` (RANK / WORLD_SIZE give the shards), one thread each.
 
@@ -68,9 +68,10 @@ def main() -> None:
         env2 = {**os.environ}
         env1 = {**os.environ, "OMP_NUM_THREADS": "1", "COLOURU_THREADS": "1"}
         ways = {
-            "one process, batch 1 (2 threads)": (env2, lambda o: [colouru + ["-o", o]]),
-            "one process, batch 4 (2 threads)": (
-                env2, lambda o: [colouru + ["-o", o, "--batch-size", "4"]]),
+            "one process, batch 1 (2 threads)": (
+                env2, lambda o: [colouru + ["-o", o, "--batch-size", "1"]]),
+            "one process, batch 8, the default (2 threads)": (
+                env2, lambda o: [colouru + ["-o", o]]),
             "two shards at once (1 thread each)": (env1, lambda o: [
                 colouru + ["-o", o, "--shard", f"{k}/2"] for k in range(2)]),
             "torchrun, 2 ranks (1 thread each)": (env1, lambda o: [torchrun + ["-o", o]]),

@@ -19,7 +19,10 @@ from colouru.errors import UsageError
 from colouru.geometry import DEFAULT_WORK_SIZE
 
 FORMATS = ("png", "jpg", "tif", "webp")
-DEFAULT_BATCH_GPU = 8  # photos per network call on a GPU (--batch-size)
+# Photos per network call (--batch-size). On this project's 2-core CPU, 1 MP photos: 5.4 / 5.5
+# / 6.2 / 6.6 photos/s at 1 / 2 / 4 / 8 (benchmarks/bench_batch.py); READ_AHEAD_PIXELS caps what
+# a batch of large photos holds.
+DEFAULT_BATCH = 8
 READ_AHEAD_PIXELS = 48_000_000  # photos held between reading and saving, at most (about)
 
 
@@ -208,7 +211,7 @@ def cmd_colorize(args) -> int:
         print(f"colouru: {e}", file=sys.stderr)
         return 1
 
-    batch_size = args.batch_size or (DEFAULT_BATCH_GPU if device.startswith("cuda") else 1)
+    batch_size = args.batch_size or DEFAULT_BATCH
     inputs = {src.resolve() for src, _ in found}
     jobs = [job for job in plan_jobs(found, outdir, args.format, hints_path)
             if shard.owns(job.rel)]
@@ -466,8 +469,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="append one JSON line per input (status, error, seconds, model) as "
                    "it goes; shards may share one file")
     c.add_argument("--batch-size", type=int, metavar="N",
-                   help=f"photos through the network at a time (default: {DEFAULT_BATCH_GPU} on a "
-                   "GPU, 1 on the CPU, where larger batches were measured no faster)")
+                   help=f"photos through the network at a time (default {DEFAULT_BATCH}; fewer "
+                   "when they are large)")
     c.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     c.set_defaults(func=cmd_colorize)
 

@@ -33,7 +33,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from colouru.colorizer import Cancelled, Colorizer, image_lightness
-from colouru.device import resolve_device
+from colouru.device import resolve_device, set_cpu_threads
 from colouru.hints import Hint
 from colouru.parallel import row_bands
 
@@ -66,9 +66,13 @@ class JobResult:
 
 class _Worker(QObject):
     finished = Signal(object)
+    _threads_set = False
 
     @Slot(object)
     def run(self, job: Job) -> None:
+        if not self._threads_set:  # this thread's parallel work gets every core
+            set_cpu_threads(None)
+            self._threads_set = True
         t0 = time.perf_counter()
         cancelled = False
         try:
@@ -132,6 +136,9 @@ class ColorizerService(QObject):
         self._running: Job | None = None
         self._refine_timer = QTimer(self, singleShot=True, interval=refine_delay_ms)
         self._refine_timer.timeout.connect(self._queue_full)
+        # Torch work in the GUI thread (loading a model) stays on one thread, so it makes no
+        # OpenMP team that would slow down the inference thread's (colouru.device).
+        set_cpu_threads(1)
         self._thread = QThread(self)
         self._thread.setObjectName("colouru-inference")
         self._worker = _Worker()
@@ -359,3 +366,4 @@ class ColorizerService(QObject):
         if self._thread.isRunning():
             self._thread.quit()
             self._thread.wait()
+        set_cpu_threads(None)  # no inference thread left: this thread may use every core

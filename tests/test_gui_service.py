@@ -216,3 +216,21 @@ def test_images_for_the_screen_hold_the_same_pixels(qtbot):
     np.testing.assert_array_equal(from_qimage(image), rgb)
     grey = rgb[..., 1]
     np.testing.assert_array_equal(from_qimage(to_rgb32(grey)), np.dstack([grey] * 3))
+
+
+def test_the_gui_thread_keeps_one_torch_thread_and_inference_gets_them_all(qtbot, service,
+                                                                           monkeypatch):
+    """OpenMP keeps a thread team per thread: one made in the GUI thread (loading a model)
+    slowed every preview of the inference thread about ten times on two cores."""
+    import torch
+
+    from colouru.device import DEFAULT_CPU_THREADS
+
+    seen = []
+    real = service.colorizer.preview_ab
+    monkeypatch.setattr(service.colorizer, "preview_ab", lambda *a: seen.append(
+        torch.get_num_threads()) or real(*a))
+    with qtbot.waitSignal(service.previewReady, timeout=10_000):
+        service.request_preview([Hint(10, 10, 4, ab=(40, 40))])
+    assert torch.get_num_threads() == 1
+    assert seen == [DEFAULT_CPU_THREADS]
