@@ -46,7 +46,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from colouru.colorizer import Colorizer, bundled_model_path
+from colouru.assets import bundled_model_path
+from colouru.colorizer import Colorizer
 from colouru.colour import normalize_ab, normalize_l
 from colouru.device import autocast, bf16_supported
 from colouru.generator import build_generator, count_flops, follow_hints

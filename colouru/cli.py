@@ -412,7 +412,8 @@ def _failure(job: Job, e: BaseException) -> str:
 def cmd_info(args) -> int:
     import torch
 
-    from colouru.colorizer import Colorizer, NoModelError, bundled_model_path
+    from colouru.assets import bundled_model_path
+    from colouru.colorizer import Colorizer, NoModelError
     from colouru.device import resolve_device, resolve_precision
     from colouru.weights import ModelFileError
 

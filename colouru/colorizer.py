@@ -18,14 +18,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 
 from colouru import finish
+from colouru.assets import bundled_model_path
 from colouru.colour import denormalize_ab, lab_to_srgb8, srgb_image_lightness
 from colouru.device import autocast, describe_precision, resolve_device, resolve_precision
 from colouru.generator import inference_copy
@@ -35,8 +34,6 @@ from colouru.inputs import make_input
 from colouru.parallel import map_bands, row_bands
 from colouru.weights import ModelInfo, load_model
 
-DEFAULT_MODEL_NAME = "colouru-default.safetensors"
-
 
 class NoModelError(Exception):
     """No model file to load (e.g. the bundled default has not been trained yet)."""
@@ -44,19 +41,6 @@ class NoModelError(Exception):
 
 class Cancelled(Exception):
     """A long step stopped early because its ``cancelled`` callable said so."""
-
-
-def bundled_model_path() -> Path:
-    """Where the bundled default model lives (``assets/models/`` in the source tree)."""
-    return Path(str(resources.files("colouru.assets"))) / "models" / DEFAULT_MODEL_NAME
-
-
-def image_lightness(image: np.ndarray) -> np.ndarray:
-    """A photo as sRGB ``(H, W, 3)`` or grey ``(H, W)`` (uint8, uint16 or float 0..1) ->
-    L float32 ``(H, W)`` in 0..100, converted in blocks to bound memory. A grey photo in one
-    channel gets bit for bit the L of its float three-channel form (``srgb_image_lightness``),
-    so ``read_image(keep_grey=True)`` saves memory and changes no result."""
-    return srgb_image_lightness(image)
 
 
 @dataclass
@@ -112,7 +96,7 @@ class Colorizer:
     # -- steps ------------------------------------------------------------------------------
     def prepare(self, image: np.ndarray, work_size: int | None = None) -> Prepared:
         """Compute full-resolution L and working-size L once per photo."""
-        lightness = image_lightness(image)
+        lightness = srgb_image_lightness(image)
         h, w = working_shape(lightness.shape, work_size or self.work_size)
         work = cv2.resize(lightness, (w, h), interpolation=cv2.INTER_AREA)
         return Prepared(lightness=lightness, work_lightness=work)

@@ -16,7 +16,8 @@ from PySide6.QtGui import QCloseEvent, QGuiApplication, QIcon, QImage, QPixmap, 
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QSplitter, QStackedWidget
 
 from colouru import __version__
-from colouru.colorizer import Cancelled, Colorizer, NoModelError, Prepared, image_lightness
+from colouru.colorizer import Cancelled, Colorizer, NoModelError, Prepared
+from colouru.colour import srgb_image_lightness
 from colouru.hints import Hint, HintsFileError, hint_box, load_hints, save_hints
 from colouru.imageio import (
     READ_EXTENSIONS,
@@ -77,7 +78,7 @@ def load_photo(path: Path, report, cancelled, colorizer: Colorizer | None = None
     if cancelled():
         return None
     report(f"Opening {path.name}: lightness", None)
-    lightness = image_lightness(image)
+    lightness = srgb_image_lightness(image)
     del image
     if cancelled():
         return None

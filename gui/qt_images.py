@@ -50,11 +50,3 @@ def to_rgb32(rgb: np.ndarray, band_rows: int = 256) -> QImage:
 
 def to_pixmap(array: np.ndarray) -> QPixmap:
     return QPixmap.fromImage(to_qimage(array))
-
-
-def from_qimage(image: QImage) -> np.ndarray:
-    """A QImage -> uint8 RGB ``(H, W, 3)`` (a copy)."""
-    img = image.convertToFormat(QImage.Format.Format_RGB888)
-    h, w, bpl = img.height(), img.width(), img.bytesPerLine()
-    buf = np.frombuffer(img.constBits(), dtype=np.uint8, count=h * bpl).reshape(h, bpl)
-    return buf[:, : w * 3].reshape(h, w, 3).copy()

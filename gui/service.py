@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from colouru.colorizer import Cancelled, Colorizer, image_lightness
+from colouru.colorizer import Cancelled, Colorizer
+from colouru.colour import srgb_image_lightness
 from colouru.device import resolve_device, set_cpu_threads
 from colouru.hints import Hint
 from colouru.parallel import row_bands
@@ -161,7 +162,7 @@ class ColorizerService(QObject):
 
     def set_image(self, image: np.ndarray | None) -> None:
         """A new photo, decoded (sRGB ``(H, W, 3)`` or grey ``(H, W)``); only its L is kept."""
-        self.set_lightness(None if image is None else image_lightness(image))
+        self.set_lightness(None if image is None else srgb_image_lightness(image))
 
     def set_lightness(self, lightness: np.ndarray | None, prepared=None) -> None:
         """A new photo given by its L ``(H, W)`` float32 0..100 (kept, not copied).

@@ -21,8 +21,7 @@ import numpy as np
 import torch
 
 from colouru import metrics
-from colouru.colorizer import image_lightness
-from colouru.colour import denormalize_ab, lab_to_rgb_preserving_l
+from colouru.colour import denormalize_ab, lab_to_rgb_preserving_l, srgb_image_lightness
 from colouru.generator import edge_aware_hints
 from colouru.hints import rasterize_hints
 from colouru.imageio import to_uint8
@@ -51,7 +50,7 @@ def main() -> None:
     ref = {k: [] for k in counts}
     for i in chosen:
         truth = load_photo(paths[i])
-        lightness = image_lightness(truth)
+        lightness = srgb_image_lightness(truth)
         for k in counts:
             ab, _ = rasterize_hints(hints_for(truth, 0, i, k), truth.shape[:2])
             x = make_input(torch.from_numpy(lightness)[None, None], torch.from_numpy(ab)[None])

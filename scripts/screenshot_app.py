@@ -96,7 +96,7 @@ def main(argv=None) -> int:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from colouru.colorizer import bundled_model_path
+    from colouru.assets import bundled_model_path
     from colouru.gui.main_window import MainWindow
     from colouru.hints import load_hints
 

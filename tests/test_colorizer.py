@@ -11,8 +11,9 @@ from conftest import gradient_photo
 
 from colouru import Colorizer, Hint, NoModelError
 from colouru import colorizer as colorizer_module
-from colouru.colorizer import Prepared, image_lightness
+from colouru.colorizer import Prepared
 from colouru.colour import linear_to_srgb, rgb_to_lab
+from colouru.colour import srgb_image_lightness as image_lightness
 from colouru.colour_torch import rgb_to_lab_torch
 from colouru.device import resolve_device
 from colouru.generator import GeneratorConfig

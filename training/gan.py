@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from colouru.colour import normalize_ab, normalize_l
 from colouru.device import autocast
 from colouru.inputs import make_input
+from colouru.training import defaults
 from colouru.training.data import Batch
 
 
@@ -28,10 +29,10 @@ from colouru.training.data import Batch
 class GanConfig:
     """Loss and optimiser settings (saved with every checkpoint)."""
 
-    lr: float = 2e-4  # Adam learning rate for both networks
+    lr: float = defaults.LR  # Adam learning rate for both networks
     beta1: float = 0.5  # Adam beta1 (pix2pix / DCGAN)
     beta2: float = 0.999
-    lambda_mse: float = 100.0  # weight of MSE beside the adversarial BCE in the gan stage
+    lambda_mse: float = defaults.LAMBDA_MSE  # weight of MSE beside the adversarial BCE (gan)
     real_label: float = 0.9  # one-sided label smoothing for real samples (1.0 = off)
     label_flip: float = 0.0  # share of discriminator labels flipped (noisy labels)
     hint_weight: float = 1.0  # extra MSE weight on hinted pixels (1 = none)

@@ -39,7 +39,7 @@ from colouru.generator import GeneratorConfig, build_generator
 from colouru.geometry import DEFAULT_WORK_SIZE
 from colouru.metrics import colourfulness, psnr
 from colouru.simulate import HintSimConfig
-from colouru.training import evaluate
+from colouru.training import defaults, evaluate
 from colouru.training.checkpoint import (
     CheckpointError,
     load_checkpoint,
@@ -62,7 +62,7 @@ from colouru.training.gan import GanConfig, Trainer, lr_at, unwrap
 from colouru.training.logs import RunLogger, save_grid
 from colouru.weights import WORK_SIZES, ModelFileError, ModelInfo, load_model, save_model
 
-STAGES = ("pretrain-g", "pretrain-d", "gan")
+STAGES = defaults.STAGES
 VAL_HINTS = (0, 10)  # hint counts reported at each validation (0 must be one)
 SIZES = (32, 2048)  # training crop sides: the patch discriminator needs 32 (three halvings)
 CACHES = ("auto", "on", "off")
@@ -79,19 +79,20 @@ class TrainConfig:
     data: str = ""  # folder of photos (flat or one sub-folder per class)
     classes: list[str] | None = None  # class sub-folders to use (None: all)
     stages: list[str] = field(default_factory=lambda: list(STAGES))
-    steps: list[int] = field(default_factory=lambda: [5000, 300, 1500])  # per stage
-    batch_size: int = 16  # per process
-    size: int = 96  # training crop side (pixels); photos are cached at size * 5/4
+    steps: list[int] = field(default_factory=lambda: list(defaults.STEPS))  # per stage
+    batch_size: int = defaults.BATCH_SIZE  # per process
+    size: int = defaults.SIZE  # training crop side (pixels); photos are cached at size * 5/4
     # The default architecture: an ImageNet-pretrained EfficientNet-Lite0 down path and a
     # decoder of 64, 48, 32, 16 and 8 channels (README, docs/model/pretrained-encoder.md).
     # The bundled model is still the plain U-Net (--arch unet; its card).
     generator: GeneratorConfig = field(
         default_factory=lambda: GeneratorConfig(
-            arch="unet-pretrained", encoder="efficientnet-lite0", width=16, hint_scales=3,
-            edge_hints=2,
+            arch=defaults.ARCH, encoder=defaults.ENCODER, width=defaults.WIDTH,
+            depth=defaults.DEPTH, hint_scales=defaults.HINT_SCALES,
+            edge_hints=defaults.EDGE_HINTS,
         )
     )
-    disc: str = "patch"  # key in DISCRIMINATORS
+    disc: str = defaults.DISC  # key in DISCRIMINATORS
     disc_width: int = 32
     gan: GanConfig = field(default_factory=GanConfig)
     hints: HintSimConfig = field(default_factory=HintSimConfig)
@@ -107,9 +108,9 @@ class TrainConfig:
     ema: float = 0.0  # decay of a moving average of the generator's weights, validated and
     # exported in place of the raw weights (0: none). It warms up (training/ema.py): 0.999
     # is reached after ~9000 updates, the decay after n updates being (1 + n) / (10 + n).
-    seed: int = 0
-    cache: str = "auto"  # prepared uint8 cache of the photos: auto (on), on, off
-    precision: str = "auto"  # fp32 or bf16 autocast; auto: colouru.device.resolve_precision
+    seed: int = defaults.SEED
+    cache: str = defaults.CACHE  # prepared uint8 cache of the photos: auto (on), on, off
+    precision: str = defaults.PRECISION  # fp32 or bf16 autocast; auto: device.resolve_precision
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -1,0 +1,24 @@
+"""The defaults of ``colouru train``, in one home that loads without torch: ``TrainConfig``
+(and the generator and GAN settings it holds) takes them from here, and so does the command
+line's help, so the two never disagree and ``colouru --help`` stays fast."""
+
+STAGES = ("pretrain-g", "pretrain-d", "gan")  # in their order; --stages picks some
+STEPS = (5000, 300, 1500)  # per stage, in the order of STAGES
+BATCH_SIZE = 16  # samples per step and process
+SIZE = 96  # training crop side in pixels (photos cached at SIZE * 5/4)
+ARCH = "unet-pretrained"  # an ImageNet encoder as the down path
+ENCODER = "efficientnet-lite0"
+WIDTH = 16  # the plain U-Net's first level; unet-pretrained: its decoder's unit
+HINT_SCALES = 3  # hint-cell scales fed to the generator
+EDGE_HINTS = 2  # edge-aware hint spreads fed to the generator
+DEPTH = 5  # levels of the plain U-Net
+DISC = "patch"  # discriminator architecture
+LR = 2e-4  # Adam learning rate for both networks
+LAMBDA_MSE = 100.0  # weight of MSE beside the adversarial loss in the gan stage
+SEED = 0
+CACHE = "auto"  # the prepared uint8 cache of the photos: auto (on), on, off
+PRECISION = "auto"  # auto: bf16 on a CUDA GPU that has it, else fp32
+
+
+def steps_text() -> str:
+    return ",".join(str(s) for s in STEPS)
