@@ -189,6 +189,11 @@ class ColorizerService(QObject):
         return self._prepared is not None
 
     @property
+    def prepared(self):
+        """The photo as the colorizer holds it (``colouru.colorizer.Prepared``), or None."""
+        return self._prepared
+
+    @property
     def work_size(self) -> int | None:
         return None if self.colorizer is None else self.colorizer.work_size
 

@@ -316,7 +316,7 @@ def test_suggestions_include_the_model_prediction(window, qtbot):
     click(qtbot, w.canvas, 60, 50)
     qtbot.waitUntil(lambda: bool(w.colour_panel.suggested.colours()), timeout=WAIT)
     first = w.colour_panel.suggested.colours()[0]
-    ab = w.service.colorizer.predict_ab(w.service._prepared, [])
+    ab = w.service.colorizer.predict_ab(w.service.prepared, [])
     box = w.session.probe_box_work()
     x0, y0, x1, y1 = box
     assert first == pytest.approx(tuple(ab[:, y0:y1, x0:x1].reshape(2, -1).mean(1)), abs=0.01)
@@ -338,7 +338,7 @@ def test_result_arrives_from_the_worker_and_changes_where_the_hint_is(window, qt
     sy, sx = after.shape[0] / 96, after.shape[1] / 128
     cy, cx = int(48 * sy), int(64 * sx)
     assert np.abs(after[cy, cx].astype(int) - before[cy, cx].astype(int)).sum() > 60
-    expected = ab_to_rgb8(float(w.service._prepared.work_lightness[cy, cx]), hint.ab)
+    expected = ab_to_rgb8(float(w.service.prepared.work_lightness[cy, cx]), hint.ab)
     assert np.abs(after[cy, cx].astype(int) - np.array(expected)).max() <= 2
     far = np.abs(after[:8, :8].astype(int) - before[:8, :8].astype(int)).mean()
     assert far < np.abs(after[cy - 1:cy + 2, cx - 1:cx + 2].astype(int)
@@ -362,7 +362,7 @@ def test_a_burst_of_changes_ends_with_the_latest_result(window, qtbot):
     if shown.shape[:2] == (96, 128):  # the full-resolution refinement came in after it
         np.testing.assert_array_equal(shown, w.service.colorize(final))
     else:
-        np.testing.assert_array_equal(shown, w.service.colorizer.preview(w.service._prepared,
+        np.testing.assert_array_equal(shown, w.service.colorizer.preview(w.service.prepared,
                                                                          final))
 
 
@@ -401,7 +401,7 @@ def test_an_open_photo_is_held_once_as_its_lightness(window, qtbot, tmp_path, mo
     photo = w.session.photo
     assert not hasattr(photo, "image") and not photo.colour  # the decoded photo is not kept
     assert photo.lightness.shape == (96, 128) and photo.lightness.dtype == np.float32
-    assert w.service._prepared.lightness is photo.lightness  # one array for both
+    assert w.service.prepared.lightness is photo.lightness  # one array for both
     assert w.canvas._pixmap.pixmap().cacheKey() == w.result_view._before.pixmap().cacheKey()
     assert threads and threading.main_thread() not in threads  # prepared while loading
     assert w.result_view.result is not None
@@ -738,7 +738,7 @@ def test_a_new_hint_takes_the_models_colour_there_unless_kept(window, qtbot, mak
     def model_colour(x, y, hints):
         probe = Hint(x, y, w.session.size_to_image(w.session.size), ab=(0, 0))
         x0, y0, x1, y1 = hint_box(probe, w.session.image_hw, w.session.work_hw)
-        ab = w.service.colorizer.predict_ab(w.service._prepared, hints)
+        ab = w.service.colorizer.predict_ab(w.service.prepared, hints)
         mean = ab[:, y0:y1, x0:x1].reshape(2, -1).mean(axis=1)
         return snap_to_gamut(w.session.hint_lightness(probe), mean)
 

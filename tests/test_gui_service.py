@@ -62,7 +62,7 @@ def test_a_burst_is_coalesced_and_a_newer_but_not_newest_result_is_shown(qtbot, 
     # is shown (the result moves during the drag); the six that waited were replaced unrun.
     assert [i for i, _ in shown] == [ids[0], ids[-1]]
     assert service.dropped == 6
-    expected = service.colorizer.preview(service._prepared, hints)
+    expected = service.colorizer.preview(service.prepared, hints)
     np.testing.assert_array_equal(shown[-1][1], expected)
 
 
@@ -181,7 +181,7 @@ def test_suggestions_begin_with_the_prediction_without_the_point_own_hint(qtbot,
     with qtbot.waitSignal(service.suggestionsReady, timeout=10_000) as blocker:
         service.request_suggestions([hint], (28, 23, 31, 26), exclude=0)
     _, colours = blocker.args
-    ab = service.colorizer.predict_ab(service._prepared, [])
+    ab = service.colorizer.predict_ab(service.prepared, [])
     expected = ab[:, 23:26, 28:31].reshape(2, -1).mean(axis=1)
     assert colours[0] == pytest.approx(tuple(expected), abs=0.01)
     assert colours[0] != pytest.approx((-60, 60), abs=5)
