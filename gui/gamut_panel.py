@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from .colours import AB_RANGE, gamut_grid, snap_to_gamut
@@ -27,6 +27,7 @@ class GamutPanel(QWidget):
         self.suggestion: tuple[float, float] | None = None
         self._image = None
         self._image_l = None
+        self._backdrop = None  # (key, QPixmap): hatching, the plane and its axes
         self._dragging = False
         self.setMinimumSize(200, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -46,7 +47,10 @@ class GamutPanel(QWidget):
 
     # -- state --------------------------------------------------------------------------------
     def set_state(self, lightness: float, ab, suggestion=None) -> None:
-        self.lightness, self.ab, self.suggestion = float(lightness), tuple(ab), suggestion
+        state = (float(lightness), tuple(ab), suggestion)
+        if state == (self.lightness, self.ab, self.suggestion):
+            return  # nothing to redraw (a hint dragged over even lightness says this often)
+        self.lightness, self.ab, self.suggestion = state
         self.update()
 
     def _grid_image(self):
@@ -75,15 +79,29 @@ class GamutPanel(QWidget):
         return clip(a), clip(b)
 
     # -- painting -----------------------------------------------------------------------------
+    def _plane_pixmap(self) -> QPixmap:
+        """The plane at this size and lightness, drawn once (the hatching fill alone took
+        several milliseconds a paint, and a dragged hint repaints this panel at every step)."""
+        key = (self.width(), self.height(), round(self.lightness, 1))
+        if self._backdrop is None or self._backdrop[0] != key:
+            pix = QPixmap(self.size())
+            pix.fill(Qt.GlobalColor.transparent)
+            q = QPainter(pix)
+            r = self.plane_rect()
+            q.fillRect(r, QBrush(QColor(70, 70, 70), Qt.BrushStyle.BDiagPattern))
+            q.drawImage(r, self._grid_image())
+            q.setPen(QPen(QColor(0, 0, 0, 90), 1))
+            c = self.ab_to_pos((0, 0))
+            q.drawLine(QPointF(r.left(), c.y()), QPointF(r.right(), c.y()))
+            q.drawLine(QPointF(c.x(), r.top()), QPointF(c.x(), r.bottom()))
+            q.end()
+            self._backdrop = (key, pix)
+        return self._backdrop[1]
+
     def paintEvent(self, event):
         p = QPainter(self)
         r = self.plane_rect()
-        p.fillRect(r, QBrush(QColor(70, 70, 70), Qt.BrushStyle.BDiagPattern))
-        p.drawImage(r, self._grid_image())
-        p.setPen(QPen(QColor(0, 0, 0, 90), 1))
-        c = self.ab_to_pos((0, 0))
-        p.drawLine(QPointF(r.left(), c.y()), QPointF(r.right(), c.y()))
-        p.drawLine(QPointF(c.x(), r.top()), QPointF(c.x(), r.bottom()))
+        p.drawPixmap(0, 0, self._plane_pixmap())
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         if self.suggestion is not None:
             s = self.ab_to_pos(self.suggestion)
