@@ -54,7 +54,7 @@ class GamutPanel(QWidget):
         self.update()
 
     def _grid_image(self):
-        key = round(self.lightness, 1)
+        key = round(self.lightness)
         if self._image is None or self._image_l != key:
             rgb, ok = gamut_grid(key)
             rgba = np.concatenate([rgb, (ok * 255).astype(np.uint8)[..., None]], axis=2)
@@ -82,7 +82,7 @@ class GamutPanel(QWidget):
     def _plane_pixmap(self) -> QPixmap:
         """The plane at this size and lightness, drawn once (the hatching fill alone took
         several milliseconds a paint, and a dragged hint repaints this panel at every step)."""
-        key = (self.width(), self.height(), round(self.lightness, 1))
+        key = (self.width(), self.height(), round(self.lightness))
         if self._backdrop is None or self._backdrop[0] != key:
             pix = QPixmap(self.size())
             pix.fill(Qt.GlobalColor.transparent)
