@@ -25,7 +25,7 @@ import torch
 
 from colouru import finish
 from colouru.assets import bundled_model_path
-from colouru.colour import denormalize_ab, lab_to_srgb8, srgb_image_lightness
+from colouru.colour import denormalize_ab, srgb_image_lightness
 from colouru.device import autocast, describe_precision, resolve_device, resolve_precision
 from colouru.generator import inference_copy
 from colouru.geometry import working_shape
@@ -37,10 +37,6 @@ from colouru.weights import ModelInfo, load_model
 
 class NoModelError(Exception):
     """No model file to load (e.g. the bundled default has not been trained yet)."""
-
-
-class Cancelled(Exception):
-    """A long step stopped early because its ``cancelled`` callable said so."""
 
 
 @dataclass
@@ -96,10 +92,7 @@ class Colorizer:
     # -- steps ------------------------------------------------------------------------------
     def prepare(self, image: np.ndarray, work_size: int | None = None) -> Prepared:
         """Compute full-resolution L and working-size L once per photo."""
-        lightness = srgb_image_lightness(image)
-        h, w = working_shape(lightness.shape, work_size or self.work_size)
-        work = cv2.resize(lightness, (w, h), interpolation=cv2.INTER_AREA)
-        return Prepared(lightness=lightness, work_lightness=work)
+        return self.prepare_lightness(srgb_image_lightness(image), work_size)
 
     def predict_ab(self, prepared: Prepared, hints: Iterable[Hint] = (),
                    follow: bool = True) -> np.ndarray:
@@ -112,13 +105,24 @@ class Colorizer:
     def _predict(self, prepared: Prepared, hint_ab: np.ndarray, mask: np.ndarray,
                  follow: bool = True) -> np.ndarray:
         """``predict_ab`` from hints already rasterized at working size."""
-        lt = torch.from_numpy(prepared.work_lightness)[None, None].to(self.device)
-        ht = torch.from_numpy(hint_ab)[None].to(self.device)
-        x = make_input(lt, ht)
+        x, ab = self._network(prepared.work_lightness[None], hint_ab[None])
+        return self._followed(ab, x, mask, follow)
+
+    def _network(self, work_lightness: np.ndarray, hint_ab: np.ndarray):
+        """The network on a batch: L ``(B, h, w)`` and hint ab ``(B, 2, h, w)`` ->
+        ``(x, ab)``, its input and its normalised ab, both ``(B, ., h, w)`` tensors."""
+        lt = torch.from_numpy(work_lightness)[:, None].to(self.device)
+        x = make_input(lt, torch.from_numpy(hint_ab).to(self.device))
         if self.device.type == "cpu":
             x = x.contiguous(memory_format=torch.channels_last)  # see load()
         with autocast(self.device, self.precision):
-            ab = self.network(x).float()
+            return x, self.network(x).float()
+
+    @staticmethod
+    def _followed(ab: torch.Tensor, x: torch.Tensor, mask: np.ndarray,
+                  follow: bool = True) -> np.ndarray:
+        """One photo's network ab ``(1, 2, h, w)`` -> CIE ab ``(2, h, w)``, bent towards its
+        hints and with their squares filled (``follow=False``: the network's alone)."""
         if follow:
             ab = finish.follow(ab, x, mask)
         ab = np.ascontiguousarray(denormalize_ab(ab[0]).cpu().numpy())
@@ -137,26 +141,16 @@ class Colorizer:
         for idx in groups.values():
             rasters = [rasterize_hints(items[i][1], items[i][0].image_hw, items[i][0].work_hw)
                        for i in idx]
-            lt = torch.from_numpy(np.stack([items[i][0].work_lightness for i in idx]))[:, None]
-            ht = torch.from_numpy(np.stack([hint_ab for hint_ab, _ in rasters]))
-            x = make_input(lt.to(self.device), ht.to(self.device))
-            if self.device.type == "cpu":
-                x = x.contiguous(memory_format=torch.channels_last)  # see load()
-            with autocast(self.device, self.precision):
-                ab = self.network(x).float()
+            x, ab = self._network(np.stack([items[i][0].work_lightness for i in idx]),
+                                  np.stack([hint_ab for hint_ab, _ in rasters]))
             for j, (i, (_, mask)) in enumerate(zip(idx, rasters, strict=True)):
-                one = finish.follow(ab[j:j + 1], x[j:j + 1], mask)
-                one = np.ascontiguousarray(denormalize_ab(one[0]).cpu().numpy())
-                out[i] = finish.fill_squares(one, mask)
+                out[i] = self._followed(ab[j:j + 1], x[j:j + 1], mask)
         return out
 
     def preview(self, prepared: Prepared, hints: Sequence[Hint] = ()) -> np.ndarray:
         """Fast colorized sRGB uint8 ``(h, w, 3)`` at working size, finished as ``colorize``
         finishes the full-resolution result (``colouru.finish``)."""
-        hint_ab, mask = rasterize_hints(hints, prepared.image_hw, prepared.work_hw)
-        ab = self._predict(prepared, hint_ab, mask)
-        wl = prepared.work_lightness
-        return finish.finish(wl, wl, ab, hints, prepared.image_hw)
+        return self.preview_ab(prepared, hints)[0]
 
     def colorize_lab(self, image_or_prepared, hints: Sequence[Hint] = (),
                      work_size: int | None = None) -> np.ndarray:
@@ -187,8 +181,7 @@ class Colorizer:
         """
         p = self._prepared(image_or_prepared, work_size)
         hints = list(hints)
-        return finish.finish(p.lightness, p.work_lightness, self.predict_ab(p, hints), hints,
-                             p.image_hw)
+        return self.finish_ab(p, self.predict_ab(p, hints), hints)
 
     def prepare_lightness(self, lightness: np.ndarray, work_size: int | None = None) -> Prepared:
         """``prepare`` for a photo whose L ``(H, W)`` float32 0..100 is already known (the app
@@ -215,21 +208,9 @@ class Colorizer:
         pixel. ``cancelled``: a callable checked before each band of rows; once it returns
         True the work stops with ``Cancelled`` (the app's full-resolution pass, dropped when
         the user edits again)."""
-        p, hints = prepared, list(hints)
-        rows = finish.ab_rows(p.lightness, p.work_lightness, ab_work, hints, p.image_hw)
-        out = np.empty((*p.image_hw, 3), dtype=np.uint8)
-
-        def band(span):  # finish.finish's band, with the check
-            if cancelled is not None and cancelled():
-                raise Cancelled
-            r0, r1 = span
-            a, b = rows(r0, r1)
-            lab_to_srgb8(cv2.merge([p.lightness[r0:r1], a, b]), out=out[r0:r1])
-
-        if cancelled is not None and cancelled():
-            raise Cancelled
-        map_bands(band, row_bands(*p.image_hw))
-        return out
+        p = prepared
+        return finish.finish(p.lightness, p.work_lightness, ab_work, list(hints), p.image_hw,
+                             cancelled=cancelled)
 
     def _prepared(self, image_or_prepared, work_size: int | None) -> Prepared:
         if isinstance(image_or_prepared, Prepared):

@@ -124,19 +124,29 @@ def ab_rows(lightness: np.ndarray, work_lightness: np.ndarray, ab_work: np.ndarr
     return rows
 
 
+class Cancelled(Exception):
+    """A long step stopped early because its ``cancelled`` callable said so."""
+
+
 def finish(lightness: np.ndarray, work_lightness: np.ndarray, ab_work: np.ndarray,
            hints: Sequence[Hint], image_hw: tuple[int, int] | None = None,
-           out: np.ndarray | None = None) -> np.ndarray:
+           out: np.ndarray | None = None, cancelled=None) -> np.ndarray:
     """Steps 2 to 4: the colorized sRGB uint8 ``(H, W, 3)`` on the grid of ``lightness``.
 
     ``ab_work``: the followed working-size ab ``(2, h, w)`` (CIE units), ``hints`` in the
-    pixels of an image of ``image_hw`` (default: ``lightness``'s own size).
+    pixels of an image of ``image_hw`` (default: ``lightness``'s own size). ``cancelled``: a
+    callable checked before the work and each band of rows; once it returns True the work
+    stops with ``Cancelled`` (the app's full-resolution pass, dropped when the user edits).
     """
+    if cancelled is not None and cancelled():
+        raise Cancelled
     hw = lightness.shape[:2]
     rows = ab_rows(lightness, work_lightness, ab_work, hints, image_hw or hw)
     out = np.empty((*hw, 3), dtype=np.uint8) if out is None else out
 
     def band(span):
+        if cancelled is not None and cancelled():
+            raise Cancelled
         r0, r1 = span
         a, b = rows(r0, r1)
         lab_to_srgb8(cv2.merge([lightness[r0:r1], a, b]), out=out[r0:r1])

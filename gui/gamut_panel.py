@@ -25,8 +25,6 @@ class GamutPanel(QWidget):
         self.lightness = 50.0
         self.ab = (0.0, 0.0)
         self.suggestion: tuple[float, float] | None = None
-        self._image = None
-        self._image_l = None
         self._backdrop = None  # (key, QPixmap): hatching, the plane and its axes
         self._dragging = False
         self.setMinimumSize(200, 200)
@@ -52,14 +50,6 @@ class GamutPanel(QWidget):
             return  # nothing to redraw (a hint dragged over even lightness says this often)
         self.lightness, self.ab, self.suggestion = state
         self.update()
-
-    def _grid_image(self):
-        key = round(self.lightness)
-        if self._image is None or self._image_l != key:
-            rgb, ok = gamut_grid(key)
-            rgba = np.concatenate([rgb, (ok * 255).astype(np.uint8)[..., None]], axis=2)
-            self._image, self._image_l = to_qimage(rgba), key
-        return self._image
 
     # -- geometry -----------------------------------------------------------------------------
     def plane_rect(self) -> QRectF:
@@ -89,7 +79,9 @@ class GamutPanel(QWidget):
             q = QPainter(pix)
             r = self.plane_rect()
             q.fillRect(r, QBrush(QColor(70, 70, 70), Qt.BrushStyle.BDiagPattern))
-            q.drawImage(r, self._grid_image())
+            rgb, ok = gamut_grid(key[2])
+            q.drawImage(r, to_qimage(np.concatenate([rgb, (ok * 255).astype(np.uint8)[..., None]],
+                                                    axis=2)))
             q.setPen(QPen(QColor(0, 0, 0, 90), 1))
             c = self.ab_to_pos((0, 0))
             q.drawLine(QPointF(r.left(), c.y()), QPointF(r.right(), c.y()))

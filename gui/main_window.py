@@ -16,8 +16,9 @@ from PySide6.QtGui import QCloseEvent, QGuiApplication, QIcon, QImage, QPixmap, 
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QSplitter, QStackedWidget
 
 from colouru import __version__
-from colouru.colorizer import Cancelled, Colorizer, NoModelError, Prepared
+from colouru.colorizer import Colorizer, NoModelError, Prepared
 from colouru.colour import srgb_image_lightness
+from colouru.finish import Cancelled
 from colouru.hints import Hint, HintsFileError, hint_box, load_hints, save_hints
 from colouru.imageio import (
     READ_EXTENSIONS,

@@ -32,9 +32,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from colouru.colorizer import Cancelled, Colorizer
+from colouru.colorizer import Colorizer
 from colouru.colour import srgb_image_lightness
 from colouru.device import resolve_device, set_cpu_threads
+from colouru.finish import Cancelled
 from colouru.hints import Hint
 from colouru.parallel import row_bands
 

@@ -645,17 +645,24 @@ def slow_previews(w, monkeypatch, seconds=0.03):
                         lambda *a: _time.sleep(seconds) or real(*a))
 
 
-def test_the_result_moves_while_a_hint_is_dragged(window, qtbot, monkeypatch):
-    w = window
-    click(qtbot, w.canvas, 10, 10)
+def hint_placed_with_slow_previews(w, qtbot, monkeypatch, x: int, y: int) -> list:
+    """A hint at (x, y), settled, then previews slowed down; returns the list that collects
+    the ids of the previews shown from now on."""
+    click(qtbot, w.canvas, x, y)
     settle(qtbot, w)
     slow_previews(w, monkeypatch)
+    shown = []
+    w.service.previewReady.connect(lambda i, rgb, s: shown.append(i))
+    return shown
+
+
+def test_the_result_moves_while_a_hint_is_dragged(window, qtbot, monkeypatch):
+    w = window
+    shown = hint_placed_with_slow_previews(w, qtbot, monkeypatch, 10, 10)
     asked = []
     real_ask = w.service.request_suggestions
     monkeypatch.setattr(w.service, "request_suggestions",
                         lambda *a: asked.append(1) or real_ask(*a))
-    shown = []
-    w.service.previewReady.connect(lambda i, rgb, s: shown.append(i))
     vp = w.canvas.viewport()
     qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=vpos(w.canvas, 10, 10))
     at_press = len(asked)  # selecting the hint asks for its suggestions
@@ -673,11 +680,7 @@ def test_the_result_moves_while_a_hint_is_dragged(window, qtbot, monkeypatch):
 
 def test_the_result_moves_while_dragging_in_the_colour_plane(window, qtbot, monkeypatch):
     w = window
-    click(qtbot, w.canvas, 60, 50)
-    settle(qtbot, w)
-    slow_previews(w, monkeypatch)
-    shown = []
-    w.service.previewReady.connect(lambda i, rgb, s: shown.append(i))
+    shown = hint_placed_with_slow_previews(w, qtbot, monkeypatch, 60, 50)
     gamut = w.colour_panel.gamut
     qtbot.mousePress(gamut, Qt.MouseButton.LeftButton, pos=gamut.ab_to_pos((-40, 0)).toPoint())
     for k in range(40):

@@ -160,7 +160,7 @@ def test_a_new_edit_cancels_the_full_pass_and_is_shown_first(qtbot, service, mon
 
 
 def test_cancelled_finish_raises_and_uncancelled_equals_colorize(tiny_colorizer):
-    from colouru.colorizer import Cancelled
+    from colouru.finish import Cancelled
 
     p = tiny_colorizer.prepare(gradient_photo(300, 500))
     hints = [Hint(100, 80, 12, ab=(30, 20))]
