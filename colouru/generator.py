@@ -40,6 +40,7 @@ LIMITS = {
     "depth": (1, 10),  # the input is padded to a multiple of 2**depth
     "max_width": (1, 1024),
     "hint_scales": (0, 4),
+    "fine_width": (0, 1024),
 }
 
 
@@ -63,6 +64,10 @@ class GeneratorConfig:
     # The ImageNet-pretrained down path of ``unet-pretrained`` (a key in
     # ``colouru.encoders.ENCODERS``); empty for the plain U-Net.
     encoder: str = ""
+    # ``unet-pretrained`` only: channels of a block that reads the input and its hint features
+    # straight to half resolution, as the plain U-Net's first level does, and joins the
+    # decoder's last up step: the hints skip the ImageNet stem (0: none).
+    fine_width: int = 0
 
     @classmethod
     def from_dict(cls, d: dict) -> GeneratorConfig:
@@ -86,6 +91,8 @@ class GeneratorConfig:
             raise ValueError(f"generator config dropout {cfg.dropout} out of range (0..<1)")
         if cfg.encoder:
             encoder_spec(cfg.encoder)  # unknown names list the valid ones
+        if cfg.fine_width and cfg.arch != "unet-pretrained":
+            raise ValueError("generator config fine_width is for unet-pretrained only")
         return cfg
 
     def to_dict(self) -> dict:
@@ -331,15 +338,24 @@ def finish_head(y: torch.Tensor, base: torch.Tensor | None, hw) -> torch.Tensor:
 DECODER_UNITS = (4.0, 3.0, 2.0, 1.0, 0.5)
 
 
+def _fine(cin: int, width: int) -> nn.Sequential:
+    """The half-resolution input block of ``PretrainedUNet``: the plain U-Net's first level
+    (a 4 x 4 stride-2 convolution of the input and its hint features, batch norm, LeakyReLU)."""
+    return _down(cin, width)
+
+
 class PretrainedUNet(nn.Module):
     """U-Net whose down path is an ImageNet-pretrained EfficientNet-Lite (``config.encoder``).
 
     The encoder's features at strides 2 to 32 are the skip connections; the up path is 4 x 4
     transposed convolutions with batch norm and LeakyReLU (``DECODER_UNITS`` x ``width``
     channels), each joined to the skip at its stride; at full resolution the head sees the
-    input and the hint features, as in ``UNet``. The encoder's stem takes L (as the grey
-    image ImageNet weights expect), the hint and high-pass channels and the hint features;
-    all but L start at zero weights (``colouru.encoders``).
+    input and the hint features, as in ``UNet``. With ``fine_width`` a block reads those
+    straight to half resolution (``_fine``) and joins the last up step's input; its channels
+    come last there, so a model without it grows into one with it (``grow_state``). The
+    encoder's stem takes L (as the grey image ImageNet weights expect), the hint and
+    high-pass channels and the hint features; all but L start at zero weights
+    (``colouru.encoders``).
     ``pretrained=True`` loads the ImageNet weights (needs the weights package); a model file
     brings its own.
     """
@@ -360,8 +376,10 @@ class PretrainedUNet(nn.Module):
         widths = [max(1, round(u * config.width)) for u in DECODER_UNITS]
         self.ups = nn.ModuleList()
         cin = skips[-1]
+        fw = config.fine_width
+        self.fine = _fine(INPUT_CHANNELS + self.extra, fw) if fw else None
         for i, w in enumerate(widths):
-            self.ups.append(_up(cin, w))
+            self.ups.append(_up(cin + (fw if i == len(widths) - 1 else 0), w))
             cin = w + (skips[-2 - i] if i < len(skips) - 1 else 0)
         self.head = nn.Conv2d(cin + INPUT_CHANNELS + self.extra, 2, 3, padding=1)
 
@@ -372,6 +390,8 @@ class PretrainedUNet(nn.Module):
         feats = self.encoder(torch.cat([grey, xp[:, 1:]], dim=1))
         y = feats.pop()
         for up in self.ups:
+            if up is self.ups[-1] and self.fine is not None:
+                y = torch.cat([y, self.fine(xp)], dim=1)
             y = up(y)
             if feats:
                 y = torch.cat([y, feats.pop()], dim=1)
@@ -391,6 +411,44 @@ def build_generator(config: GeneratorConfig, pretrained: bool = False) -> nn.Mod
             f"unknown generator architecture {config.arch!r}; valid: {sorted(ARCHITECTURES)}"
         ) from None
     return cls(config, pretrained=True) if pretrained and config.encoder else cls(config)
+
+
+def grow_state(model: nn.Module, state: dict[str, torch.Tensor]) -> list[str]:
+    """Load ``state`` (a smaller model's weights) into ``model`` where it fits, so ``model``
+    starts as the same function: every tensor of equal shape is copied; a convolution's
+    weight with more input channels gets the old ones first and zeros after them (the last up
+    step of a grown ``PretrainedUNet``: the new block is not heard at first); tensors
+    ``state`` lacks keep their fresh initialisation. Returns the names of those new tensors;
+    anything else that does not fit raises ``ValueError``."""
+    own = model.state_dict()
+    unknown = sorted(set(state) - set(own))
+    if unknown:
+        raise ValueError(f"the weights do not fit: {unknown[:3]} not in the new model")
+    grown = {}
+    for k, v in state.items():
+        target = own[k]
+        owner = model.get_submodule(k.rpartition(".")[0])
+        # the input-channel dimension of a convolution's weight (-1: not one)
+        dim = -1
+        if k.endswith(".weight") and isinstance(owner, nn.ConvTranspose2d):
+            dim = 0
+        elif k.endswith(".weight") and isinstance(owner, nn.Conv2d):
+            dim = 1
+        others = [i for i in range(v.dim()) if i != dim]
+        if v.shape == target.shape:
+            grown[k] = v
+        elif (dim >= 0 and v.dim() == target.dim()
+              and all(v.shape[i] == target.shape[i] for i in others)
+              and v.shape[dim] < target.shape[dim]):
+            w = torch.zeros_like(target)
+            w.narrow(dim, 0, v.shape[dim]).copy_(v)
+            grown[k] = w
+        else:
+            raise ValueError(f"the weights do not fit: {k} is {tuple(v.shape)}, the new model's "
+                             f"{tuple(target.shape)}")
+    new = sorted(set(own) - set(state))
+    model.load_state_dict({**own, **grown})
+    return new
 
 
 def inference_copy(model: nn.Module) -> nn.Module:

@@ -1,12 +1,14 @@
-"""Colour hints: the ``Hint`` record, its versioned JSON file format, and rasterizing.
+"""Colour hints: the ``Hint`` and ``Stroke`` records, their JSON file format, rasterizing.
 
 A hint is a small square of colour the user places on the photo. Its centre ``(x, y)`` and
 side ``size`` are in the photo's own pixels (so a hints file is independent of the network's
 working size); its colour is stored as CIE ab (an sRGB colour's own lightness is ignored: the
-photo keeps its L).
+photo keeps its L). A stroke is a brush stroke of one colour: a polyline of points and a width,
+in the photo's pixels.
 
-``rasterize_hints`` is the one function that turns hints into the network's hint channels; the
-app, the command line, training and evaluation all use it.
+``rasterize_hints`` is the one function that turns hints and strokes into the network's hint
+channels (strokes are hint pixels: the input stays four channels); the app, the command line,
+training and evaluation all use it.
 """
 
 from __future__ import annotations
@@ -95,6 +97,77 @@ class Hint:
 
     def with_size(self, size: float) -> Hint:
         return Hint(self.x, self.y, size, ab=self.ab)
+
+
+# Most points one stroke may have (a stroke drawn for a minute at 60 points a second has 3,600).
+MAX_STROKE_POINTS = 100_000
+
+
+@dataclass(frozen=True)
+class Stroke:
+    """A brush stroke of one colour, in the photo's pixel coordinates.
+
+    ``points``: the polyline's points ``((x, y), ...)`` (at least one; one point is a round
+    dab); ``width``: the brush's diameter in image pixels (> 0); ``ab``: CIE a and b.
+    Construct with ``ab=(a, b)`` or ``rgb="#rrggbb"``.
+    """
+
+    points: tuple[tuple[float, float], ...]
+    width: float
+    ab: tuple[float, float] = (0.0, 0.0)
+
+    def __init__(self, points, width, ab=None, rgb=None):
+        if (ab is None) == (rgb is None):
+            raise ValueError("a Stroke needs exactly one of ab=(a, b) or rgb='#rrggbb'")
+        if rgb is not None:
+            if not isinstance(rgb, str):
+                raise ValueError(f"stroke rgb must be a string '#rrggbb', got {rgb!r}")
+            ab = rgb_hex_to_ab(rgb)
+        try:
+            a, b = ab
+            a, b, width = (_number(v) for v in (a, b, width))
+            pts = tuple((_number(x), _number(y)) for x, y in points)
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"bad stroke values: points={_short(points)} width={_short(width)} "
+                             f"ab={_short(ab)} (numbers expected, points as [[x, y], ...])"
+                             ) from None
+        if not pts:
+            raise ValueError("a stroke needs at least one point")
+        if len(pts) > MAX_STROKE_POINTS:
+            raise ValueError(f"a stroke has at most {MAX_STROKE_POINTS} points, got {len(pts)}")
+        for name, v in (("width", width), ("a", a), ("b", b)):
+            if not math.isfinite(v):
+                raise ValueError(f"stroke {name} must be a finite number, got {v!r}")
+        if not all(math.isfinite(x) and math.isfinite(y) for x, y in pts):
+            raise ValueError("stroke points must be finite numbers")
+        if width <= 0:
+            raise ValueError(f"stroke width must be positive, got {width!r}")
+        if not (-128.0 <= a <= 128.0 and -128.0 <= b <= 128.0):
+            raise ValueError(f"stroke ab must lie in -128..128, got ({a}, {b})")
+        object.__setattr__(self, "points", pts)
+        object.__setattr__(self, "width", width)
+        object.__setattr__(self, "ab", (a, b))
+
+    def to_dict(self) -> dict:
+        return {"stroke": [[_num(x), _num(y)] for x, y in self.points],
+                "width": _num(self.width),
+                "ab": [round(self.ab[0], 3), round(self.ab[1], 3)]}
+
+    def moved(self, dx: float, dy: float) -> Stroke:
+        """The same stroke shifted by ``(dx, dy)`` image pixels."""
+        return Stroke([(x + dx, y + dy) for x, y in self.points], self.width, ab=self.ab)
+
+    def with_ab(self, ab: Sequence[float]) -> Stroke:
+        return Stroke(self.points, self.width, ab=tuple(ab))
+
+    def with_width(self, width: float) -> Stroke:
+        return Stroke(self.points, width, ab=self.ab)
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        """``(x0, y0, x1, y1)``: the box the brush covers, in image pixels."""
+        r = self.width / 2
+        xs, ys = [p[0] for p in self.points], [p[1] for p in self.points]
+        return min(xs) - r, min(ys) - r, max(xs) + r + 1, max(ys) + r + 1
 
 
 def _short(v, limit: int = 24) -> str:
@@ -239,25 +312,79 @@ def hint_box(hint: Hint, image_hw: tuple[int, int], out_hw: tuple[int, int]):
 NEUTRAL_HINT_A = 0.01  # CIE a drawn for a hint of a = b = 0 (see rasterize_hints)
 
 
-def rasterize_hints(hints: Iterable[Hint], image_hw: tuple[int, int],
+def stroke_mask(stroke: Stroke, image_hw: tuple[int, int], out_hw: tuple[int, int]):
+    """The pixels of an ``out_hw`` grid laid over an image of ``image_hw`` pixels that
+    ``stroke``'s brush covers: ``(y0, x0, mask)``, a bool ``mask`` whose corner is at row
+    ``y0``, column ``x0``; None when the stroke lies entirely outside.
+
+    A pixel is covered when its centre lies within half the brush width (at least half a
+    pixel, so a thin stroke stays an unbroken line at any grid size) of the polyline; the
+    coordinates follow ``hint_square``'s (pixel i covers [i, i + 1))."""
+    (ih, iw), (oh, ow) = image_hw, out_hw
+    sx, sy = ow / iw, oh / ih
+    pts = np.array(stroke.points, dtype=np.float64)
+    pts = np.stack([(pts[:, 0] + 0.5) * sx, (pts[:, 1] + 0.5) * sy], axis=1)
+    r = max(stroke.width * min(sx, sy) / 2, 0.5)
+    x0 = max(int(math.floor(pts[:, 0].min() - r)), 0)
+    y0 = max(int(math.floor(pts[:, 1].min() - r)), 0)
+    x1 = min(int(math.ceil(pts[:, 0].max() + r)) + 1, ow)
+    y1 = min(int(math.ceil(pts[:, 1].max() + r)) + 1, oh)
+    if x0 >= x1 or y0 >= y1:
+        return None
+    gx = np.arange(x0, x1, dtype=np.float64) + 0.5
+    gy = (np.arange(y0, y1, dtype=np.float64) + 0.5)[:, None]
+    near = np.zeros((y1 - y0, x1 - x0), dtype=bool)
+    segments = zip(pts[:-1], pts[1:], strict=True) if len(pts) > 1 else [(pts[0], pts[0])]
+    for p, q in segments:
+        # only the window around this segment: a long stroke stays linear in its length
+        wx0 = max(int(math.floor(min(p[0], q[0]) - r)) - x0, 0)
+        wx1 = min(int(math.ceil(max(p[0], q[0]) + r)) + 1 - x0, x1 - x0)
+        wy0 = max(int(math.floor(min(p[1], q[1]) - r)) - y0, 0)
+        wy1 = min(int(math.ceil(max(p[1], q[1]) + r)) + 1 - y0, y1 - y0)
+        if wx0 >= wx1 or wy0 >= wy1:
+            continue
+        px, py = gx[wx0:wx1] - p[0], gy[wy0:wy1] - p[1]
+        d = q - p
+        length2 = float(d @ d)
+        t = 0.0 if length2 == 0 else np.clip((px * d[0] + py * d[1]) / length2, 0.0, 1.0)
+        dist2 = (px - t * d[0]) ** 2 + (py - t * d[1]) ** 2
+        near[wy0:wy1, wx0:wx1] |= dist2 <= r * r
+    if not near.any():
+        return None
+    return y0, x0, near
+
+
+def rasterize_hints(hints: Iterable[Hint | Stroke], image_hw: tuple[int, int],
                     out_hw: tuple[int, int] | None = None):
-    """Draw hints onto an ``out_hw`` grid (default: the image's own size).
+    """Draw hints and strokes onto an ``out_hw`` grid (default: the image's own size).
 
     Returns ``(ab, mask)``: ``ab`` float32 ``(2, h, w)`` with each hint's a, b inside its square
-    and 0 elsewhere; ``mask`` bool ``(h, w)``, True under hints. Later hints draw over earlier
-    ones. Every hint inside the image covers at least one pixel at any grid size. The network
-    input marks a hint by its non-zero ab, so a neutral hint (a = b = 0: "this is grey") is
-    drawn with a = ``NEUTRAL_HINT_A``, too small to see, so that it still counts as a hint.
+    (each stroke's under its brush) and 0 elsewhere; ``mask`` bool ``(h, w)``, True under
+    hints. Later hints draw over earlier ones. Every hint inside the image covers at least one
+    pixel at any grid size. The network input marks a hint by its non-zero ab, so a neutral
+    hint (a = b = 0: "this is grey") is drawn with a = ``NEUTRAL_HINT_A``, too small to see, so
+    that it still counts as a hint.
     """
     out_hw = tuple(image_hw) if out_hw is None else tuple(out_hw)
     ab = np.zeros((2, *out_hw), dtype=np.float32)
     mask = np.zeros(out_hw, dtype=bool)
     for h in hints:
+        a = h.ab[0] if h.ab[0] or h.ab[1] else NEUTRAL_HINT_A
+        if isinstance(h, Stroke):
+            drawn = stroke_mask(h, image_hw, out_hw)
+            if drawn is None:
+                continue
+            y0, x0, near = drawn
+            win = (slice(y0, y0 + near.shape[0]), slice(x0, x0 + near.shape[1]))
+            ab[0][win][near] = a
+            ab[1][win][near] = h.ab[1]
+            mask[win] |= near
+            continue
         box = hint_box(h, image_hw, out_hw)
         if box is None:
             continue
         x0, y0, x1, y1 = box
-        ab[0, y0:y1, x0:x1] = h.ab[0] if h.ab[0] or h.ab[1] else NEUTRAL_HINT_A
+        ab[0, y0:y1, x0:x1] = a
         ab[1, y0:y1, x0:x1] = h.ab[1]
         mask[y0:y1, x0:x1] = True
     return ab, mask

@@ -74,6 +74,14 @@ def add_subcommands(sub) -> None:
         dest="edge_hints",
         help=f"edge-aware hint propagations fed to the generator (default {D.EDGE_HINTS}; 0: none)",
     )
+    t.add_argument(
+        "--fine-width",
+        type=int,
+        dest="fine_width",
+        help=f"unet-pretrained: channels of a block reading the input straight to half "
+        f"resolution (default {D.FINE_WIDTH}; 0: none); with --init of a model without one, "
+        f"that model grows one and starts as the same function",
+    )
     t.add_argument("--depth", type=int, help=f"depth of the plain unet (default {D.DEPTH})")
     t.add_argument("--disc", help=f"discriminator architecture: design or patch (default {D.DISC})")
     t.add_argument("--lr", type=float, help=f"Adam learning rate (default {D.LR:g})")

@@ -11,6 +11,7 @@ ENCODER = "efficientnet-lite0"
 WIDTH = 16  # the plain U-Net's first level; unet-pretrained: its decoder's unit
 HINT_SCALES = 3  # hint-cell scales fed to the generator
 EDGE_HINTS = 2  # edge-aware hint spreads fed to the generator
+FINE_WIDTH = 0  # unet-pretrained: channels of its half-resolution input block (0: none)
 DEPTH = 5  # levels of the plain U-Net
 DISC = "patch"  # discriminator architecture
 LR = 2e-4  # Adam learning rate for both networks

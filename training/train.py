@@ -24,7 +24,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +35,7 @@ from tqdm import tqdm
 from colouru.atomic import clean_leftovers
 from colouru.colorizer import Colorizer
 from colouru.device import PRECISIONS, resolve_device, resolve_precision
-from colouru.generator import GeneratorConfig, build_generator
+from colouru.generator import GeneratorConfig, build_generator, grow_state
 from colouru.geometry import DEFAULT_WORK_SIZE
 from colouru.metrics import colourfulness, psnr
 from colouru.simulate import HintSimConfig
@@ -89,7 +89,7 @@ class TrainConfig:
         default_factory=lambda: GeneratorConfig(
             arch=defaults.ARCH, encoder=defaults.ENCODER, width=defaults.WIDTH,
             depth=defaults.DEPTH, hint_scales=defaults.HINT_SCALES,
-            edge_hints=defaults.EDGE_HINTS,
+            edge_hints=defaults.EDGE_HINTS, fine_width=defaults.FINE_WIDTH,
         )
     )
     disc: str = defaults.DISC  # key in DISCRIMINATORS
@@ -241,6 +241,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         gen["hint_scales"] = args.hint_scales
     if args.edge_hints is not None:
         gen["edge_hints"] = args.edge_hints
+    if args.fine_width is not None:
+        gen["fine_width"] = args.fine_width
     if gen:
         cfg.generator = GeneratorConfig.from_dict({**cfg.generator.to_dict(), **gen})
     if args.precision:
@@ -354,6 +356,7 @@ def _changes(args: argparse.Namespace, cfg: TrainConfig) -> list[tuple[str, obje
         ("--depth", args.depth, gen.depth, None),
         ("--hint-scales", args.hint_scales, gen.hint_scales, None),
         ("--edge-hints", args.edge_hints, gen.edge_hints, None),
+        ("--fine-width", args.fine_width, gen.fine_width, None),
         ("--disc", args.disc, cfg.disc, None),
         ("--lr", args.lr, cfg.gan.lr, None),
         ("--lambda-mse", args.lambda_mse, cfg.gan.lambda_mse, None),
@@ -511,10 +514,19 @@ class Run:
         G = build_generator(cfg.generator, pretrained=not resume and not cfg.init)
         if cfg.init and not resume:
             init_model, _ = load_model(cfg.init)
-            if init_model.config != cfg.generator:
-                cfg.generator = init_model.config
-                G = build_generator(cfg.generator)
-            G.load_state_dict(init_model.state_dict())
+            old, new = init_model.config, cfg.generator
+            if new.fine_width > old.fine_width and replace(new, fine_width=old.fine_width) == old:
+                # --fine-width on a model without the block: it grows one (same function)
+                grown = grow_state(G, init_model.state_dict())
+                if self.d.main:
+                    print(f"colouru train: {cfg.init} grown by {len(grown)} tensors "
+                          f"({', '.join(sorted({k.split('.')[0] for k in grown}))})",
+                          file=sys.stderr)
+            else:
+                if old != new:
+                    cfg.generator = old
+                    G = build_generator(cfg.generator)
+                G.load_state_dict(init_model.state_dict())
         D = build_discriminator(cfg.disc, cfg.disc_width)
         G.to(device)
         D.to(device)
