@@ -148,7 +148,7 @@ def cmd_colorize(args) -> int:
     from colouru.atomic import clean_leftovers
     from colouru.colorizer import Colorizer, NoModelError
     from colouru.device import resolve_device, resolve_precision
-    from colouru.hints import HintsFileError, load_hints
+    from colouru.hints import HintsFileError, check_saturation, load_hints_doc
     from colouru.report import Report
     from colouru.shard import local_device_index, parse_shard, shard_from_env
     from colouru.weights import ModelFileError
@@ -159,6 +159,11 @@ def cmd_colorize(args) -> int:
         raise UsageError(f"--batch-size must be between 1 and 256, got {args.batch_size}")
     if args.max_pixels < 0:
         raise UsageError(f"--max-pixels must be 0 (no limit) or positive, got {args.max_pixels}")
+    if args.saturation is not None:
+        try:
+            check_saturation(args.saturation)
+        except ValueError as e:
+            raise UsageError(f"--saturation: {e}") from None
     try:
         shard = parse_shard(args.shard) if args.shard else shard_from_env()
     except ValueError as e:
@@ -201,7 +206,7 @@ def cmd_colorize(args) -> int:
     shared_hints = None
     if hints_path is not None and not hints_path.is_dir():  # a file, a pipe, or /dev/zero
         try:
-            shared_hints = load_hints(hints_path)
+            shared_hints = load_hints_doc(hints_path)
         except HintsFileError as e:
             print(f"colouru: {e}", file=sys.stderr)
             return 2
@@ -257,14 +262,17 @@ class _Loaded:
     job: Job
     t0: float
     prepared: object  # colouru.colorizer.Prepared
-    hints: list
+    hints: list  # Hint | Stroke
+    saturation: float = 1.0  # --saturation, else the hints file's, else 1
 
 
 def run_jobs(jobs: list[Job], colorizer, args, inputs: set[Path], shared_hints,
              batch_size: int = 1):
     """Colorize ``jobs``, yielding ``(job, status, error or note, seconds)`` for each as it
     ends; status is ``ok``, ``skipped`` or ``failed``. Never raises for a bad photo: one must
-    not stop the batch.
+    not stop the batch. ``shared_hints``: the ``HintsDoc`` of ``--hints FILE`` (None: each
+    job's own hints file, if any). A photo's saturation is ``--saturation`` when given, else
+    its hints file's.
 
     Three stages overlap: a thread reads and prepares the next photo, the network colours
     ``batch_size`` photos at a time in this thread (those of one working size in one call),
@@ -282,9 +290,11 @@ def run_jobs(jobs: list[Job], colorizer, args, inputs: set[Path], shared_hints,
             skip = _precheck(job, args, inputs)
             if skip is not None:
                 return job, "skipped", None, time.perf_counter() - t0
-            hints = shared_hints if shared_hints is not None else _job_hints(job)
+            doc = shared_hints if shared_hints is not None else _job_hints(job)
+            saturation = doc.saturation if args.saturation is None else args.saturation
             image = _read(job, args)
-            return _Loaded(job, t0, colorizer.prepare(image, args.work_size), list(hints))
+            return _Loaded(job, t0, colorizer.prepare(image, args.work_size), list(doc.hints),
+                           saturation)
         except Exception as e:  # one bad photo must not stop the batch
             return fail(job, t0, e)
 
@@ -340,14 +350,15 @@ def _predict(colorizer, batch: list[_Loaded]) -> list:
     """The network's ab for each photo of ``batch``; a batch that fails is retried photo by
     photo, so only the photo at fault fails (its exception in its place)."""
     try:
-        return colorizer.predict_ab_batch([(b.prepared, b.hints) for b in batch])
+        return colorizer.predict_ab_batch([(b.prepared, b.hints, b.saturation)
+                                           for b in batch])
     except Exception:
         if len(batch) == 1:
             raise
     out = []
     for b in batch:
         try:
-            out.append(colorizer.predict_ab_batch([(b.prepared, b.hints)])[0])
+            out.append(colorizer.predict_ab_batch([(b.prepared, b.hints, b.saturation)])[0])
         except Exception as e:
             out.append(e)
     return out
@@ -367,10 +378,11 @@ def _precheck(job: Job, args, inputs: set[Path]) -> str | None:
     return None
 
 
-def _job_hints(job: Job) -> list:
-    from colouru.hints import load_hints
+def _job_hints(job: Job):
+    """The job's ``HintsDoc``: its hints file's, or an empty one."""
+    from colouru.hints import HintsDoc, load_hints_doc
 
-    return load_hints(job.hints) if job.hints else []
+    return load_hints_doc(job.hints) if job.hints else HintsDoc([])
 
 
 def _read(job: Job, args):
@@ -447,7 +459,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or globs")
     c.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
     c.add_argument("--hints", metavar="FILE.json|DIR",
-                   help="hints for every photo (a JSON file), or a folder of NAME.json per photo")
+                   help="hints and strokes for every photo (a JSON file, version 1 or 2), or a "
+                   "folder of NAME.json per photo")
+    c.add_argument("--saturation", type=float, metavar="S",
+                   help="scale the result's chroma by S, 0 (grey) to 3; the hints keep their "
+                   "own colours (default: the hints file's saturation, else 1)")
     c.add_argument("--model", metavar="PATH", help="model file (default: the bundled model)")
     c.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     c.add_argument("--precision", default="auto",

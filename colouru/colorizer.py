@@ -3,8 +3,8 @@
 Data flow (full resolution H x W, working size h x w with long side ``work_size``)::
 
     sRGB (H, W, 3) -> L (H, W) --area--> L (h, w) -+-> input (1, 4, h, w) -> generator
-    hints (image px) -> rasterize at (h, w) -------+                          |
-                                                        ab (2, h, w) -> finish.follow
+    hints, strokes (image px) -> rasterize at (h, w) +                        |
+                 ab (2, h, w) -> finish.follow -> finish.saturate -> finish.fill_squares
     L (H, W) + ab (2, h, w) -> guided upsampling -> ab (2, H, W) -> hint squares blended in
     -> Lab -> sRGB (chroma lowered where out of gamut, L kept) -> uint8 (H, W, 3)
 
@@ -29,7 +29,7 @@ from colouru.colour import denormalize_ab, srgb_image_lightness
 from colouru.device import autocast, describe_precision, resolve_device, resolve_precision
 from colouru.generator import inference_copy
 from colouru.geometry import working_shape
-from colouru.hints import Hint, rasterize_hints
+from colouru.hints import Hint, Stroke, rasterize_hints
 from colouru.inputs import make_input
 from colouru.parallel import map_bands, row_bands
 from colouru.weights import ModelInfo, load_model
@@ -94,19 +94,21 @@ class Colorizer:
         """Compute full-resolution L and working-size L once per photo."""
         return self.prepare_lightness(srgb_image_lightness(image), work_size)
 
-    def predict_ab(self, prepared: Prepared, hints: Iterable[Hint] = (),
-                   follow: bool = True) -> np.ndarray:
+    def predict_ab(self, prepared: Prepared, hints: Iterable[Hint | Stroke] = (),
+                   follow: bool = True, saturation: float = 1.0) -> np.ndarray:
         """The network's ab ``(2, h, w)`` at working size (CIE units), bent towards the hints
-        by ``follow_hints`` (``follow=False``: the network's alone, for measurements)."""
+        by ``follow_hints`` (``follow=False``: the network's alone, for measurements), its
+        chroma scaled by ``saturation`` (``finish.saturate``; the default 1 leaves it: the
+        app's colour suggestions read it so)."""
         hint_ab, mask = rasterize_hints(hints, prepared.image_hw, prepared.work_hw)
-        return self._predict(prepared, hint_ab, mask, follow)
+        return self._predict(prepared, hint_ab, mask, follow, saturation)
 
     @torch.inference_mode()
     def _predict(self, prepared: Prepared, hint_ab: np.ndarray, mask: np.ndarray,
-                 follow: bool = True) -> np.ndarray:
+                 follow: bool = True, saturation: float = 1.0) -> np.ndarray:
         """``predict_ab`` from hints already rasterized at working size."""
         x, ab = self._network(prepared.work_lightness[None], hint_ab[None])
-        return self._followed(ab, x, mask, follow)
+        return self._followed(ab, x, mask, follow, saturation)
 
     def _network(self, work_lightness: np.ndarray, hint_ab: np.ndarray):
         """The network on a batch: L ``(B, h, w)`` and hint ab ``(B, 2, h, w)`` ->
@@ -120,44 +122,50 @@ class Colorizer:
 
     @staticmethod
     def _followed(ab: torch.Tensor, x: torch.Tensor, mask: np.ndarray,
-                  follow: bool = True) -> np.ndarray:
+                  follow: bool = True, saturation: float = 1.0) -> np.ndarray:
         """One photo's network ab ``(1, 2, h, w)`` -> CIE ab ``(2, h, w)``, bent towards its
-        hints and with their squares filled (``follow=False``: the network's alone)."""
+        hints, saturated, and with their squares filled (``follow=False``: the network's
+        alone, saturated). Saturating before the squares are filled keeps each filled square
+        as colourful as what surrounds it; at 1 the ab is left as it is, bit for bit."""
         if follow:
             ab = finish.follow(ab, x, mask)
         ab = np.ascontiguousarray(denormalize_ab(ab[0]).cpu().numpy())
+        if saturation != 1:
+            ab = finish.saturate(ab, saturation, mask)
         return finish.fill_squares(ab, mask) if follow else ab
 
     @torch.inference_mode()
-    def predict_ab_batch(self, items: Sequence[tuple[Prepared, Sequence[Hint]]]
-                         ) -> list[np.ndarray]:
+    def predict_ab_batch(self, items: Sequence[tuple]) -> list[np.ndarray]:
         """``predict_ab`` of several photos: those of one working size go through the network
-        together, as one batch (fewer, larger calls: what a GPU wants). Returns the ab of each,
-        in order."""
+        together, as one batch (fewer, larger calls: what a GPU wants). ``items``: ``(prepared,
+        hints)`` or ``(prepared, hints, saturation)`` each. Returns the ab of each, in order."""
         out: list[np.ndarray | None] = [None] * len(items)
         groups: dict[tuple[int, int], list[int]] = {}
-        for i, (p, _) in enumerate(items):
-            groups.setdefault(p.work_hw, []).append(i)
+        for i, item in enumerate(items):
+            groups.setdefault(item[0].work_hw, []).append(i)
         for idx in groups.values():
             rasters = [rasterize_hints(items[i][1], items[i][0].image_hw, items[i][0].work_hw)
                        for i in idx]
             x, ab = self._network(np.stack([items[i][0].work_lightness for i in idx]),
                                   np.stack([hint_ab for hint_ab, _ in rasters]))
             for j, (i, (_, mask)) in enumerate(zip(idx, rasters, strict=True)):
-                out[i] = self._followed(ab[j:j + 1], x[j:j + 1], mask)
+                saturation = items[i][2] if len(items[i]) > 2 else 1.0
+                out[i] = self._followed(ab[j:j + 1], x[j:j + 1], mask, saturation=saturation)
         return out
 
-    def preview(self, prepared: Prepared, hints: Sequence[Hint] = ()) -> np.ndarray:
+    def preview(self, prepared: Prepared, hints: Sequence[Hint | Stroke] = (),
+                saturation: float = 1.0) -> np.ndarray:
         """Fast colorized sRGB uint8 ``(h, w, 3)`` at working size, finished as ``colorize``
         finishes the full-resolution result (``colouru.finish``)."""
-        return self.preview_ab(prepared, hints)[0]
+        return self.preview_ab(prepared, hints, saturation=saturation)[0]
 
-    def colorize_lab(self, image_or_prepared, hints: Sequence[Hint] = (),
-                     work_size: int | None = None) -> np.ndarray:
+    def colorize_lab(self, image_or_prepared, hints: Sequence[Hint | Stroke] = (),
+                     work_size: int | None = None, saturation: float = 1.0) -> np.ndarray:
         """Full-resolution Lab float32 ``(H, W, 3)``: the photo's L, the finished ab."""
         p = self._prepared(image_or_prepared, work_size)
         hints = list(hints)
-        rows = finish.ab_rows(p.lightness, p.work_lightness, self.predict_ab(p, hints), hints,
+        rows = finish.ab_rows(p.lightness, p.work_lightness,
+                              self.predict_ab(p, hints, saturation=saturation), hints,
                               p.image_hw)
         out = np.empty((*p.image_hw, 3), dtype=np.float32)
         out[..., 0] = p.lightness
@@ -169,8 +177,8 @@ class Colorizer:
         map_bands(band, row_bands(*p.image_hw))
         return out
 
-    def colorize(self, image_or_prepared, hints: Sequence[Hint] = (),
-                 work_size: int | None = None) -> np.ndarray:
+    def colorize(self, image_or_prepared, hints: Sequence[Hint | Stroke] = (),
+                 work_size: int | None = None, saturation: float = 1.0) -> np.ndarray:
         """Colorize at the photo's full resolution -> sRGB uint8 ``(H, W, 3)``.
 
         ``image_or_prepared``: sRGB ``(H, W, 3)`` or grey ``(H, W)`` array (uint8, uint16 or
@@ -178,10 +186,11 @@ class Colorizer:
         used, so a grey photo is best held in one channel (``read_image(keep_grey=True)``).
         The network's ab is finished by ``colouru.finish.finish`` (in bands of rows, several
         at once), so beside the photo, its L and the result only a few megabytes are needed.
+        ``saturation``: the chroma factor (``finish.saturate``, 0..3; 1 leaves the colours).
         """
         p = self._prepared(image_or_prepared, work_size)
         hints = list(hints)
-        return self.finish_ab(p, self.predict_ab(p, hints), hints)
+        return self.finish_ab(p, self.predict_ab(p, hints, saturation=saturation), hints)
 
     def prepare_lightness(self, lightness: np.ndarray, work_size: int | None = None) -> Prepared:
         """``prepare`` for a photo whose L ``(H, W)`` float32 0..100 is already known (the app
@@ -190,22 +199,23 @@ class Colorizer:
         work = cv2.resize(lightness, (w, h), interpolation=cv2.INTER_AREA)
         return Prepared(lightness=lightness, work_lightness=work)
 
-    def preview_ab(self, prepared: Prepared,
-                   hints: Sequence[Hint] = ()) -> tuple[np.ndarray, np.ndarray]:
-        """``(preview, ab)``: ``preview(prepared, hints)`` and the working-size ab
-        ``(2, h, w)`` it was finished from, which ``finish_ab`` takes to make the
-        full-resolution result without running the network again."""
+    def preview_ab(self, prepared: Prepared, hints: Sequence[Hint | Stroke] = (),
+                   saturation: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """``(preview, ab)``: ``preview(prepared, hints, saturation)`` and the working-size ab
+        ``(2, h, w)`` it was finished from (already saturated), which ``finish_ab`` takes to
+        make the full-resolution result without running the network again."""
         hints = list(hints)
-        ab = self.predict_ab(prepared, hints)
+        ab = self.predict_ab(prepared, hints, saturation=saturation)
         wl = prepared.work_lightness
         return finish.finish(wl, wl, ab, hints, prepared.image_hw), ab
 
-    def finish_ab(self, prepared: Prepared, ab_work: np.ndarray, hints: Sequence[Hint] = (),
-                  cancelled=None) -> np.ndarray:
+    def finish_ab(self, prepared: Prepared, ab_work: np.ndarray,
+                  hints: Sequence[Hint | Stroke] = (), cancelled=None) -> np.ndarray:
         """The full-resolution sRGB uint8 ``(H, W, 3)`` from a working-size ab ``(2, h, w)``
         the network already gave for these hints (``predict_ab``), without running it again:
-        ``colorize(p, hints)`` is ``finish_ab(p, predict_ab(p, hints), hints)``, pixel for
-        pixel. ``cancelled``: a callable checked before each band of rows; once it returns
+        ``colorize(p, hints, saturation=s)`` is ``finish_ab(p, predict_ab(p, hints,
+        saturation=s), hints)``, pixel for pixel (the ab comes saturated; it is not saturated
+        again). ``cancelled``: a callable checked before each band of rows; once it returns
         True the work stops with ``Cancelled`` (the app's full-resolution pass, dropped when
         the user edits again)."""
         p = prepared

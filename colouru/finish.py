@@ -4,12 +4,15 @@ The app's preview, ``Colorizer.colorize`` (and so ``colouru colorize`` and the a
 ``colouru evaluate`` and training's validation all finish a prediction with ``finish``:
 
 1. ``follow``: what the network missed at each hint square is spread along the photo's regions
-   and added (``generator.follow_hints``), at working size;
+   and added (``generator.follow_hints``), at working size; ``saturate`` then scales its chroma
+   by the user's global saturation (the hint pixels keep their own colours), and
+   ``fill_squares`` fills the hint squares from their surroundings;
 2. the working-size ab is brought to the output size by a fast guided filter guided by L
    (``GuidedUpsampler``; nothing to do when the sizes match);
 3. ``HintBlend``: each hint reaches its own colour at its square's centre and blends into what
    surrounds it over the square (a smooth window, 1 inside the central third, 0 at the border),
-   so no hard-edged block of colour shows in the result;
+   so no hard-edged block of colour shows in the result (strokes are not blended: step 1
+   already spread their colour along the region they cross);
 4. Lab -> sRGB uint8, lowering chroma where a colour is out of gamut, never changing L
    (``colour.lab_to_srgb8``).
 
@@ -27,7 +30,7 @@ import torch
 
 from colouru.colour import lab_to_srgb8
 from colouru.generator import FOLLOW_MASS, follow_hints
-from colouru.hints import Hint, hint_box, hint_square
+from colouru.hints import Hint, Stroke, check_saturation, hint_box, hint_square
 from colouru.parallel import map_bands, row_bands
 from colouru.upsample import GuidedUpsampler
 
@@ -40,6 +43,30 @@ def follow(ab: torch.Tensor, x: torch.Tensor, mask: np.ndarray,
         return ab
     m = torch.from_numpy(mask)[None, None].to(ab.device)
     return follow_hints(ab, x[:, :1].contiguous(), x[:, 1:3].contiguous(), m, fade_mass)
+
+
+def saturate(ab: np.ndarray, factor: float, mask: np.ndarray | None = None) -> np.ndarray:
+    """The global saturation: ``ab`` ``(2, h, w)`` (CIE units) with its chroma scaled by
+    ``factor`` (in ``SATURATION_RANGE``, 0..3: 0 grey, 1 unchanged, 1.5 half as colourful
+    again), its hue kept; L is not involved (Lab keeps it apart). Pixels where ``mask`` (bool
+    ``(h, w)``, the hint pixels) is True keep their own colours. Returns a new array of
+    ``ab``'s shape and float dtype (float32 for integers; a copy of ``ab`` for ``factor`` 1).
+    Chroma pushed out of the sRGB gamut is lowered later, at the conversion to sRGB
+    (``colour.lab_to_srgb8``)."""
+    factor = check_saturation(factor)  # ValueError unless a number in SATURATION_RANGE
+    ab = np.asarray(ab)
+    if not np.issubdtype(ab.dtype, np.floating):
+        ab = ab.astype(np.float32)
+    if ab.ndim != 3 or ab.shape[0] != 2:
+        raise ValueError(f"ab must have shape (2, h, w), got {ab.shape}")
+    if mask is not None and mask.shape != ab.shape[1:]:
+        raise ValueError(f"mask must have shape {ab.shape[1:]} (ab's h, w), got {mask.shape}")
+    if factor == 1:
+        return ab.copy()
+    out = ab * ab.dtype.type(factor)
+    if mask is not None and mask.any():
+        out[:, mask] = ab[:, mask]
+    return out
 
 
 def fill_squares(ab: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -72,13 +99,13 @@ def _window(lo: int, hi: int, n: int) -> tuple[int, int, np.ndarray]:
 class HintBlend:
     """Step 3: each hint square of ``hints`` (image px) in an ``out_hw`` grid, blended into ab
     rows: ``ab += w * (hint ab - ab)``, ``w`` the product of ``_window`` along both axes.
-    Later hints blend over earlier ones."""
+    Later hints blend over earlier ones; strokes are left out (see the module docstring)."""
 
-    def __init__(self, hints: Sequence[Hint], image_hw: tuple[int, int],
+    def __init__(self, hints: Sequence[Hint | Stroke], image_hw: tuple[int, int],
                  out_hw: tuple[int, int]):
         self.boxes = []
         for h in hints:
-            if hint_box(h, image_hw, out_hw) is None:  # entirely outside
+            if isinstance(h, Stroke) or hint_box(h, image_hw, out_hw) is None:  # or outside
                 continue
             x0, y0, x1, y1 = hint_square(h, image_hw, out_hw)  # the window spans it unclipped
             xa, xb, wx = _window(x0, x1, out_hw[1])
@@ -99,7 +126,7 @@ class HintBlend:
 
 
 def ab_rows(lightness: np.ndarray, work_lightness: np.ndarray, ab_work: np.ndarray,
-            hints: Sequence[Hint], image_hw: tuple[int, int]):
+            hints: Sequence[Hint | Stroke], image_hw: tuple[int, int]):
     """Steps 2 and 3 as a function ``(r0, r1) -> [a, b]``, each float32 ``(r1 - r0, W)``.
 
     ``lightness`` ``(H, W)``: L (0..100) of the output grid; ``work_lightness`` ``(h, w)`` and
@@ -129,7 +156,7 @@ class Cancelled(Exception):
 
 
 def finish(lightness: np.ndarray, work_lightness: np.ndarray, ab_work: np.ndarray,
-           hints: Sequence[Hint], image_hw: tuple[int, int] | None = None,
+           hints: Sequence[Hint | Stroke], image_hw: tuple[int, int] | None = None,
            out: np.ndarray | None = None, cancelled=None) -> np.ndarray:
     """Steps 2 to 4: the colorized sRGB uint8 ``(H, W, 3)`` on the grid of ``lightness``.
 

@@ -6,6 +6,12 @@ working size); its colour is stored as CIE ab (an sRGB colour's own lightness is
 photo keeps its L). A stroke is a brush stroke of one colour: a polyline of points and a width,
 in the photo's pixels.
 
+A hints file is JSON: ``{"version": 1, "image": {"width": W, "height": H}, "saturation": s,
+"hints": [...]}`` (``image`` and ``saturation`` optional), each item a square
+``{"x", "y", "size", "ab": [a, b] | "rgb": "#rrggbb"}``; version 2 also allows strokes,
+``{"stroke": [[x, y], ...], "width", "ab" | "rgb"}``, and is written only when there are
+strokes, so files without them stay readable by older ColourU.
+
 ``rasterize_hints`` is the one function that turns hints and strokes into the network's hint
 channels (strokes are hint pixels: the input stays four channels); the app, the command line,
 training and evaluation all use it.
@@ -26,7 +32,12 @@ import numpy as np
 
 from colouru.colour import rgb_to_lab
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1  # the version written when there are no strokes
+STROKES_VERSION = 2  # version 2: items may also be strokes; written only when there are some
+READ_VERSIONS = (FORMAT_VERSION, STROKES_VERSION)
+# The global saturation (chroma factor of the result, ``colouru.finish.saturate``): its range,
+# inclusive; 1.0 leaves the colours as the network and the hints made them, 0 is grey.
+SATURATION_RANGE = (0.0, 3.0)
 # Largest hints file read (a million hints take about 60 MB; a photo rarely has a hundred).
 MAX_HINTS_BYTES = 64 << 20
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
@@ -186,18 +197,49 @@ def _num(v: float):
     return int(v) if float(v).is_integer() else round(v, 3)
 
 
-# --- JSON --------------------------------------------------------------------------------------
-def hints_to_json(hints: Iterable[Hint], image_size: tuple[int, int] | None = None) -> str:
-    """Serialise hints to the version-1 JSON text. ``image_size``: optional (width, height)."""
-    doc: dict = {"version": FORMAT_VERSION}
+# --- JSON ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HintsDoc:
+    """A hints file's content: its hints and strokes, and the session settings beside them."""
+
+    hints: list  # Hint | Stroke, in drawing order (later items draw over earlier ones)
+    saturation: float = 1.0  # the result's chroma factor, in SATURATION_RANGE
+    image_size: tuple[int, int] | None = None  # (width, height) of the photo, when recorded
+
+
+def check_saturation(saturation) -> float:
+    """``saturation`` as a float; ValueError (one line) unless a finite number in
+    ``SATURATION_RANGE``."""
+    lo, hi = SATURATION_RANGE
+    try:
+        s = _number(saturation)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"saturation must be a number, got {_short(saturation)}") from None
+    if not (math.isfinite(s) and lo <= s <= hi):
+        raise ValueError(f"saturation must lie in {lo:g}..{hi:g}, got {s!r}")
+    return s
+
+
+def hints_to_json(hints: Iterable[Hint | Stroke], image_size: tuple[int, int] | None = None,
+                  saturation: float = 1.0) -> str:
+    """Serialise hints and strokes to JSON text: version 1 when there are no strokes (what
+    every ColourU reads), version 2 when there are. ``image_size``: optional (width, height);
+    ``saturation`` is written only when it is not 1."""
+    items = list(hints)
+    version = STROKES_VERSION if any(isinstance(h, Stroke) for h in items) else FORMAT_VERSION
+    doc: dict = {"version": version}
     if image_size is not None:
         doc["image"] = {"width": int(image_size[0]), "height": int(image_size[1])}
-    doc["hints"] = [h.to_dict() for h in hints]
+    saturation = check_saturation(saturation)
+    if saturation != 1.0:
+        doc["saturation"] = saturation
+    doc["hints"] = [h.to_dict() for h in items]
     return json.dumps(doc, indent=1) + "\n"
 
 
-def hints_from_json(text: str, source: str = "<hints>") -> list[Hint]:
-    """Parse version-1 hints JSON; raises ``HintsFileError`` naming the source and entry."""
+def read_hints_doc(text: str, source: str = "<hints>") -> HintsDoc:
+    """Parse hints JSON of version 1 or 2; raises ``HintsFileError`` (one line) naming the
+    source and the item at fault."""
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
@@ -210,10 +252,10 @@ def hints_from_json(text: str, source: str = "<hints>") -> list[Hint]:
     if not isinstance(doc, dict):
         raise HintsFileError(f"{source}: expected a JSON object with 'version' and 'hints'")
     version = doc.get("version")
-    if isinstance(version, bool) or version != FORMAT_VERSION:
+    if isinstance(version, bool) or version not in READ_VERSIONS:
         raise HintsFileError(
-            f"{source}: unsupported hints format version {version!r} "
-            f"(this ColourU reads {FORMAT_VERSION})"
+            f"{source}: unsupported hints format version {_short(version)} "
+            f"(this ColourU reads {' and '.join(map(str, READ_VERSIONS))})"
         )
     items = doc.get("hints")
     if not isinstance(items, list):
@@ -225,35 +267,91 @@ def hints_from_json(text: str, source: str = "<hints>") -> list[Hint]:
                     and image[k] > 0 for k in ("width", "height"))):
         raise HintsFileError(f"{source}: 'image' must be {{\"width\": W, \"height\": H}} "
                              f"with positive whole numbers")
+    saturation = doc.get("saturation", 1.0)
+    try:
+        saturation = check_saturation(saturation)
+    except ValueError as e:
+        raise HintsFileError(f"{source}: {e}") from None
     hints = []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             raise HintsFileError(f"{source}: hint {i} must be an object")
-        unknown = set(item) - {"x", "y", "size", "ab", "rgb"}
-        if unknown:
-            raise HintsFileError(f"{source}: hint {i} has unknown keys {sorted(unknown)}")
-        missing = {"x", "y", "size"} - set(item)
-        if missing:
-            raise HintsFileError(f"{source}: hint {i} is missing {sorted(missing)}")
-        if ("ab" in item) == ("rgb" in item):
-            raise HintsFileError(f"{source}: hint {i} needs exactly one of 'ab' or 'rgb'")
-        ab = item.get("ab")
-        if ab is not None and (not isinstance(ab, list) or len(ab) != 2):
-            raise HintsFileError(f"{source}: hint {i} 'ab' must be a list [a, b]")
-        values = [item[k] for k in ("x", "y", "size")] + (ab or [])
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-            raise HintsFileError(f"{source}: hint {i} x, y, size and ab must be numbers")
-        if "rgb" in item and not isinstance(item["rgb"], str):
-            raise HintsFileError(f"{source}: hint {i} 'rgb' must be a string '#rrggbb'")
-        try:
-            hints.append(Hint(item["x"], item["y"], item["size"], ab=ab, rgb=item.get("rgb")))
-        except (TypeError, ValueError) as e:
-            raise HintsFileError(f"{source}: hint {i}: {e}") from None
-    return hints
+        if "stroke" in item:
+            if version < STROKES_VERSION:
+                raise HintsFileError(f"{source}: hint {i} is a stroke, which needs version "
+                                     f"{STROKES_VERSION} (this file says version {version})")
+            hints.append(_stroke_item(item, i, source))
+        else:
+            hints.append(_hint_item(item, i, source))
+    size = None if image is None else (image["width"], image["height"])
+    return HintsDoc(hints, saturation, size)
 
 
-def load_hints(path: str | os.PathLike) -> list[Hint]:
-    """Read a hints JSON file (or a pipe) of at most ``MAX_HINTS_BYTES``.
+def _colour_of(item: dict, what: str, source: str) -> list | None:
+    """The item's ``ab`` (checked to be a list of two) or None when it gives ``rgb``."""
+    if ("ab" in item) == ("rgb" in item):
+        raise HintsFileError(f"{source}: {what} needs exactly one of 'ab' or 'rgb'")
+    if "rgb" in item and not isinstance(item["rgb"], str):
+        raise HintsFileError(f"{source}: {what} 'rgb' must be a string '#rrggbb'")
+    ab = item.get("ab")
+    if ab is not None and not (isinstance(ab, list) and len(ab) == 2):
+        raise HintsFileError(f"{source}: {what} 'ab' must be a list [a, b]")
+    return ab
+
+
+def _is_num(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _hint_item(item: dict, i: int, source: str) -> Hint:
+    unknown = set(item) - {"x", "y", "size", "ab", "rgb"}
+    if unknown:
+        raise HintsFileError(f"{source}: hint {i} has unknown keys {sorted(unknown)}")
+    missing = {"x", "y", "size"} - set(item)
+    if missing:
+        raise HintsFileError(f"{source}: hint {i} is missing {sorted(missing)}")
+    ab = _colour_of(item, f"hint {i}", source)
+    if not all(map(_is_num, [item[k] for k in ("x", "y", "size")] + (ab or []))):
+        raise HintsFileError(f"{source}: hint {i} x, y, size and ab must be numbers")
+    try:
+        return Hint(item["x"], item["y"], item["size"], ab=ab, rgb=item.get("rgb"))
+    except (TypeError, ValueError) as e:
+        raise HintsFileError(f"{source}: hint {i}: {e}") from None
+
+
+def _stroke_item(item: dict, i: int, source: str) -> Stroke:
+    what = f"hint {i} (a stroke)"
+    unknown = set(item) - {"stroke", "width", "ab", "rgb"}
+    if unknown:
+        raise HintsFileError(f"{source}: {what} has unknown keys {sorted(unknown)}")
+    if "width" not in item:
+        raise HintsFileError(f"{source}: {what} is missing ['width']")
+    ab = _colour_of(item, what, source)
+    points = item["stroke"]
+    if not (isinstance(points, list) and points and all(
+            isinstance(p, list) and len(p) == 2 and all(map(_is_num, p)) for p in points)):
+        raise HintsFileError(f"{source}: {what} 'stroke' must be a list of one or more points "
+                             f"[x, y] of numbers")
+    if not all(map(_is_num, [item["width"]] + (ab or []))):
+        raise HintsFileError(f"{source}: {what} width and ab must be numbers")
+    try:
+        return Stroke(points, item["width"], ab=ab, rgb=item.get("rgb"))
+    except (TypeError, ValueError) as e:
+        raise HintsFileError(f"{source}: {what}: {e}") from None
+
+
+def hints_from_json(text: str, source: str = "<hints>") -> list[Hint | Stroke]:
+    """The hints and strokes of hints JSON (``read_hints_doc(text, source).hints``)."""
+    return read_hints_doc(text, source).hints
+
+
+def load_hints(path: str | os.PathLike) -> list[Hint | Stroke]:
+    """The hints and strokes of a hints file (``load_hints_doc(path).hints``)."""
+    return load_hints_doc(path).hints
+
+
+def load_hints_doc(path: str | os.PathLike) -> HintsDoc:
+    """Read a hints JSON file (or a pipe) of at most ``MAX_HINTS_BYTES``, version 1 or 2.
 
     Whatever is wrong with the file, the only exception is a ``HintsFileError`` with a
     one-line message naming it. A device (``/dev/zero`` never ends) is refused unread.
@@ -274,15 +372,17 @@ def load_hints(path: str | os.PathLike) -> list[Hint]:
             f"{path}: cannot read hints file ({e.__class__.__name__}: {e})") from None
     except MemoryError:
         raise HintsFileError(f"{path}: not enough memory to read this hints file") from None
-    return hints_from_json(text, source=str(path))
+    return read_hints_doc(text, source=str(path))
 
 
-def save_hints(path: str | os.PathLike, hints: Iterable[Hint],
-               image_size: tuple[int, int] | None = None) -> None:
-    """Write hints as JSON, atomically (temporary file then rename)."""
+def save_hints(path: str | os.PathLike, hints: Iterable[Hint | Stroke],
+               image_size: tuple[int, int] | None = None, saturation: float = 1.0) -> None:
+    """Write hints and strokes as JSON (``hints_to_json``), atomically (temporary file then
+    rename)."""
     from colouru.atomic import atomic_write_bytes
 
-    atomic_write_bytes(Path(path), hints_to_json(hints, image_size).encode("utf-8"))
+    text = hints_to_json(hints, image_size, saturation)
+    atomic_write_bytes(Path(path), text.encode("utf-8"))
 
 
 # --- rasterizing -------------------------------------------------------------------------------
@@ -318,8 +418,10 @@ def stroke_mask(stroke: Stroke, image_hw: tuple[int, int], out_hw: tuple[int, in
     ``y0``, column ``x0``; None when the stroke lies entirely outside.
 
     A pixel is covered when its centre lies within half the brush width (at least half a
-    pixel, so a thin stroke stays an unbroken line at any grid size) of the polyline; the
-    coordinates follow ``hint_square``'s (pixel i covers [i, i + 1))."""
+    pixel, so a thin stroke stays an unbroken line at any grid size) of the polyline, and the
+    pixel under each point always is (so a dab or a short stroke inside the image never
+    vanishes on a small grid, as a hint's square never does); the coordinates follow
+    ``hint_square``'s (pixel i covers [i, i + 1))."""
     (ih, iw), (oh, ow) = image_hw, out_hw
     sx, sy = ow / iw, oh / ih
     pts = np.array(stroke.points, dtype=np.float64)
@@ -349,6 +451,9 @@ def stroke_mask(stroke: Stroke, image_hw: tuple[int, int], out_hw: tuple[int, in
         t = 0.0 if length2 == 0 else np.clip((px * d[0] + py * d[1]) / length2, 0.0, 1.0)
         dist2 = (px - t * d[0]) ** 2 + (py - t * d[1]) ** 2
         near[wy0:wy1, wx0:wx1] |= dist2 <= r * r
+    ix, iy = np.floor(pts[:, 0]).astype(np.int64), np.floor(pts[:, 1]).astype(np.int64)
+    inside = (ix >= 0) & (ix < ow) & (iy >= 0) & (iy < oh)
+    near[iy[inside] - y0, ix[inside] - x0] = True
     if not near.any():
         return None
     return y0, x0, near

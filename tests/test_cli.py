@@ -18,7 +18,7 @@ from PIL import Image
 from colouru import colorizer as colorizer_module
 from colouru.cli import main
 from colouru.colour import rgb_to_lab
-from colouru.hints import Hint, hint_box, save_hints
+from colouru.hints import Hint, Stroke, hint_box, rasterize_hints, save_hints
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -416,6 +416,10 @@ def test_max_pixels(corpus, tmp_path, run):
     ["colorize", "x.png", "-o", "out", "--batch-size", "0"],
     ["colorize", "x.png", "-o", "out", "--shard", "2/2"],
     ["colorize", "x.png", "-o", "out", "--shard", "half"],
+    ["colorize", "x.png", "-o", "out", "--saturation", "3.5"],
+    ["colorize", "x.png", "-o", "out", "--saturation", "-0.5"],
+    ["colorize", "x.png", "-o", "out", "--saturation", "nan"],
+    ["colorize", "x.png", "-o", "out", "--saturation", "vivid"],
     ["paint", "x.png"],
 ])
 def test_usage_errors_exit_2(argv, tmp_path, run, monkeypatch):
@@ -641,7 +645,7 @@ def test_a_photo_the_network_fails_on_fails_alone(tmp_path, run, monkeypatch):
     real = colorizer_module.Colorizer.predict_ab_batch
 
     def picky(self, items):
-        if any(p.image_hw == (41, 60) for p, _ in items):
+        if any(p.image_hw == (41, 60) for p, *_ in items):
             raise RuntimeError("the network choked")
         return real(self, items)
     monkeypatch.setattr(colorizer_module.Colorizer, "predict_ab_batch", picky)
@@ -680,3 +684,132 @@ def test_read_ahead_holds_few_photos(tmp_path, run, monkeypatch):
     code, _, err = run("colorize", src, "-o", tmp_path / "out", "--batch-size", "4")
     assert code == 0 and "6 colorized" in err
     assert 1 <= peak[0] <= 2
+
+
+# --- strokes and the saturation (issue 17) -------------------------------------------------------
+def _lab(path: Path) -> np.ndarray:
+    return rgb_to_lab(np.asarray(Image.open(path), dtype=np.float32) / 255.0)
+
+
+def _chroma(path: Path) -> np.ndarray:
+    lab = _lab(path)
+    return np.hypot(lab[..., 1], lab[..., 2])
+
+
+def test_saturation_option(corpus, tmp_path, run):
+    hint = Hint(30, 20, 7, ab=(-40, 45))
+    save_hints(tmp_path / "h.json", [hint])
+    outs = {}
+    for name, extra in [("default", []), ("one", ["--saturation", "1"]),
+                        ("more", ["--saturation", "1.5"]), ("grey", ["--saturation", "0"])]:
+        outs[name] = tmp_path / name
+        code, _, err = run("colorize", corpus / "good.png", "-o", outs[name], "--hints",
+                           tmp_path / "h.json", *extra)
+        assert code == 0, err
+    one, default = (outs[k] / "good.png" for k in ("one", "default"))
+    assert one.read_bytes() == default.read_bytes()  # 1 is the default, byte for byte
+    more, grey = outs["more"] / "good.png", outs["grey"] / "good.png"
+    # more colourful on the whole (where a colour reaches the edge of the sRGB gamut its
+    # chroma is lowered to fit, so not 1.5 times everywhere), and nowhere much less
+    assert _chroma(more).mean() > 1.2 * _chroma(default).mean()
+    assert np.percentile(_chroma(more) - _chroma(default), 1) > -1.5
+    assert np.median(_chroma(grey)) < 1.5 < np.median(_chroma(default))
+    for path in (default, more, grey):  # the hint keeps its own colour
+        assert np.abs(_ab_in(path, hint) - hint.ab).max() < 1.5
+    # L is the photo's own whatever the saturation (to uint8 rounding and gamut mapping)
+    assert np.abs(_lab(more)[..., 0] - _lab(default)[..., 0]).mean() < 0.5
+
+
+def test_the_hints_files_saturation_is_the_default_and_the_option_wins(corpus, tmp_path, run):
+    hint = Hint(30, 20, 7, ab=(-40, 45))
+    save_hints(tmp_path / "plain.json", [hint])
+    save_hints(tmp_path / "vivid.json", [hint], saturation=1.5)
+
+    def result(name, hints, *extra):
+        code, _, err = run("colorize", corpus / "good.png", "-o", tmp_path / name,
+                           "--hints", tmp_path / hints, *extra)
+        assert code == 0, err
+        return (tmp_path / name / "good.png").read_bytes()
+
+    assert result("a", "vivid.json") == result("b", "plain.json", "--saturation", "1.5")
+    assert result("c", "vivid.json", "--saturation", "1") == result("d", "plain.json")
+    assert result("a2", "vivid.json") != result("d2", "plain.json")
+
+
+def test_each_file_of_a_hints_folder_brings_its_own_saturation(tmp_path, run):
+    src, hints = tmp_path / "in", tmp_path / "hints"
+    src.mkdir()
+    hints.mkdir()
+    for name in ["a.png", "b.png", "c.png"]:
+        Image.fromarray(gradient_photo(40, 60)).save(src / name)
+    hint = Hint(10, 10, 5, ab=(50, 20))
+    save_hints(hints / "a.json", [hint], saturation=0.0)
+    save_hints(hints / "b.json", [hint])  # c has no hints file: saturation 1
+    code, _, err = run("colorize", src, "-o", tmp_path / "out", "--hints", hints)
+    assert code == 0, err
+    a, b, c = (tmp_path / "out" / n for n in ["a.png", "b.png", "c.png"])
+    assert np.median(_chroma(a)) < 1.5 < np.median(_chroma(b))
+    assert np.abs(_ab_in(a, hint) - hint.ab).max() < 1.5  # grey around its own colour
+    assert np.median(_chroma(c)) > 1.5
+    code, _, err = run("colorize", src, "-o", tmp_path / "out2", "--hints", hints,
+                       "--saturation", "1")  # the option wins over every file
+    assert code == 0, err
+    assert (tmp_path / "out2" / "a.png").read_bytes() == b.read_bytes()
+
+
+def test_a_saturation_out_of_range_says_so_in_one_line(corpus, tmp_path, run):
+    code, _, err = run("colorize", corpus / "good.png", "-o", tmp_path / "out",
+                       "--saturation", "4")
+    assert code == 2
+    assert err.strip().splitlines()[-1].endswith(
+        "error: --saturation: saturation must lie in 0..3, got 4.0")
+    assert not (tmp_path / "out").exists()
+    (tmp_path / "h.json").write_text('{"version": 1, "saturation": 9, "hints": []}')
+    code, _, err = run("colorize", corpus / "good.png", "-o", tmp_path / "out",
+                       "--hints", tmp_path / "h.json")
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"colouru: {tmp_path / 'h.json'}: saturation must lie in 0..3, got 9.0"]
+
+
+def test_a_strokes_file_colours_the_strokes_region(tmp_path, run):
+    """A version-2 file with a stroke of a strong colour: the result takes it along the
+    stroke, where the photo without hints has another colour."""
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(np.full((60, 80), 140, np.uint8)).save(src / "flat.png")
+    stroke = Stroke([(10, 30), (40, 12), (70, 45)], 5, rgb="#20b040")
+    save_hints(tmp_path / "strokes.json", [stroke], image_size=(80, 60))
+    assert '"version": 2' in (tmp_path / "strokes.json").read_text()
+    code, _, err = run("colorize", src, "-o", tmp_path / "plain")
+    assert code == 0, err
+    code, _, err = run("colorize", src, "-o", tmp_path / "stroked", "--hints",
+                       tmp_path / "strokes.json")
+    assert code == 0, err
+    _, under = rasterize_hints([stroke], (60, 80))  # the stroke's pixels
+    want = np.float32(stroke.ab)
+    plain = _lab(tmp_path / "plain" / "flat.png")[..., 1:]
+    stroked = _lab(tmp_path / "stroked" / "flat.png")[..., 1:]
+    assert np.median(np.abs(plain[under] - want)) > 15
+    assert np.median(np.abs(stroked[under] - want)) < 4
+    # the same file through a hints folder
+    (tmp_path / "hints").mkdir()
+    (tmp_path / "hints" / "flat.json").write_bytes((tmp_path / "strokes.json").read_bytes())
+    code, _, err = run("colorize", src, "-o", tmp_path / "folder", "--hints", tmp_path / "hints")
+    assert code == 0, err
+    assert ((tmp_path / "folder" / "flat.png").read_bytes()
+            == (tmp_path / "stroked" / "flat.png").read_bytes())
+
+
+def test_a_stroke_in_a_version_1_file_is_refused_in_one_line(corpus, tmp_path, run):
+    hints = tmp_path / "h.json"
+    hints.write_text('{"version": 1, "hints": [{"x": 1, "y": 1, "size": 3, "ab": [1, 1]}, '
+                     '{"stroke": [[1, 2], [5, 6]], "width": 4, "ab": [30, 30]}]}')
+    code, _, err = run("colorize", corpus / "good.png", "-o", tmp_path / "out", "--hints", hints)
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"colouru: {hints}: hint 1 is a stroke, which needs version 2 (this file says version 1)"]
+    hints.write_text('{"version": 2, "hints": [{"stroke": [], "width": 4, "ab": [30, 30]}]}')
+    code, _, err = run("colorize", corpus / "good.png", "-o", tmp_path / "out", "--hints", hints)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "hint 0 (a stroke) 'stroke' must be a list of one or more points" in err

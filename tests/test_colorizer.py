@@ -18,7 +18,7 @@ from colouru.colour_torch import rgb_to_lab_torch
 from colouru.device import resolve_device
 from colouru.generator import GeneratorConfig
 from colouru.geometry import working_shape
-from colouru.hints import hint_box
+from colouru.hints import Stroke, hint_box
 from colouru.upsample import GuidedUpsampler, guided_upsample
 from colouru.weights import ModelInfo
 
@@ -305,3 +305,105 @@ def test_a_work_size_that_contradicts_the_prepared_photo_is_refused(tiny_model_p
     assert c.colorize(p, work_size=64).shape == (60, 80, 3)
     with pytest.raises(ValueError, match="contradicts"):
         c.colorize(p, work_size=32)
+
+
+# --- the global saturation, and strokes (issue 17) -----------------------------------------------
+def _chroma(lab: np.ndarray) -> np.ndarray:
+    return np.hypot(lab[..., 1], lab[..., 2])
+
+
+def test_saturation_1_is_the_result_without_it_bit_for_bit(tiny_colorizer):
+    """Saturation 1 changes nothing: the result is the one the pipeline gave before the
+    saturation existed (network, follow, fill the squares, finish), byte for byte."""
+    from colouru import finish
+    from colouru.colour import denormalize_ab
+    from colouru.hints import rasterize_hints
+
+    c = tiny_colorizer
+    img = gradient_photo(70, 90)
+    hints = [Hint(20, 30, 7, ab=(40, -30)), Stroke([(50, 10), (80, 60)], 5, rgb="#2040ff")]
+    p = c.prepare(img)
+    hint_ab, mask = rasterize_hints(hints, p.image_hw, p.work_hw)
+    with torch.inference_mode():
+        x, net = c._network(p.work_lightness[None], hint_ab[None])
+        followed = finish.follow(net, x, mask)
+    before = finish.fill_squares(np.ascontiguousarray(denormalize_ab(followed[0]).numpy()), mask)
+    want = finish.finish(p.lightness, p.work_lightness, before, hints, p.image_hw)
+    np.testing.assert_array_equal(c.colorize(p, hints, saturation=1.0), want)
+    np.testing.assert_array_equal(c.colorize(p, hints), want)
+    preview, ab = c.preview_ab(p, hints, saturation=1.0)
+    np.testing.assert_array_equal(ab, before)
+    np.testing.assert_array_equal(c.predict_ab_batch([(p, hints, 1.0)])[0], before)
+    np.testing.assert_array_equal(c.predict_ab_batch([(p, hints)])[0], before)
+
+
+def test_saturation_scales_the_chroma_and_keeps_l(tiny_colorizer):
+    c = tiny_colorizer
+    img = gradient_photo(81, 67)
+    p = c.prepare(img)
+    # Without hints the working-size ab is the network's, scaled exactly.
+    np.testing.assert_array_equal(c.predict_ab(p, saturation=1.5), c.predict_ab(p) * 1.5)
+    assert not c.predict_ab(p, saturation=0.0).any()
+    plain, vivid = c.colorize_lab(p), c.colorize_lab(p, saturation=1.5)
+    np.testing.assert_array_equal(vivid[..., 0], plain[..., 0])  # L is the photo's own
+    np.testing.assert_array_equal(vivid[..., 0], image_lightness(img))
+    # the guided upsampling is linear in ab: the full-resolution ab is scaled too
+    np.testing.assert_allclose(vivid[..., 1:], plain[..., 1:] * 1.5, atol=1e-3)
+    assert _chroma(vivid).mean() > 1.4 * _chroma(plain).mean()
+    grey = c.colorize(p, saturation=0.0)
+    assert np.abs(rgb_to_lab(grey / 255.0)[..., 1:]).max() < 1.0  # 0: a grey result
+
+
+def test_saturation_keeps_the_hints_own_colours(tiny_colorizer):
+    c = tiny_colorizer
+    img = gradient_photo(150, 211)
+    hints = [Hint(30, 40, 9, ab=(20, -30)), Hint(150, 100, 15, ab=(-25, 10))]
+    plain = c.colorize_lab(img, hints)
+    for s in (0.0, 0.6, 2.0):
+        lab = c.colorize_lab(img, hints, saturation=s)
+        for h in hints:  # each hint's own colour at its centre, whatever the saturation
+            np.testing.assert_allclose(lab[int(h.y), int(h.x), 1:], np.float32(h.ab), atol=1e-4)
+        far = (slice(120, 150), slice(0, 60))  # away from both hints: scaled
+        np.testing.assert_allclose(_chroma(lab[far]), s * _chroma(plain[far]), rtol=0.02,
+                                   atol=0.05)
+
+
+def test_the_preview_ab_is_saturated_once(tiny_colorizer):
+    """The app's path: the preview's ab goes to finish_ab, which does not saturate again; the
+    result is colorize's with the same saturation, pixel for pixel."""
+    c = tiny_colorizer
+    p = c.prepare(gradient_photo(90, 120))
+    hints = [Hint(60, 45, 9, ab=(30, 30)), Stroke([(5, 80), (100, 70)], 4, ab=(-30, 20))]
+    preview, ab = c.preview_ab(p, hints, saturation=1.7)
+    np.testing.assert_array_equal(ab, c.predict_ab(p, hints, saturation=1.7))
+    np.testing.assert_array_equal(preview, c.preview(p, hints, saturation=1.7))
+    np.testing.assert_array_equal(c.finish_ab(p, ab, hints), c.colorize(p, hints, saturation=1.7))
+    np.testing.assert_array_equal(c.predict_ab_batch([(p, hints, 1.7)])[0], ab)
+    # each photo of a batch has its own saturation (a batch of three rounds differently)
+    batch = c.predict_ab_batch([(p, hints, 1.7), (p, hints), (p, [], 0.5)])
+    np.testing.assert_allclose(batch[0], ab, atol=1e-3)
+    np.testing.assert_allclose(batch[1], c.predict_ab(p, hints), atol=1e-3)
+    np.testing.assert_allclose(batch[2], c.predict_ab(p, saturation=0.5), atol=1e-3)
+
+
+@pytest.mark.parametrize("bad", [-1.0, 3.5, float("nan")])
+def test_a_saturation_out_of_range_is_refused(tiny_colorizer, bad):
+    with pytest.raises(ValueError, match="saturation"):
+        tiny_colorizer.colorize(gradient_photo(20, 30), saturation=bad)
+
+
+def test_a_stroke_colours_the_region_it_crosses(tiny_colorizer):
+    # A flat photo is one region: the stroke's colour spreads over it (follow_hints), at full
+    # resolution, where the network alone gives another colour.
+    c = tiny_colorizer
+    img = np.full((90, 120), 128, dtype=np.uint8)
+    stroke = Stroke([(10, 45), (60, 20), (110, 70)], 5, ab=(45, -35))
+    plain, stroked = c.colorize_lab(img), c.colorize_lab(img, [stroke])
+    want = np.float32(stroke.ab)
+    assert np.median(np.abs(plain[..., 1:] - want)) > 10
+    assert np.median(np.abs(stroked[..., 1:] - want)) < 3
+    # along the stroke itself too (its pixels are filled from what surrounds them)
+    for x, y in stroke.points:
+        assert np.abs(stroked[int(y), int(x), 1:] - want).max() < 5
+    out = c.colorize(img, [stroke])
+    assert out.shape == (90, 120, 3)

@@ -89,3 +89,77 @@ def test_preview_is_the_colorize_result_at_working_size(bundled):
     assert p.work_hw == p.image_hw
     hints = _user_hints(p.image_hw, bundled.work_size, n=5)
     np.testing.assert_array_equal(bundled.preview(p, hints), bundled.colorize(p, hints))
+
+
+# --- the global saturation -----------------------------------------------------------------------
+def _ab_field(h=12, w=17, seed=0):
+    rng = np.random.default_rng(seed)
+    return (rng.uniform(-60, 60, (2, h, w))).astype(np.float32)
+
+
+def test_saturate_scales_the_chroma_and_keeps_the_hue():
+    ab = _ab_field()
+    for factor in (0.0, 0.5, 1.5, 3.0):
+        out = finish.saturate(ab, factor)
+        assert out.shape == ab.shape and out.dtype == np.float32
+        np.testing.assert_array_equal(out, ab * np.float32(factor))
+        np.testing.assert_allclose(np.hypot(*out), factor * np.hypot(*ab), rtol=1e-6, atol=1e-5)
+        if factor:
+            np.testing.assert_allclose(np.arctan2(out[1], out[0]), np.arctan2(ab[1], ab[0]),
+                                       atol=1e-6)
+    assert not finish.saturate(ab, 0.0).any()  # 0: grey
+    assert ab.dtype == np.float32 and np.array_equal(ab, _ab_field())  # the input untouched
+
+
+def test_saturate_keeps_the_hint_pixels_colours():
+    ab = _ab_field()
+    mask = np.zeros(ab.shape[1:], bool)
+    mask[3:6, 4:9] = True
+    mask[10, 16] = True
+    for factor in (0.0, 2.0):
+        out = finish.saturate(ab, factor, mask)
+        np.testing.assert_array_equal(out[:, mask], ab[:, mask])
+        np.testing.assert_array_equal(out[:, ~mask], ab[:, ~mask] * np.float32(factor))
+    np.testing.assert_array_equal(finish.saturate(ab, 2.0, np.zeros_like(mask)), ab * 2)
+
+
+def test_saturate_by_1_leaves_the_colours_as_they_are():
+    ab = _ab_field()
+    for mask in (None, np.ones(ab.shape[1:], bool)):
+        out = finish.saturate(ab, 1.0, mask)
+        assert out is not ab and out.dtype == ab.dtype
+        np.testing.assert_array_equal(out, ab)
+    out64 = finish.saturate(ab.astype(np.float64), 1.5)
+    assert out64.dtype == np.float64
+
+
+@pytest.mark.parametrize("factor", [-0.1, 3.01, float("nan"), float("inf"), True, "1.2", None])
+def test_saturate_refuses_a_factor_out_of_range(factor):
+    with pytest.raises(ValueError, match=r"saturation must (lie in 0\.\.3|be a number)") as e:
+        finish.saturate(_ab_field(), factor)
+    assert "\n" not in str(e.value)
+
+
+def test_saturate_refuses_bad_shapes():
+    with pytest.raises(ValueError, match=r"\(2, h, w\)"):
+        finish.saturate(np.zeros((3, 4, 5), np.float32), 1.2)
+    with pytest.raises(ValueError, match="mask must have shape"):
+        finish.saturate(np.zeros((2, 4, 5), np.float32), 1.2, np.zeros((5, 4), bool))
+
+
+def test_strokes_pass_through_the_finishing_step():
+    """A stroke in the hints is not blended as a square is (step 1 spread its colour); the
+    finishing step takes it beside squares without change to the squares' blend."""
+    from colouru.hints import Stroke
+
+    lightness = np.full((30, 40), 60.0, np.float32)
+    ab_work = np.zeros((2, 15, 20), np.float32)
+    square = Hint(10, 10, 6, ab=(30, -20))
+    stroke = Stroke([(20, 25), (35, 25)], 4, ab=(-40, 40))
+    rows_both = finish.ab_rows(lightness, lightness[::2, ::2], ab_work, [square, stroke],
+                               (30, 40))
+    rows_square = finish.ab_rows(lightness, lightness[::2, ::2], ab_work, [square], (30, 40))
+    for a, b in zip(rows_both(0, 30), rows_square(0, 30), strict=True):
+        np.testing.assert_array_equal(a, b)
+    out = finish.finish(lightness, lightness[::2, ::2], ab_work, [stroke], (30, 40))
+    assert out.shape == (30, 40, 3)

@@ -1,10 +1,12 @@
-"""Hints: the record, the version-1 JSON file format (and its refusals), and rasterizing."""
+"""Hints and strokes: the records, the JSON file format (version 1; version 2 with strokes;
+the saturation beside them) and its refusals, and rasterizing."""
 
 from __future__ import annotations
 
 import json
 import os
 
+import cv2
 import numpy as np
 import pytest
 from skimage import color
@@ -12,10 +14,18 @@ from skimage import color
 from colouru import Hint, HintsFileError, load_hints, save_hints
 from colouru.hints import (
     MAX_HINTS_BYTES,
+    MAX_STROKE_POINTS,
+    NEUTRAL_HINT_A,
+    SATURATION_RANGE,
+    HintsDoc,
+    Stroke,
     hint_box,
     hints_from_json,
     hints_to_json,
+    load_hints_doc,
     rasterize_hints,
+    read_hints_doc,
+    stroke_mask,
 )
 
 
@@ -99,7 +109,7 @@ def _without(key):
 
 
 BAD_FILES = {
-    "wrong version": ('{"version": 2, "hints": []}', "version 2"),
+    "wrong version": ('{"version": 3, "hints": []}', "version 3"),
     "version as text": ('{"version": "1", "hints": []}', "version '1'"),
     "version true": ('{"version": true, "hints": []}', "version True"),
     "no version": ('{"hints": []}', "version None"),
@@ -265,3 +275,249 @@ def test_a_neutral_hint_still_marks_the_network_input():
     x = make_input(torch.full((1, 1, 20, 30), 50.0), torch.from_numpy(ab)[None])
     [(colour, confidence)] = edge_aware_hints(x, (0.35,))
     assert confidence[0, 0, 15, 25] > 0.5 and colour.abs().max() < 1e-3
+
+
+# --- strokes: the record -------------------------------------------------------------------------
+def test_stroke_from_ab_and_from_rgb():
+    s = Stroke([[1, 2], (3.5, 4)], 6, ab=(20, -30.5))
+    assert s.points == ((1.0, 2.0), (3.5, 4.0)) and s.width == 6.0 and s.ab == (20.0, -30.5)
+    assert Stroke([(1, 2)], 3, rgb="#c03020").ab == Hint(0, 0, 1, rgb="#c03020").ab
+    assert s.to_dict() == {"stroke": [[1, 2], [3.5, 4]], "width": 6, "ab": [20, -30.5]}
+
+
+def test_stroke_is_immutable_and_edits_make_copies():
+    s = Stroke([(10, 20), (30, 40)], 4, ab=(1, 2))
+    with pytest.raises(AttributeError):
+        s.width = 3  # type: ignore[misc]
+    assert s.moved(1, -2) == Stroke([(11, 18), (31, 38)], 4, ab=(1, 2))
+    assert s.with_ab((3, 4)).ab == (3.0, 4.0) and s.with_width(9).width == 9.0
+    assert s == Stroke([(10, 20), (30, 40)], 4, ab=(1, 2))  # unchanged
+    assert s.bounds() == (8, 18, 33, 43)  # half the width around the points (end-exclusive)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(points=[(1, 1)], width=3), "exactly one"),
+    (dict(points=[(1, 1)], width=3, ab=(1, 2), rgb="#ffffff"), "exactly one"),
+    (dict(points=[], width=3, ab=(1, 2)), "at least one point"),
+    (dict(points=[(1, 1)], width=0, ab=(1, 2)), "positive"),
+    (dict(points=[(1, 1)], width=-4, ab=(1, 2)), "positive"),
+    (dict(points=[(1, float("nan"))], width=3, ab=(1, 2)), "finite"),
+    (dict(points=[(float("inf"), 1)], width=3, ab=(1, 2)), "finite"),
+    (dict(points=[(1, 1)], width=float("inf"), ab=(1, 2)), "finite"),
+    (dict(points=[(1, 1)], width=3, ab=(0, -300)), "-128..128"),
+    (dict(points=[(1, 1, 1)], width=3, ab=(1, 2)), "numbers expected"),
+    (dict(points=[("1", 1)], width=3, ab=(1, 2)), "numbers expected"),
+    (dict(points=[(True, 1)], width=3, ab=(1, 2)), "numbers expected"),
+    (dict(points=5, width=3, ab=(1, 2)), "numbers expected"),
+    (dict(points=[(1, 1)], width="3", ab=(1, 2)), "numbers expected"),
+    (dict(points=[(1, 1)], width=3, ab=(1, 2, 3)), "numbers expected"),
+    (dict(points=[(1, 1)], width=3, rgb="#12345"), "#rrggbb"),
+    (dict(points=[(1, 1)], width=3, rgb=0xC03020), "string"),
+    (dict(points=[(1, 1)] * (MAX_STROKE_POINTS + 1), width=3, ab=(1, 2)), "at most"),
+])
+def test_stroke_rejects_bad_values_in_one_line(kwargs, match):
+    with pytest.raises(ValueError, match=match) as e:
+        Stroke(**kwargs)
+    assert "\n" not in str(e.value) and len(str(e.value)) < 200
+
+
+# --- strokes: rasterizing -------------------------------------------------------------------------
+def _covered(points, width, image_hw, out_hw):
+    """Brute force: the grid pixels whose centre lies within the brush (half the width, at
+    least half a pixel) of the polyline, and those under its points, in the grid's pixels."""
+    (ih, iw), (oh, ow) = image_hw, out_hw
+    sx, sy = ow / iw, oh / ih
+    r = max(width * min(sx, sy) / 2, 0.5)
+    yy, xx = np.mgrid[0:oh, 0:ow] + 0.5
+    pts = [((x + 0.5) * sx, (y + 0.5) * sy) for x, y in points]
+    near = np.zeros(out_hw, bool)
+    for p, q in zip(pts, pts[1:] or pts, strict=False):
+        d = np.subtract(q, p)
+        n2 = float(d @ d)
+        t = 0 if n2 == 0 else np.clip(((xx - p[0]) * d[0] + (yy - p[1]) * d[1]) / n2, 0, 1)
+        near |= (xx - p[0] - t * d[0]) ** 2 + (yy - p[1] - t * d[1]) ** 2 <= r * r
+    for x, y in pts:
+        if 0 <= x < ow and 0 <= y < oh:
+            near[int(y), int(x)] = True
+    return near
+
+
+def test_a_stroke_covers_the_pixels_within_half_its_width():
+    stroke = Stroke([(10, 20), (30, 20), (30, 35)], 5, ab=(40, -20))
+    ab, mask = rasterize_hints([stroke], (40, 50))
+    np.testing.assert_array_equal(mask, _covered(stroke.points, 5, (40, 50), (40, 50)))
+    # a band 5 pixels high along the first segment, and 5 wide down the second
+    assert mask[18:23, 10:31].all() and not mask[17, 15] and not mask[23, 15]
+    assert mask[20:36, 28:33].all() and not mask[25, 27] and not mask[25, 33]
+    assert (ab[:, mask] == np.array([[40], [-20]])).all() and not ab[:, ~mask].any()
+
+
+@pytest.mark.parametrize("out_hw", [(480, 640), (192, 256), (75, 100), (33, 44), (8, 11)])
+def test_a_stroke_is_an_unbroken_line_at_every_grid_size(out_hw):
+    image_hw = (480, 640)
+    # a thin wavy stroke: at small grids it is far under a pixel wide
+    xs = np.linspace(20, 620, 60)
+    points = [(float(x), float(240 + 150 * np.sin(x / 90))) for x in xs]
+    stroke = Stroke(points, 2, ab=(30, 30))
+    _, mask = rasterize_hints([stroke], image_hw, out_hw)
+    np.testing.assert_array_equal(mask, _covered(points, 2, image_hw, out_hw))
+    count, _ = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    assert count == 2  # the background and one line
+    sx, sy = out_hw[1] / image_hw[1], out_hw[0] / image_hw[0]
+    for x, y in points:  # the pixel under every point is covered
+        assert mask[int((y + 0.5) * sy), int((x + 0.5) * sx)]
+    if out_hw[0] >= 75:  # and it is thin: a line, not a blob
+        assert mask.sum() < 0.1 * mask.size
+
+
+@pytest.mark.parametrize("out_hw", [(40, 50), (20, 25), (4, 5)])
+def test_a_one_point_stroke_is_a_round_dab(out_hw):
+    dab = Stroke([(20, 17)], 9, ab=(-10, 50))
+    ab, mask = rasterize_hints([dab], (40, 50), out_hw)
+    np.testing.assert_array_equal(mask, _covered(dab.points, 9, (40, 50), out_hw))
+    assert mask.any()
+    if out_hw == (40, 50):
+        assert mask.sum() == 69  # the pixel centres within 4.5 of (20.5, 17.5)
+        assert mask[17, 16:25].all() and mask[13:22, 20].all()  # 9 across and down
+        assert not mask[13, 16] and not mask[21, 24]  # the corners are off: round
+        ys, xs = np.nonzero(mask)
+        assert (ys.mean(), xs.mean()) == (17, 20)  # centred on the point
+    assert (ab[:, mask] == np.array([[-10], [50]])).all()
+
+
+def test_a_stroke_outside_the_image_draws_nothing_and_one_across_the_edge_is_clipped():
+    outside = [Stroke([(-50, -50), (-20, -30)], 4, ab=(5, 5)),
+               Stroke([(60, 10), (90, 30)], 6, ab=(5, 5)),  # right of a 50-wide image
+               Stroke([(25, 45)], 3, ab=(5, 5))]  # below it
+    for s in outside:
+        assert stroke_mask(s, (40, 50), (40, 50)) is None
+        assert stroke_mask(s, (40, 50), (10, 12)) is None
+    ab, mask = rasterize_hints(outside, (40, 50))
+    assert not mask.any() and not ab.any()
+    across = Stroke([(-10, 20), (60, 20)], 3, ab=(5, 5))  # across the whole photo
+    _, mask = rasterize_hints([across], (40, 50))
+    assert mask[19:22].all() and mask.sum() == 3 * 50
+
+
+def test_later_items_draw_over_earlier_ones_squares_and_strokes_alike():
+    square = Hint(20, 20, 9, ab=(10, 10))
+    stroke = Stroke([(5, 20), (35, 20)], 3, ab=(-30, 40))
+    ab, mask = rasterize_hints([square, stroke], (40, 40))
+    assert tuple(ab[:, 20, 20]) == (-30, 40) and tuple(ab[:, 17, 20]) == (10, 10)
+    assert tuple(ab[:, 20, 8]) == (-30, 40)
+    ab2, mask2 = rasterize_hints([stroke, square], (40, 40))
+    assert tuple(ab2[:, 20, 20]) == (10, 10) and tuple(ab2[:, 20, 8]) == (-30, 40)
+    np.testing.assert_array_equal(mask, mask2)  # the same pixels are hints either way
+    crossing = Stroke([(20, 5), (20, 35)], 1, ab=(7, -7))
+    ab3, _ = rasterize_hints([stroke, crossing], (40, 40))
+    assert tuple(ab3[:, 20, 20]) == (7, -7) and tuple(ab3[:, 20, 10]) == (-30, 40)
+
+
+def test_a_neutral_stroke_still_marks_the_network_input():
+    ab, mask = rasterize_hints([Stroke([(5, 5), (15, 5)], 3, ab=(0, 0))], (20, 30))
+    assert mask.sum() > 0 and np.all(ab[0][mask] == NEUTRAL_HINT_A) and not ab[1].any()
+
+
+# --- version 2 files: strokes, and the saturation -------------------------------------------------
+def test_without_strokes_version_1_is_written_and_read():
+    text = hints_to_json([Hint(1, 2, 3, ab=(4, 5))])
+    assert json.loads(text)["version"] == 1 and "saturation" not in json.loads(text)
+    v1 = '{"version": 1, "image": {"width": 64, "height": 48}, "hints": [' \
+         '{"x": 1, "y": 2, "size": 3, "ab": [4, 5]}, {"x": 6, "y": 7, "size": 1, "rgb": ' \
+         '"#ffffff"}]}'
+    doc = read_hints_doc(v1)
+    assert doc == HintsDoc([Hint(1, 2, 3, ab=(4, 5)), Hint(6, 7, 1, rgb="#ffffff")], 1.0,
+                           (64, 48))
+    assert hints_from_json(v1) == doc.hints
+
+
+def test_strokes_round_trip_through_a_version_2_file(tmp_path):
+    items = [Hint(120, 80, 5, ab=(20.5, -31)),
+             Stroke([(10, 10), (20.5, 12.25), (40, 30)], 6, ab=(-40, 45)),
+             Stroke([(3, 4)], 1.5, rgb="#2040ff"),
+             Hint(3, 4, 9, ab=(0, 0))]
+    path = tmp_path / "strokes.json"
+    save_hints(path, items, image_size=(640, 480), saturation=1.25)
+    doc = json.loads(path.read_text())
+    assert doc["version"] == 2 and doc["saturation"] == 1.25
+    assert doc["hints"][1] == {"stroke": [[10, 10], [20.5, 12.25], [40, 30]], "width": 6,
+                               "ab": [-40, 45]}
+    back = load_hints_doc(path)
+    assert back.saturation == 1.25 and back.image_size == (640, 480)
+    assert back.hints[0] == items[0] and back.hints[1] == items[1] and back.hints[3] == items[3]
+    assert back.hints[2].points == ((3.0, 4.0),) and back.hints[2].width == 1.5
+    np.testing.assert_allclose(back.hints[2].ab, items[2].ab, atol=1e-3)
+    assert load_hints(path) == back.hints
+    # an rgb stroke as a person writes it
+    text = '{"version": 2, "hints": [{"stroke": [[1, 2], [3, 4]], "width": 6, "rgb": "#c03020"}]}'
+    assert hints_from_json(text) == [Stroke([(1, 2), (3, 4)], 6, rgb="#c03020")]
+
+
+def test_the_saturation_is_written_only_when_not_1_and_read_back(tmp_path):
+    hints = [Hint(1, 2, 3, ab=(4, 5))]
+    assert "saturation" not in json.loads(hints_to_json(hints, saturation=1.0))
+    assert "saturation" not in json.loads(hints_to_json(hints))
+    for s in (0.0, 0.5, 1.2, 3.0, 1 / 3):
+        path = tmp_path / f"{s}.json"
+        save_hints(path, hints, saturation=s)
+        doc = json.loads(path.read_text())
+        assert doc["version"] == 1 and doc["saturation"] == s  # no strokes: still version 1
+        assert load_hints_doc(path).saturation == s and load_hints(path) == hints
+    assert read_hints_doc('{"version": 1, "hints": []}').saturation == 1.0
+    assert SATURATION_RANGE == (0.0, 3.0)
+    for bad in (-0.5, 3.5, float("nan"), True, "1.2"):
+        with pytest.raises(ValueError, match="saturation"):
+            hints_to_json(hints, saturation=bad)
+
+
+def _stroke_doc(version=2, **item):
+    base = {"stroke": [[10, 20], [30, 40]], "width": 6, "ab": [1.5, -2]}
+    return json.dumps({"version": version, "hints": [
+        {"x": 1, "y": 1, "size": 1, "ab": [0, 0]},
+        {k: v for k, v in {**base, **item}.items() if v is not None}]})
+
+
+STROKE_BAD_FILES = {
+    "stroke in version 1": (_stroke_doc(version=1), "hint 1 is a stroke, which needs version 2"),
+    "no points": (_stroke_doc(stroke=[]), "one or more points"),
+    "points not a list": (_stroke_doc(stroke="10,20"), "one or more points"),
+    "point of three": (_stroke_doc(stroke=[[1, 2, 3]]), "one or more points"),
+    "point as text": (_stroke_doc(stroke=[["1", 2]]), "one or more points"),
+    "point as bool": (_stroke_doc(stroke=[[True, 2]]), "one or more points"),
+    "point as object": (_stroke_doc(stroke=[{"x": 1, "y": 2}]), "one or more points"),
+    "NaN point": (_stroke_doc(stroke=[[float("nan"), 2]]), "finite"),
+    "no width": (_stroke_doc(width=None), r"missing \['width'\]"),
+    "zero width": (_stroke_doc(width=0), "positive"),
+    "text width": (_stroke_doc(width="6"), "must be numbers"),
+    "bool width": (_stroke_doc(width=False), "must be numbers"),
+    "infinite width": (_stroke_doc(width=float("inf")), "finite"),
+    "no colour": (_stroke_doc(ab=None), "exactly one of 'ab' or 'rgb'"),
+    "ab and rgb": (_stroke_doc(rgb="#ffffff"), "exactly one of 'ab' or 'rgb'"),
+    "ab of one": (_stroke_doc(ab=[1]), r"list \[a, b\]"),
+    "ab as text": (_stroke_doc(ab=["1", 2]), "must be numbers"),
+    "ab out of range": (_stroke_doc(ab=[0, 200]), "-128..128"),
+    "bad rgb": (_stroke_doc(ab=None, rgb="blue"), "#rrggbb"),
+    "unknown key": (_stroke_doc(colour="red"), "unknown keys"),
+    "square keys on a stroke": (_stroke_doc(x=3), r"unknown keys \['x'\]"),
+    "huge number": (_stroke_doc(width=10**400), "numbers expected"),
+    "too many points": (_stroke_doc(stroke=[[1, 1]] * (MAX_STROKE_POINTS + 1)), "at most"),
+    "saturation too high": ('{"version": 2, "saturation": 3.5, "hints": []}', "0..3"),
+    "saturation negative": ('{"version": 1, "saturation": -1, "hints": []}', "0..3"),
+    "saturation NaN": ('{"version": 1, "saturation": NaN, "hints": []}', "0..3"),
+    "saturation text": ('{"version": 1, "saturation": "1.2", "hints": []}', "a number"),
+    "saturation bool": ('{"version": 1, "saturation": true, "hints": []}', "a number"),
+    "saturation null": ('{"version": 1, "saturation": null, "hints": []}', "a number"),
+}
+
+
+@pytest.mark.parametrize("name", list(STROKE_BAD_FILES))
+def test_bad_strokes_and_saturations_are_refused_in_one_line(tmp_path, name):
+    text, match = STROKE_BAD_FILES[name]
+    path = tmp_path / "my strokes.json"
+    path.write_text(text)
+    with pytest.raises(HintsFileError, match=match) as e:
+        load_hints_doc(path)
+    msg = str(e.value)
+    assert msg.startswith(str(path) + ":") and "\n" not in msg and len(msg) < 300
+    if "saturation" not in name:
+        assert "hint 1" in msg  # the item at fault, counted from 0
