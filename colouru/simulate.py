@@ -5,15 +5,23 @@ positions around the image centre (standard deviation a quarter of the image siz
 inside the image), each 1 to 9 pixels on a side, coloured with the true image's mean ab under
 the square. Everything is drawn from the ``numpy.random.Generator`` passed in, so a seeded
 generator gives the same hints every time (a validation set's hints never change).
+
+Brush strokes (``simulate_strokes``): a stroke starts at the same Gaussian positions and follows
+a smooth random path (its heading a random walk), stopping where the brush would cover a colour
+far from the start's (a region of similar colour: a stroke stays inside one object); it carries
+the true mean ab under its brush. Training adds strokes to a ``stroke_share`` of the samples
+that have hints; with ``stroke_share`` 0 (the default) not one more number is drawn, so the
+square simulation's hints are exactly those of the code before strokes existed.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from colouru.hints import Hint, hint_box
+from colouru.hints import Hint, Stroke, hint_box, stroke_mask
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,20 @@ class HintSimConfig:
     # n is scaled by the image's area over this reference (256 x 256, the evaluation size), so
     # a 96 x 96 training crop gets the hint density of a 256 x 256 photo; 0: no scaling.
     area_ref: int = 256 * 256
+    # Brush strokes (simulate_strokes). A run saved before they existed lacks these keys and
+    # takes these defaults, so it resumes unchanged (stroke_share 0: squares only).
+    stroke_share: float = 0.0  # share of the samples with hints that get strokes too
+    stroke_n_max: int = 20  # strokes of such a sample: uniform 1..stroke_n_max, scaled by area
+    # like n (at least 1), so a 96 x 96 crop gets 1..3
+    stroke_min_length: int = 8  # stroke length in pixels (before it stops at a colour edge),
+    stroke_max_length: int = 64  # drawn uniformly from min..max
+    stroke_min_width: int = 1  # brush diameter in pixels, drawn uniformly from min..max
+    stroke_max_width: int = 7
+    stroke_tolerance: float = 12.0  # a stroke stops before its brush covers a pixel whose a
+    stroke_l_tolerance: float = 25.0  # or b (L) differs from the start pixel's by more
+
+
+STROKE_TURN = 0.15  # standard deviation of the heading's change per pixel of path (radians)
 
 
 def draw_count(rng: np.random.Generator, cfg: HintSimConfig, area: int | None = None) -> int:
@@ -39,6 +61,10 @@ def draw_count(rng: np.random.Generator, cfg: HintSimConfig, area: int | None = 
     set (None: the reference area)."""
     if rng.random() < cfg.no_hint_share:
         return 0
+    return _binomial_count(rng, cfg, area)
+
+
+def _binomial_count(rng: np.random.Generator, cfg: HintSimConfig, area: int | None) -> int:
     if cfg.n_min == cfg.n_max:
         n = float(cfg.n_min)
     else:
@@ -54,19 +80,43 @@ def simulate_hints(
     cfg: HintSimConfig = HintSimConfig(),
     count: int | None = None,
     side: int | None = None,
-) -> list[Hint]:
+    lightness: np.ndarray | None = None,
+) -> list[Hint | Stroke]:
     """Hints a simulated user would place on a photo whose true chroma is ``ab``.
 
-    ``ab``: ``(2, H, W)`` float, the true CIE a and b. ``count``: number of hints (None: drawn
-    with ``draw_count``); ``side``: fixed square side (None: uniform in the config's range).
-    Returns hints in the image's pixel coordinates, each with the mean true ab under it.
+    ``ab``: ``(2, H, W)`` float, the true CIE a and b. ``count``: number of squares (None: drawn
+    with ``draw_count``, and then a ``cfg.stroke_share`` of the samples with hints get strokes
+    too, after their squares); ``side``: fixed square side (None: uniform in the config's
+    range). ``lightness``: the true L ``(H, W)``, 0..100, which strokes also stay within
+    (None: ab alone). Returns hints in the image's pixel coordinates, each with the mean true
+    ab under it.
     """
     if ab.ndim != 3 or ab.shape[0] != 2:
         raise ValueError(f"ab must have shape (2, H, W), got {ab.shape}")
     h, w = ab.shape[1:]
-    k = draw_count(rng, cfg, area=h * w) if count is None else int(count)
-    if k <= 0:
-        return []
+    strokes = 0
+    if count is not None:
+        k = int(count)
+    elif rng.random() < cfg.no_hint_share:  # the draws of draw_count, in its order
+        k = 0
+    else:
+        k = _binomial_count(rng, cfg, h * w)
+        # Only a run with strokes draws this number: stroke_share 0 keeps the old hints.
+        if cfg.stroke_share > 0 and rng.random() < cfg.stroke_share:
+            n_max = cfg.stroke_n_max * (h * w / cfg.area_ref if cfg.area_ref else 1.0)
+            strokes = int(rng.integers(1, max(1, int(round(n_max))) + 1))
+    hints: list[Hint | Stroke] = []
+    if k > 0:
+        hints += _squares(ab, rng, cfg, k, side)
+    if strokes:
+        hints += simulate_strokes(ab, rng, strokes, cfg=cfg, lightness=lightness)
+    return hints
+
+
+def _squares(
+    ab: np.ndarray, rng: np.random.Generator, cfg: HintSimConfig, k: int, side: int | None
+) -> list[Hint]:
+    h, w = ab.shape[1:]
     ys = np.clip(np.rint(rng.normal(h / 2, cfg.sigma_frac * h, size=k)), 0, h - 1)
     xs = np.clip(np.rint(rng.normal(w / 2, cfg.sigma_frac * w, size=k)), 0, w - 1)
     if side is None:
@@ -80,3 +130,126 @@ def simulate_hints(
         mean = ab[:, y0:y1, x0:x1].reshape(2, -1).mean(axis=1)
         hints.append(Hint(x, y, s, ab=(float(mean[0]), float(mean[1]))))
     return hints
+
+
+def simulate_strokes(
+    ab: np.ndarray,
+    rng: np.random.Generator,
+    count: int,
+    length: int | None = None,
+    width: int | None = None,
+    lightness: np.ndarray | None = None,
+    cfg: HintSimConfig = HintSimConfig(),
+) -> list[Stroke]:
+    """``count`` brush strokes a simulated user would draw on a photo whose true chroma is ``ab``.
+
+    ``ab``: ``(2, H, W)`` float, the true CIE a and b; ``lightness``: the true L ``(H, W)``
+    (None: strokes follow ab alone). ``length``: the path's length in pixels (None: uniform in
+    ``cfg.stroke_min_length..stroke_max_length``); ``width``: the brush diameter in pixels
+    (None: uniform in ``cfg.stroke_min_width..stroke_max_width``).
+
+    Each stroke starts at a Gaussian position around the centre (``cfg.sigma_frac``, as the
+    squares), heads in a uniform direction that turns by ``STROKE_TURN`` radians (standard
+    deviation) per pixel, one point per pixel of path, and stops before the brush would cover
+    a pixel whose a or b differs from the start pixel's by more than ``cfg.stroke_tolerance``
+    (L: ``cfg.stroke_l_tolerance``) or would leave the image; stopped, it spends the rest of
+    its length going the other way from its start. So it stays in a region of similar colour
+    and may be shorter than ``length`` (a single dab at worst). Where even the dab at its start
+    covers another colour, the brush narrows (down to one pixel). Its colour is the true mean
+    ab under its brush (``hints.stroke_mask``, the rasterizer's own pixels).
+    The random numbers drawn do not depend on the image, only on ``count`` (and on whether
+    ``length`` and ``width`` are given).
+    """
+    if ab.ndim != 3 or ab.shape[0] != 2:
+        raise ValueError(f"ab must have shape (2, H, W), got {ab.shape}")
+    h, w = ab.shape[1:]
+    if lightness is not None and lightness.shape != (h, w):
+        raise ValueError(f"lightness must have shape ({h}, {w}), got {lightness.shape}")
+    k = int(count)
+    if k <= 0:
+        return []
+    ys = np.clip(np.rint(rng.normal(h / 2, cfg.sigma_frac * h, size=k)), 0, h - 1)
+    xs = np.clip(np.rint(rng.normal(w / 2, cfg.sigma_frac * w, size=k)), 0, w - 1)
+    if length is None:
+        lengths = rng.integers(cfg.stroke_min_length, cfg.stroke_max_length + 1, size=k)
+    else:
+        lengths = np.full(k, int(length))
+    if width is None:
+        widths = rng.integers(cfg.stroke_min_width, cfg.stroke_max_width + 1, size=k)
+    else:
+        widths = np.full(k, int(width))
+    headings = rng.uniform(0.0, 2 * math.pi, size=k)
+    # One heading change per pixel of path, drawn for the whole length whether used or not.
+    turns = [rng.normal(0.0, STROKE_TURN, size=int(n)) for n in lengths]
+    colour = ab if lightness is None else np.concatenate([ab, lightness[None]], axis=0)
+    tolerance = np.array(
+        [cfg.stroke_tolerance] * 2 + [cfg.stroke_l_tolerance] * (len(colour) - 2),
+        dtype=colour.dtype,
+    )
+    strokes = []
+    for x, y, bw, heading, turn in zip(xs, ys, widths, headings, turns, strict=True):
+        strokes.append(
+            _one_stroke(
+                ab, colour, float(x), float(y), int(bw), float(heading), np.cumsum(turn), tolerance
+            )
+        )
+    return strokes
+
+
+def _one_stroke(
+    ab: np.ndarray,
+    colour: np.ndarray,
+    x: float,
+    y: float,
+    width: int,
+    heading: float,
+    turned: np.ndarray,
+    tolerance: np.ndarray,
+) -> Stroke:
+    """Walk one stroke from ``(x, y)`` along ``heading + turned[i]`` (one pixel a step); where
+    it is stopped, the rest of its length goes the other way from the start. ``colour``:
+    ``(C, H, W)``, the channels each brush pixel must keep within ``tolerance`` (``(C,)``) of
+    the start pixel's."""
+    hw = colour.shape[1:]
+    start = colour[:, int(y), int(x)][:, None, None]
+    tol = tolerance[:, None, None]
+
+    def covers_other_colour(points, bw) -> bool:
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        r = bw / 2 + 1  # a box around every pixel the brush may cover (hints.stroke_mask)
+        bx0, by0 = max(int(min(xs) - r), 0), max(int(min(ys) - r), 0)
+        bx1, by1 = min(int(max(xs) + r) + 2, hw[1]), min(int(max(ys) + r) + 2, hw[0])
+        far = np.abs(colour[:, by0:by1, bx0:bx1] - start) > tol
+        if not far.any():  # the quick answer, nearly always
+            return False
+        y0, x0, near = stroke_mask(Stroke(points, bw, ab=(0.0, 0.0)), hw, hw)
+        far = np.abs(colour[:, y0 : y0 + near.shape[0], x0 : x0 + near.shape[1]] - start) > tol
+        return bool((far.any(axis=0) & near).any())
+
+    while width > 1 and covers_other_colour([(x, y)], width):
+        width -= 1
+
+    def step(path, angle) -> bool:
+        px, py = path[-1]
+        nx, ny = px + math.cos(angle), py + math.sin(angle)
+        if not (0 <= nx <= hw[1] - 1 and 0 <= ny <= hw[0] - 1):
+            return False
+        if covers_other_colour([(px, py), (nx, ny)], width):
+            return False
+        path.append((nx, ny))
+        return True
+
+    forward, back = [(x, y)], [(x, y)]
+    turned_back = None  # the heading's turn when the stroke was stopped
+    for t in turned:
+        if turned_back is None and step(forward, heading + t):
+            continue
+        # Stopped: the rest of the length goes the other way from the start, the path smooth
+        # through it (leaving opposite the first forward step).
+        turned_back = t if turned_back is None else turned_back
+        if not step(back, heading + turned[0] + math.pi + (t - turned_back)):
+            break
+    points = back[:0:-1] + forward
+    y0, x0, near = stroke_mask(Stroke(points, width, ab=(0.0, 0.0)), hw, hw)
+    mean = ab[:, y0 : y0 + near.shape[0], x0 : x0 + near.shape[1]][:, near].mean(axis=1)
+    return Stroke(points, width, ab=(float(mean[0]), float(mean[1])))

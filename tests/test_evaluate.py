@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,8 @@ from colouru.colorizer import Colorizer
 from colouru.training import evaluate as ev
 
 COUNTS = [0, 3]
+STROKES = [2]  # the stroke protocol's counts in these runs (the default is 1,2,5,10)
+EXAMPLES = Path(__file__).resolve().parents[1] / "assets" / "examples"
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +37,7 @@ def evaluated(photo_dir, tiny_model_path, tmp_path_factory):
     out = tmp_path_factory.mktemp("eval")
     argv = ["evaluate", "--data", str(photo_dir), "--model", str(tiny_model_path),
             "--hints", ",".join(map(str, COUNTS)), "--json", str(out / "figures.json"),
+            "--strokes", ",".join(map(str, STROKES)),
             "--samples", str(out / "samples"), "--device", "cpu", "--seed", "3", "--quiet"]
     return out, main(argv)
 
@@ -62,6 +66,18 @@ def test_evaluate_writes_every_count_and_method(evaluated, capsys, tiny_model_pa
         "a_wide.png", "b_small_tall.jpg"]
     skipped = " ".join(doc["skipped"])
     assert "d_broken.jpg" in skipped and "c_grey.png" in skipped
+    # The stroke protocol (on by default): its own section, every method, every stroke count.
+    strokes = doc["strokes"]
+    assert strokes["stroke_counts"] == STROKES
+    assert strokes["protocol"]["length"] == 32 and strokes["protocol"]["width"] == 3
+    assert set(strokes["results"]) == {"model", "grey", "levin"}
+    for method in strokes["results"].values():
+        assert set(method) == {str(k) for k in STROKES}
+        assert 5 < method["2"]["psnr"] < 80
+    assert strokes["results"]["grey"]["2"] == res["grey"]["0"]  # grey ignores hints
+    assert strokes["results"]["levin"]["2"]["psnr"] != res["grey"]["0"]["psnr"]  # Levin used them
+    for row in doc["per_photo"]:
+        assert set(row["strokes"]) == {"model", "grey", "levin"}
 
 
 def test_evaluate_reports_skips_and_prints_a_table(photo_dir, tiny_model_path, capsys, tmp_path):
@@ -72,14 +88,15 @@ def test_evaluate_reports_skips_and_prints_a_table(photo_dir, tiny_model_path, c
     assert "d_broken.jpg" in cap.err and "c_grey.png" in cap.err
     assert "2 photos" in cap.out and "PSNR" in cap.out and "Levin" not in cap.out.split("\n")[2]
     assert "2 skipped (1 unreadable)" in cap.out
-
+    assert "strokes" in cap.out  # the stroke protocol's table, by default beside the squares
 
 def test_samples_strips(evaluated):
     out, _ = evaluated
     files = sorted((out / "samples").glob("*.png"))
     assert [f.name for f in files] == ["000-a_wide.png", "001-b_small_tall.png"]
     strip = np.asarray(Image.open(files[0]))
-    assert strip.shape == (256 * len(COUNTS), 256 * 4, 3)  # input | model | Levin | truth
+    # one row per hint count, then per stroke count: input | model | Levin | truth
+    assert strip.shape == (256 * (len(COUNTS) + len(STROKES)), 256 * 4, 3)
 
 
 def test_hints_depend_only_on_seed_photo_index_and_count(photo_dir):
@@ -98,6 +115,7 @@ def test_same_seed_reproduces_the_command(evaluated, photo_dir, tiny_model_path,
     full = json.loads((out / "figures.json").read_text())
     rc = main(["evaluate", "--data", str(photo_dir), "--model", str(tiny_model_path),
                "--hints", ",".join(map(str, COUNTS)), "--json", str(tmp_path / "one.json"),
+               "--strokes", ",".join(map(str, STROKES)),
                "--device", "cpu", "--seed", "3", "--limit", "1", "--quiet"])
     assert rc == 0
     one = json.loads((tmp_path / "one.json").read_text())
@@ -105,7 +123,9 @@ def test_same_seed_reproduces_the_command(evaluated, photo_dir, tiny_model_path,
 
 
 @pytest.mark.parametrize("bad", [["--hints", "1,x"], ["--hints", "-1"], ["--seed", "-2"],
-                                 ["--limit", "0"], ["--workers", "0"]])
+                                 ["--limit", "0"], ["--workers", "0"], ["--strokes", "0"],
+                                 ["--strokes", "two"], ["--protocol", "dots"],
+                                 ["--protocol", ","]])
 def test_bad_arguments_are_usage_errors(bad, photo_dir, capsys):
     with pytest.raises(SystemExit) as e:
         main(["evaluate", "--data", str(photo_dir), *bad])
@@ -121,10 +141,59 @@ def test_missing_folder_and_model(tmp_path, capsys, photo_dir):
     assert "missing.safetensors" in capsys.readouterr().err
 
 
+def test_square_figures_are_those_of_a_squares_only_run(evaluated, photo_dir, tiny_model_path,
+                                                        tmp_path, capsys):
+    """Adding the stroke protocol changes nothing of the squares' results and JSON."""
+    out, _ = evaluated
+    both = json.loads((out / "figures.json").read_text())
+    rc = main(["evaluate", "--data", str(photo_dir), "--model", str(tiny_model_path),
+               "--hints", ",".join(map(str, COUNTS)), "--json", str(tmp_path / "sq.json"),
+               "--device", "cpu", "--seed", "3", "--protocol", "squares", "--quiet"])
+    assert rc == 1
+    squares = json.loads((tmp_path / "sq.json").read_text())
+    assert "strokes" not in squares and "strokes" not in squares["per_photo"][0]
+    assert squares["results"] == both["results"]
+    assert [{k: v for k, v in r.items() if k != "strokes"} for r in both["per_photo"]] == (
+        squares["per_photo"])
+    assert "strokes" not in capsys.readouterr().out
+
+
+def test_stroke_protocol_on_real_photos(tiny_model_path, capsys, tmp_path):
+    """Strokes alone (--protocol strokes) on two of the bundled example photos: the model and
+    Levin both take them, and more strokes give Levin more colour to spread."""
+    data = tmp_path / "photos"
+    data.mkdir()
+    for name in ("kingfisher.png", "macaws.png"):
+        (data / name).symlink_to(EXAMPLES / name)
+    rc = main(["evaluate", "--data", str(data), "--model", str(tiny_model_path), "--device",
+               "cpu", "--protocol", "strokes", "--strokes", "1,4", "--json",
+               str(tmp_path / "s.json"), "--quiet"])
+    assert rc == 0
+    table = capsys.readouterr().out
+    assert "brush strokes of length 32" in table and "hint squares" not in table
+    doc = json.loads((tmp_path / "s.json").read_text())
+    assert doc["hint_counts"] == [] and doc["photos"] == 2
+    res = doc["strokes"]["results"]
+    assert set(res) == {"model", "grey", "levin"} and set(res["levin"]) == {"1", "4"}
+    assert res["levin"]["4"]["psnr"] > res["grey"]["1"]["psnr"]
+    truth = ev.load_photo(data / "macaws.png")
+    strokes = ev.strokes_for(truth, 0, 1, 4)
+    assert strokes == ev.strokes_for(truth, 0, 1, 4) != ev.strokes_for(truth, 1, 1, 4)
+    # width 3, narrower only where the start's dab would cover another colour
+    assert len(strokes) == 4 and 3 in {s.width for s in strokes} <= {1, 2, 3}
+    assert all(len(s.points) <= 33 for s in strokes) and any(len(s.points) > 10 for s in strokes)
+    assert ev.strokes_for(truth, 0, 1, 0) == []
+    tiles = ev.draw_hints(truth, strokes)  # drawn with an outline, like the squares
+    assert tiles.shape == truth.shape and (tiles == 0).all(axis=-1).sum() > 20
+
+
 def test_parse_counts():
     assert ev.parse_counts("5, 0,1,5") == [0, 1, 5]
     with pytest.raises(ValueError):
         ev.parse_counts("")
+    with pytest.raises(ValueError, match="--strokes"):
+        ev.parse_counts("0,2", "--strokes", least=1)
+    assert ev.parse_protocols("strokes, squares") == ["squares", "strokes"]
 
 
 @pytest.mark.slow

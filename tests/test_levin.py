@@ -9,7 +9,7 @@ from conftest import gradient_photo
 from scipy.sparse.linalg import spsolve
 
 from colouru.colour import rgb_to_lab
-from colouru.hints import Hint, rasterize_hints
+from colouru.hints import Hint, Stroke, rasterize_hints
 from colouru.training import levin
 
 RED, BLUE = (60.0, 40.0), (-20.0, -50.0)
@@ -95,6 +95,25 @@ def test_each_colour_stays_in_its_region():
     ab = levin.solve_ab(noisy, *rasterize_hints(hints, lightness.shape))
     assert np.abs(ab[:, :, :30] - np.array(RED)[:, None, None]).max() < 6
     assert np.abs(ab[:, :, 30:] - np.array(BLUE)[:, None, None]).max() < 6
+
+
+def test_strokes_are_constraints_too():
+    """The paper's own input: scribbles. A stroke in each region, its pixels kept exactly, each
+    colour spread over its region; through ``colorize`` as through ``solve_ab``."""
+    lightness = two_regions()
+    strokes = [Stroke([(5, 5), (12, 18), (8, 32)], 3, ab=RED),
+               Stroke([(45, 35), (52, 20)], 2, ab=BLUE)]
+    hint_ab, mask = rasterize_hints(strokes, lightness.shape)
+    assert mask.sum() > 60
+    ab = levin.solve_ab(lightness, hint_ab, mask)
+    np.testing.assert_array_equal(ab[:, mask], hint_ab[:, mask])
+    assert np.abs(ab[:, :, :30] - np.array(RED)[:, None, None]).max() < 3
+    assert np.abs(ab[:, :, 30:] - np.array(BLUE)[:, None, None]).max() < 3
+    grey = np.full((40, 60, 3), 0.5, np.float32)
+    mixed = [Stroke([(5, 5), (20, 30)], 3, ab=(30, 20)), Hint(50, 30, 5, ab=(-10, -25))]
+    hint_ab, mask = rasterize_hints(mixed, (40, 60))
+    out_lab = rgb_to_lab(levin.colorize(grey, mixed))
+    np.testing.assert_allclose(out_lab[mask][:, 1:], hint_ab[:, mask].T, atol=0.05)
 
 
 def test_one_colour_fills_a_flat_image_and_no_hint_is_grey():

@@ -7,8 +7,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from colouru.hints import hint_box
-from colouru.simulate import HintSimConfig, draw_count, simulate_hints
+from colouru.hints import Hint, Stroke, hint_box, stroke_mask
+from colouru.simulate import HintSimConfig, draw_count, simulate_hints, simulate_strokes
 
 FIXED_N = HintSimConfig(n_min=64, n_max=64, no_hint_share=0.0)  # Binomial(64, 1/8): mean 8
 
@@ -103,3 +103,150 @@ def test_hint_density_scales_with_area():
     assert abs(crop - 100 * (96 / 256) ** 2) < 0.5
     unscaled = HintSimConfig(n_min=800, n_max=800, no_hint_share=0.0, area_ref=0)
     assert abs(np.mean([draw_count(rng, unscaled, area=96 * 96) for _ in range(500)]) - 100) < 3
+
+
+# --- what seeded hints were before strokes existed (pinned: stroke_share 0 must not move them)
+def _smooth_ab() -> np.ndarray:
+    yy, xx = np.mgrid[0:120, 0:160].astype(np.float32)
+    return np.stack([40 * np.sin(xx / 9) + yy / 3, 30 * np.cos(yy / 7) - xx / 4]).astype(
+        np.float32)
+
+
+def _rows(hints):
+    return [(h.x, h.y, h.size, round(h.ab[0], 3), round(h.ab[1], 3)) for h in hints]
+
+
+def test_seeded_squares_are_pinned():
+    """The hints of the square simulation, computed with the code before strokes were added:
+    evaluation's seeded hints (and a resumed run's batches) must never change."""
+    ab = _smooth_ab()
+    rng = np.random.default_rng([0, 3, 5])  # evaluation: count and side fixed
+    assert _rows(simulate_hints(ab, rng, HintSimConfig(), count=5, side=5)) == [
+        (71.0, 119.0, 5.0, 78.817, -29.944), (0.0, 83.0, 5.0, 32.084, 22.054),
+        (63.0, 0.0, 5.0, 26.289, 13.743), (106.0, 115.0, 5.0, 10.308, -48.585),
+        (65.0, 38.0, 5.0, 44.549, 3.046)]
+    rng = np.random.default_rng(11)  # training: counts and sides drawn, one generator
+    drawn = [simulate_hints(ab, rng, HintSimConfig()) for _ in range(6)]
+    assert [len(d) for d in drawn] == [0, 1, 0, 4, 4, 1]
+    assert _rows(drawn[1]) == [(59.0, 51.0, 5.0, 27.628, 1.068)]
+    assert _rows(drawn[3][:2]) == [(99.0, 57.0, 1.0, -21.0, -33.296),
+                                   (113.0, 80.0, 8.0, 28.565, -14.64)]
+    assert _rows(drawn[4][:2]) == [(20.0, 2.0, 9.0, 31.516, 21.186),
+                                   (81.0, 36.0, 1.0, 28.485, -7.731)]
+    assert _rows(drawn[5]) == [(72.0, 91.0, 9.0, 68.299, 7.408)]
+    assert rng.random() == pytest.approx(0.21714825741852817, abs=0)  # no extra draws
+
+
+# --- brush strokes ------------------------------------------------------------------------------
+LEFT, RIGHT = (40.0, 10.0), (-30.0, -20.0)
+
+
+def _halves(h: int = 64, w: int = 96) -> np.ndarray:
+    """Two flat colours: columns < w/2 LEFT, the rest RIGHT."""
+    ab = np.empty((2, h, w), np.float32)
+    ab[:, :, : w // 2] = np.array(LEFT, np.float32)[:, None, None]
+    ab[:, :, w // 2:] = np.array(RIGHT, np.float32)[:, None, None]
+    return ab
+
+
+def _covered(stroke: Stroke, hw) -> np.ndarray:
+    y0, x0, near = stroke_mask(stroke, hw, hw)
+    full = np.zeros(hw, bool)
+    full[y0:y0 + near.shape[0], x0:x0 + near.shape[1]] = near
+    return full
+
+
+def test_strokes_stay_inside_a_region_of_one_colour():
+    ab = _halves()
+    hw = ab.shape[1:]
+    strokes = simulate_strokes(ab, np.random.default_rng(0), 200)  # lengths, widths drawn
+    assert {s.width for s in strokes} == set(range(1, 8))
+    crossing_blocked = 0
+    for s in strokes:
+        cols = np.nonzero(_covered(s, hw).any(axis=0))[0]
+        left = cols[0] < hw[1] // 2
+        assert (cols < hw[1] // 2).all() if left else (cols >= hw[1] // 2).all()
+        assert s.ab == (LEFT if left else RIGHT)  # the true mean: one flat colour
+        crossing_blocked += len(s.points) - 1 < 8  # shorter than the shortest length drawn
+    assert 0 < crossing_blocked < len(strokes)  # some were stopped by the edge, most not
+
+
+def test_strokes_follow_lightness_when_given():
+    ab = np.zeros((2, 64, 96), np.float32) + np.array([20.0, 5.0], np.float32)[:, None, None]
+    lightness = np.where(np.arange(96) < 48, 30.0, 70.0)[None].repeat(64, 0).astype(np.float32)
+    strokes = simulate_strokes(ab, np.random.default_rng(1), 60, lightness=lightness)
+    for s in strokes:
+        cols = np.nonzero(_covered(s, (64, 96)).any(axis=0))[0]
+        assert (cols < 48).all() or (cols >= 48).all()
+    # ab alone: nothing stops them at the edge of L, and some cross it
+    free = simulate_strokes(ab, np.random.default_rng(1), 60)
+    assert any((lambda c: c.min() < 48 <= c.max())(np.nonzero(_covered(s, (64, 96)).any(0))[0])
+               for s in free)
+
+
+def test_stroke_colour_is_the_true_mean_under_the_brush_and_length_is_kept():
+    ab = _ab(128, 128, seed=7)  # noise: only an infinite tolerance lets strokes go
+    cfg = HintSimConfig(stroke_tolerance=1e9)
+    strokes = simulate_strokes(ab, np.random.default_rng(2), 30, length=32, width=3, cfg=cfg)
+    # Stopped by the border, a stroke goes the other way from its start, so it nearly always
+    # gets its whole length (only a start near a corner may be shut both ways).
+    assert sum(len(s.points) == 33 for s in strokes) >= 27
+    for s in strokes:
+        assert s.width == 3 and len(s.points) <= 33
+        steps = np.diff(np.array(s.points), axis=0)
+        if len(steps):
+            np.testing.assert_allclose(np.hypot(*steps.T), 1.0, atol=1e-9)  # a pixel a step
+        want = ab[:, _covered(s, (128, 128))].mean(axis=1)
+        np.testing.assert_allclose(s.ab, want, atol=1e-4)
+
+
+def test_strokes_are_smooth_paths():
+    flat = np.zeros((2, 200, 200), np.float32)
+    strokes = simulate_strokes(flat, np.random.default_rng(3), 50, length=40, width=1)
+    for s in strokes:
+        d = np.diff(np.array(s.points), axis=0)
+        turn = np.abs(np.angle(np.exp(1j * np.diff(np.arctan2(d[:, 1], d[:, 0])))))
+        assert turn.max() < 0.8  # 0.15 rad per step is the standard deviation: no sharp turns
+
+
+def test_strokes_are_deterministic_from_the_generator():
+    ab = _ab(80, 100)
+    a = simulate_strokes(ab, np.random.default_rng(5), 6, length=32, width=3)
+    assert a == simulate_strokes(ab, np.random.default_rng(5), 6, length=32, width=3)
+    assert a != simulate_strokes(ab, np.random.default_rng(6), 6, length=32, width=3)
+    assert simulate_strokes(ab, np.random.default_rng(5), 0) == []
+    with pytest.raises(ValueError, match="lightness"):
+        simulate_strokes(ab, np.random.default_rng(5), 2, lightness=np.zeros((3, 3)))
+
+
+def test_stroke_share_adds_strokes_to_that_share_of_samples_with_hints():
+    ab = _halves(64, 64)
+    # no area scaling (1..20 strokes at any size), short strokes: a fast test
+    cfg = HintSimConfig(stroke_share=0.4, area_ref=0, stroke_max_length=8)
+    rng = np.random.default_rng(8)
+    samples = [simulate_hints(ab, rng, cfg) for _ in range(500)]
+    with_strokes = [s for s in samples if any(isinstance(h, Stroke) for h in s)]
+    share = len(with_strokes) / len(samples)
+    assert abs(share - 0.4 * (1 - cfg.no_hint_share)) < 0.06  # the no-hint samples stay empty
+    n = [sum(isinstance(h, Stroke) for h in s) for s in with_strokes]
+    assert min(n) == 1 and max(n) == cfg.stroke_n_max
+    for s in with_strokes:  # squares first, then the strokes
+        kinds = [isinstance(h, Stroke) for h in s]
+        assert kinds == sorted(kinds)
+        assert all(isinstance(h, Hint) for h in s[: kinds.index(True)])
+    # by default a 96 x 96 crop gets 1..3 (20 scaled by its area)
+    cfg = HintSimConfig(stroke_share=1.0, no_hint_share=0.0, stroke_max_length=8)
+    small = [simulate_hints(_halves(96, 96), rng, cfg) for _ in range(100)]
+    assert {sum(isinstance(h, Stroke) for h in s) for s in small} == {1, 2, 3}
+    # a fixed count (evaluation) never gets strokes
+    assert not any(isinstance(h, Stroke) for _ in range(20)
+                   for h in simulate_hints(ab, rng, cfg, count=3))
+
+
+def test_stroke_share_zero_draws_nothing_more():
+    ab = _smooth_ab()
+    a, b = np.random.default_rng(4), np.random.default_rng(4)
+    one = [simulate_hints(ab, a, HintSimConfig()) for _ in range(20)]
+    two = [simulate_hints(ab, b, HintSimConfig(stroke_share=0.0, stroke_n_max=3)) for _ in
+           range(20)]
+    assert one == two and a.random() == b.random()

@@ -412,6 +412,7 @@ TINY = ["--arch", "unet", "--width", "8", "--depth", "3", "--batch-size", "2", "
     ["--lambda-mse", "-1"], ["--lr", "nan"], ["--lr", "-0.1"], ["--batch-size", "0"],
     ["--steps", "0"], ["--steps", "ten"], ["--epochs", "nan"], ["--val-split", "1.5"],
     ["--val-every", "0"], ["--ckpt-every", "-5"], ["--ema", "nan"], ["--threads", "0"],
+    ["--stroke-share", "1.5"], ["--stroke-share", "nan"],
 ])
 def test_bad_arguments_are_refused_before_the_data_loads(photos, tmp_path, monkeypatch, capsys,
                                                          bad):
@@ -550,7 +551,8 @@ def test_resume_refuses_changes_it_cannot_apply(photos, tmp_path, monkeypatch, c
     for change in (["--width", "32"], ["--size", "64"], ["--batch-size", "5"],
                    ["--data", tmp_path], ["--lr", "0.1"], ["--stages", "gan"],
                    ["--disc", "design"], ["--seed", "3"], ["--arch", "unet-pretrained"],
-                   ["--classes", "coast"], ["--init", run / "model.safetensors"]):
+                   ["--classes", "coast"], ["--init", run / "model.safetensors"],
+                   ["--stroke-share", "0.5"]):
         code, err = _main(capsys, "train", "--out", run, "--resume", *change)
         assert code == 2 and change[0] in _one_line(err), (change, err)
     # What a resumed run can take: more steps, threads, the same values again.
@@ -558,3 +560,63 @@ def test_resume_refuses_changes_it_cannot_apply(photos, tmp_path, monkeypatch, c
                       "1", "--data", photos, "--size", "32", "--batch-size", "2", "--width", "8")
     assert code == 0, err
     assert _stage_step(run / "checkpoint.safetensors") == (1, 0)
+
+
+def test_a_run_saved_before_strokes_resumes_with_squares_only(photos, tmp_path, capsys):
+    """A run whose saved config has no stroke settings (written before they existed) resumes,
+    taking their defaults: stroke_share 0, the squares it was trained with."""
+    from colouru.simulate import HintSimConfig
+
+    run = tmp_path / "run"
+    code, err = _main(capsys, "train", "--data", photos, "--out", run, *TINY,
+                      "--stages", "pretrain-g", "--steps", "2", "--ckpt-every", "1")
+    assert code == 0, err
+
+    def drop_strokes(meta):
+        meta["config"]["hints"] = {k: v for k, v in meta["config"]["hints"].items()
+                                   if not k.startswith("stroke_")}
+
+    _rewrite_checkpoint(run / "checkpoint.safetensors", drop_strokes)
+    doc = json.loads((run / "config.json").read_text())
+    drop_strokes({"config": doc})
+    (run / "config.json").write_text(json.dumps(doc))
+    old = TrainConfig.from_dict(doc)
+    assert old.hints == HintSimConfig() and old.hints.stroke_share == 0.0
+    # the same --stroke-share as the run's (0) is accepted, like any unchanged setting
+    code, err = _main(capsys, "train", "--out", run, "--resume", "--steps", "3",
+                      "--stroke-share", "0", "--threads", "1")
+    assert code == 0, err
+    assert _stage_step(run / "checkpoint.safetensors") == (1, 0)
+
+
+def test_stroke_share_reaches_the_batches(photos, tmp_path, capsys):
+    from colouru.simulate import HintSimConfig
+    from colouru.training.data import make_batch
+
+    u8 = np.random.default_rng(1).integers(0, 256, (4, 96, 96, 3), dtype=np.uint8)
+    flat = np.repeat(np.repeat(u8[:, :1, :1], 96, axis=1), 96, axis=2)  # one colour each
+    cfg = HintSimConfig(stroke_share=1.0, no_hint_share=0.0, n_min=8, n_max=8,
+                        stroke_min_length=40, stroke_min_width=7)
+    batch = make_batch(flat, np.random.default_rng(0), cfg, torch.device("cpu"))
+    # Binomial(8 * (96/256)^2 -> 1, 1/8) squares of at most 81 pixels; every sample has a
+    # stroke of 40 px and width 7 (over 200 pixels) on a flat photo
+    assert (batch.hint_mask.sum(dim=(1, 2, 3)) > 200).all()
+    code, err = _main(capsys, "train", "--data", photos, "--out", tmp_path / "run", *TINY,
+                      "--stages", "pretrain-g", "--steps", "2", "--stroke-share", "0.5")
+    assert code == 0, err
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())["hints"]
+    assert saved["stroke_share"] == 0.5
+
+
+def test_batches_without_strokes_are_those_of_before():
+    """make_batch's hints with the default config, computed before strokes existed: a resumed
+    run of an older config replays the very same batches."""
+    from colouru.simulate import HintSimConfig
+    from colouru.training.data import make_batch
+
+    rng = np.random.default_rng(5)
+    u8 = np.random.default_rng(1).integers(0, 256, (4, 96, 96, 3), dtype=np.uint8)
+    batch = make_batch(u8, rng, HintSimConfig(n_min=400, n_max=800), torch.device("cpu"))
+    assert batch.hint_mask.sum(dim=(1, 2, 3)).tolist() == [433.0, 255.0, 421.0, 417.0]
+    assert float(batch.hint_ab.sum()) == pytest.approx(19046.90625, abs=0.01)
+    assert rng.random() == 0.21721140224977986

@@ -89,6 +89,11 @@ def add_subcommands(sub) -> None:
         "--lambda-mse", type=float, dest="lambda_mse",
         help=f"weight of MSE in the GAN stage (default {D.LAMBDA_MSE:g})"
     )
+    t.add_argument(
+        "--stroke-share", type=float, dest="stroke_share", metavar="S",
+        help=f"share of the samples with hints that get brush strokes too (default "
+        f"{D.STROKE_SHARE:g}: squares only)",
+    )
     t.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     t.add_argument(
         "--precision",
@@ -128,7 +133,8 @@ def add_subcommands(sub) -> None:
         "evaluate",
         help="PSNR / SSIM / normalised loss by hint count, beside grey and Levin 2004",
         description="Each photo is resized and centre-cropped to 256 x 256; k hint squares of "
-        "side 5 at seeded Gaussian positions carry the true mean ab.",
+        "side 5 at seeded Gaussian positions carry the true mean ab; so do k brush strokes of "
+        "length 32 and width 3 (the stroke protocol), reported apart.",
     )
     e.add_argument(
         "--data",
@@ -138,6 +144,14 @@ def add_subcommands(sub) -> None:
     )
     e.add_argument("--model", metavar="PATH", help="model file (default: the bundled model)")
     e.add_argument("--hints", default="0,1,2,5,10,20,50,100", help="hint counts, comma-separated")
+    e.add_argument(
+        "--protocol",
+        default="squares,strokes",
+        help="squares (k hint squares of side 5), strokes (k brush strokes of length 32, width "
+        "3, each inside a region of similar colour) or both, comma-separated (default both)",
+    )
+    e.add_argument("--strokes", default="1,2,5,10",
+                   help="stroke counts of the stroke protocol, comma-separated (default 1,2,5,10)")
     e.add_argument("--limit", type=int, metavar="N", help="only the first N photos")
     e.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     e.add_argument("--no-levin", action="store_true", help="skip the Levin et al. baseline")

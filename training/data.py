@@ -248,18 +248,21 @@ def make_batch(
     hint_counts: list[int] | None = None,
     side: int | None = None,
 ) -> Batch:
-    """Lab, simulated hints and the hint raster for uint8 crops ``(B, S, S, 3)``.
+    """Lab, simulated hints (squares, and strokes in ``hint_cfg.stroke_share`` of the samples)
+    and the hint raster for uint8 crops ``(B, S, S, 3)``.
 
     ``hint_counts``: a fixed number of hints per sample (evaluation-style), else drawn."""
     rgb = torch.from_numpy(np.ascontiguousarray(rgb_u8)).permute(0, 3, 1, 2).float() / 255.0
     lab = rgb_to_lab_torch(rgb)
     ab_np = lab[:, 1:].numpy()
+    lightness_np = lab[:, 0].numpy()  # strokes (a stroke_share of samples) stay within L too
     s = rgb_u8.shape[1]
     hint_ab = np.zeros((len(rgb_u8), 2, s, s), dtype=np.float32)
     mask = np.zeros((len(rgb_u8), 1, s, s), dtype=np.float32)
     for j in range(len(rgb_u8)):
         count = None if hint_counts is None else hint_counts[j]
-        hints = simulate_hints(ab_np[j], rng, hint_cfg, count=count, side=side)
+        hints = simulate_hints(ab_np[j], rng, hint_cfg, count=count, side=side,
+                               lightness=lightness_np[j])
         hint_ab[j], m = rasterize_hints(hints, (s, s))
         mask[j, 0] = m
     return Batch(

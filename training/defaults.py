@@ -16,6 +16,7 @@ DEPTH = 5  # levels of the plain U-Net
 DISC = "patch"  # discriminator architecture
 LR = 2e-4  # Adam learning rate for both networks
 LAMBDA_MSE = 100.0  # weight of MSE beside the adversarial loss in the gan stage
+STROKE_SHARE = 0.0  # share of the samples with hints that get brush strokes too
 SEED = 0
 CACHE = "auto"  # the prepared uint8 cache of the photos: auto (on), on, off
 PRECISION = "auto"  # auto: bf16 on a CUDA GPU that has it, else fp32

@@ -10,6 +10,14 @@ Protocol (the same for every model, baseline and run):
   (the training distribution) with the true mean ab under each. The generator is seeded per
   (seed, photo index, k), the index being the photo's place in the sorted file list, so every
   method, and every run, sees the very same hints.
+* Strokes, a second protocol beside the squares (``--protocol``): for each stroke count k,
+  ``simulate_strokes`` draws k brush strokes of ``STROKE_LENGTH`` = 32 pixels and width
+  ``STROKE_WIDTH`` = 3, starting at Gaussian positions as the squares do, each a smooth random
+  path that stops early where the true colour (ab or L) changes, so it stays in one region
+  (stopped, it goes on the other way from its start; its brush narrows where the dab at its
+  start would cover another colour), carrying the true mean ab under its brush. The generator
+  is seeded per (seed, photo index, k, 1). Its figures are reported apart (``strokes`` in the
+  JSON, a second table), so the square figures and their keys are those of before.
 * Methods: the model (``Colorizer.colorize`` at working size 256, so the network runs at native
   size), plain grey (the photo's own L with ab = 0, ``metrics.grey_of``; it ignores hints, so
   its normalised loss is 1 by definition), and Levin et al. 2004 (``levin.colorize``); with no
@@ -28,7 +36,7 @@ import json
 import math
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -40,14 +48,17 @@ import numpy as np
 from colouru import __version__, metrics
 from colouru.atomic import atomic_write_bytes
 from colouru.colour import lab_to_rgb_preserving_l, rgb_to_lab, srgb_image_lightness
-from colouru.hints import Hint, hint_box, rasterize_hints
+from colouru.hints import Hint, Stroke, hint_box, rasterize_hints
 from colouru.imageio import ImageReadError, read_image, save_image
-from colouru.simulate import HintSimConfig, simulate_hints
+from colouru.simulate import HintSimConfig, simulate_hints, simulate_strokes
 from colouru.training import levin
 from colouru.training.data import DataError, is_greyscale, list_photos, square_crop
 
 SIZE = 256  # evaluation photos are SIZE x SIZE
 HINT_SIDE = 5  # side of every simulated hint square, pixels
+STROKE_LENGTH = 32  # length of every simulated stroke, pixels (shorter where colour changes)
+STROKE_WIDTH = 3  # its brush diameter, pixels
+PROTOCOLS = ("squares", "strokes")
 METHODS = ("model", "grey", "levin")
 FIGURES = ("psnr", "ssim", "normalized_loss", "colourfulness")
 SAMPLE_PHOTOS = 4  # --samples writes strips of this many photos (the first ones)
@@ -76,6 +87,22 @@ def hints_for(truth: np.ndarray, seed: int, index: int, k: int) -> list[Hint]:
     return simulate_hints(ab, rng, HintSimConfig(), count=k, side=HINT_SIDE)
 
 
+def strokes_for(truth: np.ndarray, seed: int, index: int, k: int) -> list[Stroke]:
+    """The k simulated strokes of photo ``index`` (uint8 sRGB ``truth``) under ``seed``."""
+    if k == 0:
+        return []
+    lab = rgb_to_lab(truth.astype(np.float32) / 255.0)
+    rng = np.random.default_rng([seed, index, k, 1])  # 1: not the squares' stream
+    return simulate_strokes(
+        lab[..., 1:].transpose(2, 0, 1),
+        rng,
+        k,
+        length=STROKE_LENGTH,
+        width=STROKE_WIDTH,
+        lightness=lab[..., 0],
+    )
+
+
 def figures(result: np.ndarray, truth: np.ndarray) -> tuple[float, float, float, float]:
     """(PSNR, SSIM, normalised loss, colourfulness) of one result against the truth."""
     return (
@@ -87,11 +114,12 @@ def figures(result: np.ndarray, truth: np.ndarray) -> tuple[float, float, float,
 
 
 def model_results(
-    colorizer, truth: np.ndarray, hints: dict[int, list[Hint]]
-) -> dict[int, np.ndarray]:
-    """The model's uint8 result for each hint count: ``Colorizer.colorize`` at working size
-    ``SIZE`` (the network runs at the photo's own size), finished by ``colouru.finish`` as
-    every result is. Training's validation calls this too, so its figures are these."""
+    colorizer, truth: np.ndarray, hints: dict[Hashable, list[Hint | Stroke]]
+) -> dict[Hashable, np.ndarray]:
+    """The model's uint8 result for each set of hints (keyed by hint count, or by (protocol,
+    count)): ``Colorizer.colorize`` at working size ``SIZE`` (the network runs at the photo's
+    own size), finished by ``colouru.finish`` as every result is. Training's validation calls
+    this too, so its figures are these."""
     prepared = colorizer.prepare(truth, work_size=SIZE)
     return {k: colorizer.colorize(prepared, h) for k, h in hints.items()}
 
@@ -106,6 +134,9 @@ class PhotoWork:
     hints: dict[int, list[Hint]] = field(default_factory=dict)
     figures: dict[str, dict[int, tuple[float, float, float]]] = field(default_factory=dict)
     levin_images: dict[int, np.ndarray] = field(default_factory=dict)  # only for samples
+    strokes: dict[int, list[Stroke]] = field(default_factory=dict)  # the stroke protocol's
+    stroke_figures: dict[str, dict[int, tuple[float, float, float]]] = field(default_factory=dict)
+    levin_stroke_images: dict[int, np.ndarray] = field(default_factory=dict)
     truth_colourfulness: float = 0.0  # of the true photo (Hasler and Suesstrunk 2003)
     skipped: str | None = None  # why, when the photo could not be used
     failed: bool = False  # skipped because unreadable (not merely greyscale)
@@ -119,8 +150,10 @@ def baseline_photo(
     with_levin: bool,
     keep_images: bool,
     size: int = SIZE,
+    stroke_counts: Sequence[int] = (),
 ) -> PhotoWork:
-    """Load one photo, draw its hints and score the baselines (runs in a worker process)."""
+    """Load one photo, draw its hints (squares for ``counts``, strokes for ``stroke_counts``)
+    and score the baselines (runs in a worker process)."""
     work = PhotoWork(index, str(path))
     try:
         truth = load_photo(path, size)
@@ -134,21 +167,27 @@ def baseline_photo(
     work.truth_colourfulness = metrics.colourfulness(truth)
     grey = figures(metrics.grey_of(truth), truth)
     work.figures["grey"] = {k: grey for k in counts}
-    if with_levin:
-        work.figures["levin"] = {}
-        weights = levin.affinity(srgb_image_lightness(truth) / 100.0)
-    for k in counts:
-        work.hints[k] = hints_for(truth, seed, index, k)
-        if not with_levin:
-            continue
-        if k == 0:  # no constraint: Levin's result is grey
-            work.figures["levin"][k] = grey
-            result = metrics.grey_of(truth)
-        else:
-            result = levin.colorize(truth, work.hints[k], weights)
-            work.figures["levin"][k] = figures(result, truth)
-        if keep_images:
-            work.levin_images[k] = result
+    work.stroke_figures["grey"] = {k: grey for k in stroke_counts}
+    weights = levin.affinity(srgb_image_lightness(truth) / 100.0) if with_levin else None
+    protocols = (
+        (counts, hints_for, work.hints, work.figures, work.levin_images),
+        (stroke_counts, strokes_for, work.strokes, work.stroke_figures, work.levin_stroke_images),
+    )
+    for ks, draw, drawn, figs, images in protocols:
+        if with_levin:
+            figs["levin"] = {}
+        for k in ks:
+            drawn[k] = draw(truth, seed, index, k)
+            if not with_levin:
+                continue
+            if k == 0:  # no constraint: Levin's result is grey
+                figs["levin"][k] = grey
+                result = metrics.grey_of(truth)
+            else:
+                result = levin.colorize(truth, drawn[k], weights)
+                figs["levin"][k] = figures(result, truth)
+            if keep_images:
+                images[k] = result
     return work
 
 
@@ -159,21 +198,27 @@ def _baseline_star(task: tuple) -> PhotoWork:
 # --- the whole evaluation ----------------------------------------------------------------------
 @dataclass
 class Report:
-    """Per-photo figures and their means; ``to_dict`` is the JSON written by ``--json``."""
+    """Per-photo figures and their means; ``to_dict`` is the JSON written by ``--json``.
+    The square protocol's figures are ``counts`` and ``per_photo``, the stroke protocol's
+    ``stroke_counts`` and ``per_photo_strokes`` (either may be empty)."""
 
     counts: list[int]
     seed: int
     methods: list[str]
     photos: list[str] = field(default_factory=list)
     per_photo: list[dict[str, dict[int, tuple[float, ...]]]] = field(default_factory=list)
+    stroke_counts: list[int] = field(default_factory=list)
+    per_photo_strokes: list[dict[str, dict[int, tuple[float, ...]]]] = field(default_factory=list)
     truth_colourfulness: list[float] = field(default_factory=list)  # of each true photo
     skipped: list[str] = field(default_factory=list)
     failed: int = 0  # unreadable files among the skipped
     seconds: float = 0.0
 
-    def mean(self, method: str, k: int) -> dict[str, float]:
-        """Mean figures of one method at one hint count, with the PSNR's standard error."""
-        rows = np.array([p[method][k] for p in self.per_photo], dtype=np.float64)
+    def mean(self, method: str, k: int, protocol: str = "squares") -> dict[str, float]:
+        """Mean figures of one method at one hint (or stroke) count, with the PSNR's standard
+        error."""
+        per_photo = self.per_photo if protocol == "squares" else self.per_photo_strokes
+        rows = np.array([p[method][k] for p in per_photo], dtype=np.float64)
         out = {name: float(rows[:, i].mean()) for i, name in enumerate(FIGURES)}
         n = len(rows)
         out["psnr_sem"] = float(rows[:, 0].std(ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
@@ -183,7 +228,7 @@ class Report:
         return out
 
     def to_dict(self) -> dict:
-        return {
+        doc = {
             "protocol": {
                 "size": SIZE,
                 "crop": "short side resized to 256 (area filter when shrinking), centre crop",
@@ -209,16 +254,39 @@ class Report:
                 {
                     "photo": name,
                     "truth_colourfulness": round(c, 5),
-                    **{
-                        m: {str(k): [round(v, 5) for v in fig[m][k]] for k in self.counts}
-                        for m in self.methods
-                    },
+                    **_rounded(fig, self.methods, self.counts),
                 }
                 for name, fig, c in zip(
                     self.photos, self.per_photo, self.truth_colourfulness, strict=True
                 )
             ],
         }
+        if self.stroke_counts:
+            doc["strokes"] = {
+                "protocol": {
+                    "strokes": "colouru.simulate.simulate_strokes(count=k, length="
+                    f"{STROKE_LENGTH}, width={STROKE_WIDTH}, lightness=L), numpy Generator "
+                    "seeded with [seed, photo index, k, 1]",
+                    "length": STROKE_LENGTH,
+                    "width": STROKE_WIDTH,
+                    "tolerance": {
+                        "ab": HintSimConfig().stroke_tolerance,
+                        "L": HintSimConfig().stroke_l_tolerance,
+                    },
+                },
+                "stroke_counts": self.stroke_counts,
+                "results": {
+                    m: {str(k): _finite(self.mean(m, k, "strokes")) for k in self.stroke_counts}
+                    for m in self.methods
+                },
+            }
+            for row, fig in zip(doc["per_photo"], self.per_photo_strokes, strict=True):
+                row["strokes"] = _rounded(fig, self.methods, self.stroke_counts)
+        return doc
+
+
+def _rounded(fig: dict, methods: Sequence[str], counts: Sequence[int]) -> dict:
+    return {m: {str(k): [round(v, 5) for v in fig[m][k]] for k in counts} for m in methods}
 
 
 def dump_json(doc: dict) -> str:
@@ -244,9 +312,10 @@ def _baseline_results(
     workers: int,
     n_samples: int,
     size: int = SIZE,
+    stroke_counts: Sequence[int] = (),
 ) -> Iterator[PhotoWork]:
     tasks = [
-        (i, str(p), tuple(counts), seed, with_levin, i < n_samples, size)
+        (i, str(p), tuple(counts), seed, with_levin, i < n_samples, size, tuple(stroke_counts))
         for i, p in enumerate(paths)
     ]
     if workers <= 1:
@@ -271,8 +340,10 @@ def evaluate(
     samples_dir: Path | None = None,
     log=None,
     size: int = SIZE,
+    stroke_counts: Sequence[int] = (),
 ) -> Report:
-    """Score ``colorizer`` and the baselines on ``paths`` at each hint count in ``counts``.
+    """Score ``colorizer`` and the baselines on ``paths`` at each hint count in ``counts``
+    (squares) and each stroke count in ``stroke_counts`` (the stroke protocol).
 
     ``paths``: photo files in a fixed order (a photo's index seeds its hints). ``log``:
     called with one line per skipped photo (default: written above the progress bar).
@@ -283,11 +354,14 @@ def evaluate(
 
     counts = list(counts)
     methods = ["model", "grey"] + (["levin"] if with_levin else [])
-    report = Report(counts=counts, seed=seed, methods=methods)
+    stroke_counts = list(stroke_counts)
+    report = Report(counts=counts, seed=seed, methods=methods, stroke_counts=stroke_counts)
     log = log or (lambda line: tqdm.write(line, file=sys.stderr))
     t0 = time.perf_counter()
     n_samples = SAMPLE_PHOTOS if samples_dir is not None else 0
-    results = _baseline_results(paths, counts, seed, with_levin, workers, n_samples, size)
+    results = _baseline_results(
+        paths, counts, seed, with_levin, workers, n_samples, size, stroke_counts
+    )
     bar = tqdm(
         results,
         total=len(paths),
@@ -303,33 +377,54 @@ def evaluate(
             report.failed += work.failed
             log(f"colouru: skipped {work.skipped}")
             continue
-        model_images = model_results(colorizer, work.truth, work.hints)
+        images = model_results(
+            colorizer,
+            work.truth,
+            {
+                **{("squares", k): h for k, h in work.hints.items()},
+                **{("strokes", k): h for k, h in work.strokes.items()},
+            },
+        )
+        model_images = {k: images["squares", k] for k in counts}
+        model_stroke_images = {k: images["strokes", k] for k in stroke_counts}
         work.figures["model"] = {k: figures(model_images[k], work.truth) for k in counts}
+        work.stroke_figures["model"] = {
+            k: figures(model_stroke_images[k], work.truth) for k in stroke_counts
+        }
         if work.index < n_samples:
             save_image(
                 samples_dir / f"{work.index:03d}-{Path(work.path).stem}.png",
-                sample_strip(work, model_images),
+                sample_strip(work, model_images, model_stroke_images),
             )
         report.photos.append(work.path)
         report.per_photo.append(work.figures)
+        report.per_photo_strokes.append(work.stroke_figures)
         report.truth_colourfulness.append(work.truth_colourfulness)
-        m = work.figures["model"]
-        bar.set_postfix_str(f"model PSNR {np.mean([m[k][0] for k in counts]):.2f}", refresh=False)
+        psnr = [
+            f[0] for f in (*work.figures["model"].values(), *work.stroke_figures["model"].values())
+        ]
+        bar.set_postfix_str(f"model PSNR {np.mean(psnr):.2f}", refresh=False)
     bar.close()
     report.seconds = time.perf_counter() - t0
     return report
 
 
 # --- pictures ----------------------------------------------------------------------------------
-def draw_hints(truth: np.ndarray, hints: Iterable[Hint]) -> np.ndarray:
-    """The grey input with each hint square in its colour (at the photo's L) and a dark
-    outline, as a person would see it: uint8 ``(H, W, 3)``."""
+def draw_hints(truth: np.ndarray, hints: Iterable[Hint | Stroke]) -> np.ndarray:
+    """The grey input with each hint square (and stroke) in its colour (at the photo's L) and a
+    dark outline, as a person would see it: uint8 ``(H, W, 3)``."""
     hints = list(hints)
     lab = rgb_to_lab(truth.astype(np.float32) / 255.0)
     hint_ab, mask = rasterize_hints(hints, truth.shape[:2])
     lab[..., 1:] = np.where(mask[..., None], hint_ab.transpose(1, 2, 0), 0.0)
     out = (lab_to_rgb_preserving_l(lab) * 255 + 0.5).astype(np.uint8)
+    strokes = [h for h in hints if isinstance(h, Stroke)]
+    if strokes:  # the pixels just outside the strokes' brushes
+        brush = rasterize_hints(strokes, truth.shape[:2])[1].astype(np.uint8)
+        out[(cv2.dilate(brush, np.ones((3, 3), np.uint8)) > 0) & (brush == 0)] = 0
     for h in hints:
+        if isinstance(h, Stroke):
+            continue
         box = hint_box(h, truth.shape[:2], truth.shape[:2])
         if box is not None:
             x0, y0, x1, y1 = box
@@ -337,8 +432,13 @@ def draw_hints(truth: np.ndarray, hints: Iterable[Hint]) -> np.ndarray:
     return out
 
 
-def sample_strip(work: PhotoWork, model_images: dict[int, np.ndarray]) -> np.ndarray:
-    """One row per hint count: input with hints | model | Levin (if run) | truth."""
+def sample_strip(
+    work: PhotoWork,
+    model_images: dict[int, np.ndarray],
+    model_stroke_images: dict[int, np.ndarray] | None = None,
+) -> np.ndarray:
+    """One row per hint count, then one per stroke count: input with hints | model | Levin
+    (if run) | truth."""
 
     def label(img: np.ndarray, text: str) -> np.ndarray:
         img = np.ascontiguousarray(img)
@@ -349,43 +449,59 @@ def sample_strip(work: PhotoWork, model_images: dict[int, np.ndarray]) -> np.nda
         return img
 
     rows = []
-    for k in model_images:
-        tiles = [
-            label(draw_hints(work.truth, work.hints[k]), f"{k} hints"),
-            label(model_images[k].copy(), "model"),
-        ]
-        if k in work.levin_images:
-            lv = (np.clip(work.levin_images[k], 0, 1) * 255 + 0.5).astype(np.uint8)
-            tiles.append(label(lv, "Levin 2004"))
-        tiles.append(label(work.truth.copy(), "truth"))
-        rows.append(np.concatenate(tiles, axis=1))
+    protocols = (
+        (model_images, work.hints, work.levin_images, "hints"),
+        (model_stroke_images or {}, work.strokes, work.levin_stroke_images, "strokes"),
+    )
+    for images, hints, levin_images, noun in protocols:
+        for k in images:
+            tiles = [
+                label(draw_hints(work.truth, hints[k]), f"{k} {noun}"),
+                label(images[k].copy(), "model"),
+            ]
+            if k in levin_images:
+                lv = (np.clip(levin_images[k], 0, 1) * 255 + 0.5).astype(np.uint8)
+                tiles.append(label(lv, "Levin 2004"))
+            tiles.append(label(work.truth.copy(), "truth"))
+            rows.append(np.concatenate(tiles, axis=1))
     return np.concatenate(rows, axis=0)
 
 
 # --- the command -------------------------------------------------------------------------------
-def parse_counts(text: str) -> list[int]:
+def parse_counts(text: str, option: str = "--hints", least: int = 0) -> list[int]:
     """``"0,1,5"`` -> ``[0, 1, 5]`` (sorted, without repeats); raises ``ValueError``."""
     try:
         counts = sorted({int(t) for t in text.split(",") if t.strip()})
     except ValueError:
-        raise ValueError(f"--hints must be comma-separated whole numbers, got {text!r}") from None
-    if not counts or counts[0] < 0:
-        raise ValueError(f"--hints needs one or more counts >= 0, got {text!r}")
+        raise ValueError(f"{option} must be comma-separated whole numbers, got {text!r}") from None
+    if not counts or counts[0] < least:
+        raise ValueError(f"{option} needs one or more counts >= {least}, got {text!r}")
     return counts
 
 
-def format_table(report: Report) -> str:
-    """The figures as a table a person reads: one row per hint count."""
+def parse_protocols(text: str) -> list[str]:
+    """``"squares,strokes"`` -> the protocols named, in ``PROTOCOLS``' order; ``ValueError``."""
+    names = {t.strip() for t in text.split(",") if t.strip()}
+    bad = sorted(names - set(PROTOCOLS))
+    if bad or not names:
+        raise ValueError(f"--protocol takes one or more of {','.join(PROTOCOLS)}, got {text!r}")
+    return [p for p in PROTOCOLS if p in names]
+
+
+def format_table(report: Report, protocol: str = "squares") -> str:
+    """The figures as a table a person reads: one row per hint (or stroke) count."""
     methods = report.methods
+    counts = report.counts if protocol == "squares" else report.stroke_counts
+    noun = "hints" if protocol == "squares" else "strokes"
     names = {"model": "model", "grey": "grey", "levin": "Levin"}
     width = 8 * len(methods)
     head1 = "       " + "".join(
         f"  {title:-^{width}}" for title in (" PSNR dB ", " SSIM ", " norm. loss ")
     )
-    head2 = "  hints" + ("  " + "".join(f"{names[m]:>8}" for m in methods)) * 3
+    head2 = f"{noun:>7}" + ("  " + "".join(f"{names[m]:>8}" for m in methods)) * 3
     lines = [head1, head2]
-    for k in report.counts:
-        means = {m: report.mean(m, k) for m in methods}
+    for k in counts:
+        means = {m: report.mean(m, k, protocol) for m in methods}
         cells = [f"{k:7d}"]
         for fig, fmt in (("psnr", "8.2f"), ("ssim", "8.3f"), ("normalized_loss", "8.3f")):
             cells.append("  " + "".join(format(means[m][fig], fmt) for m in methods))
@@ -402,7 +518,11 @@ def run(args: argparse.Namespace) -> int:
     from colouru.weights import ModelFileError
 
     try:
-        counts = parse_counts(args.hints)
+        protocols = parse_protocols(args.protocol)
+        counts = parse_counts(args.hints) if "squares" in protocols else []
+        stroke_counts = (
+            parse_counts(args.strokes, "--strokes", least=1) if "strokes" in protocols else []
+        )
     except ValueError as e:
         raise UsageError(str(e)) from None
     if args.seed < 0:
@@ -441,6 +561,7 @@ def run(args: argparse.Namespace) -> int:
         workers=workers,
         progress=not args.quiet,
         samples_dir=samples_dir,
+        stroke_counts=stroke_counts,
     )
     if not report.photos:
         print(f"colouru: no photo in {args.data} could be evaluated", file=sys.stderr)
@@ -449,7 +570,15 @@ def run(args: argparse.Namespace) -> int:
         f"{len(report.photos)} photos from {args.data} ({SIZE} x {SIZE}), seed {args.seed}, "
         f"model {colorizer.source}"
     )
-    print(format_table(report))
+    if counts:
+        print(f"hint squares of side {HINT_SIDE}:")
+        print(format_table(report))
+    if stroke_counts:
+        print(
+            f"brush strokes of length {STROKE_LENGTH} (less where the colour changes), "
+            f"width {STROKE_WIDTH}:"
+        )
+        print(format_table(report, "strokes"))
     notes = ["grey: the photo's own L with no colour (normalised loss 1 by definition)"]
     if "levin" in report.methods:
         notes.append("Levin: Levin, Lischinski and Weiss 2004 from the same hints (0 hints: grey)")

@@ -44,7 +44,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
 from colouru.colour import lab_to_rgb_preserving_l, srgb_image_lightness
-from colouru.hints import Hint, rasterize_hints
+from colouru.hints import Hint, Stroke, rasterize_hints
 
 VAR_SCALE = 0.3  # sigma_r^2 = VAR_SCALE x window variance (paper: 1.0; authors' code: 0.3)
 MIN_DENOM = 2e-6  # floor of 2 sigma_r^2, intensities in 0..1 (as in the authors' code)
@@ -185,13 +185,14 @@ def solve_ab(
 
 
 def colorize(
-    image: np.ndarray, hints: Sequence[Hint], weights: sp.csr_matrix | None = None
+    image: np.ndarray, hints: Sequence[Hint | Stroke], weights: sp.csr_matrix | None = None
 ) -> np.ndarray:
     """Colorize a photo from its hints alone with Levin et al. 2004 -> sRGB float32 (H, W, 3).
 
     ``image``: sRGB ``(H, W, 3)`` or grey ``(H, W)`` (uint8 or float 0..1); only its lightness
-    is used and the output keeps it. Every pixel under a hint square (the squares
-    ``rasterize_hints`` draws at the image's own size) takes the hint's ab exactly.
+    is used and the output keeps it. Every pixel under a hint square or a brush stroke (as
+    ``rasterize_hints`` draws them at the image's own size) takes the hint's ab exactly; strokes
+    are the paper's own input (scribbles).
     """
     lightness = srgb_image_lightness(image)
     hint_ab, mask = rasterize_hints(hints, lightness.shape)
@@ -208,6 +209,6 @@ def describe() -> dict:
         "neighbourhood": "3 x 3",
         "sigma": f"2 sigma_r^2 = {2 * VAR_SCALE:g} x window variance, floors {MIN_DENOM:g} "
         f"and closest neighbour weight >= {MIN_NEIGHBOUR_WEIGHT:g}",
-        "hint_pixels": "every pixel under a hint square, fixed",
+        "hint_pixels": "every pixel under a hint square or brush stroke, fixed",
         "solver": "SuperLU, nested-dissection order, one factorisation for a and b",
     }

@@ -95,7 +95,9 @@ class TrainConfig:
     disc: str = defaults.DISC  # key in DISCRIMINATORS
     disc_width: int = 32
     gan: GanConfig = field(default_factory=GanConfig)
-    hints: HintSimConfig = field(default_factory=HintSimConfig)
+    hints: HintSimConfig = field(
+        default_factory=lambda: HintSimConfig(stroke_share=defaults.STROKE_SHARE)
+    )
     val: str | None = None  # validation folder (else a split of data, else none)
     val_split: float | None = None  # share of data held out for validation
     val_count: int = 48  # validation photos used during training (seeded hints)
@@ -120,6 +122,8 @@ class TrainConfig:
         d = dict(d)
         d["generator"] = GeneratorConfig.from_dict(d["generator"])
         d["gan"] = GanConfig(**d["gan"])
+        # A run saved before a hint setting existed lacks its key: it takes the default (for
+        # the stroke settings, stroke_share 0: the squares that run was trained with).
         d["hints"] = HintSimConfig(**d["hints"])
         return cls(**d)
 
@@ -166,6 +170,14 @@ class TrainConfig:
         _whole("hints.max_side", h.max_side, h.min_side)
         _real("hints.sigma_frac", h.sigma_frac, 0, math.inf, low_open=True)
         _whole("hints.area_ref", h.area_ref, 0)
+        _real("hints.stroke_share", h.stroke_share, 0, 1)
+        _whole("hints.stroke_n_max", h.stroke_n_max, 1)
+        _whole("hints.stroke_min_length", h.stroke_min_length, 0)
+        _whole("hints.stroke_max_length", h.stroke_max_length, h.stroke_min_length)
+        _whole("hints.stroke_min_width", h.stroke_min_width, 1)
+        _whole("hints.stroke_max_width", h.stroke_max_width, h.stroke_min_width)
+        _real("hints.stroke_tolerance", h.stroke_tolerance, 0, math.inf)
+        _real("hints.stroke_l_tolerance", h.stroke_l_tolerance, 0, math.inf)
         if self.val is not None:
             _text("val", self.val)
         if self.val_split is not None:
@@ -260,6 +272,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         gan["lambda_mse"] = args.lambda_mse
     if gan:
         cfg.gan = dataclasses.replace(cfg.gan, **gan)
+    if args.stroke_share is not None:
+        cfg.hints = dataclasses.replace(cfg.hints, stroke_share=args.stroke_share)
     if args.steps:
         cfg.steps = parse_steps(args.steps, len(cfg.stages))
     else:
@@ -360,6 +374,7 @@ def _changes(args: argparse.Namespace, cfg: TrainConfig) -> list[tuple[str, obje
         ("--disc", args.disc, cfg.disc, None),
         ("--lr", args.lr, cfg.gan.lr, None),
         ("--lambda-mse", args.lambda_mse, cfg.gan.lambda_mse, None),
+        ("--stroke-share", args.stroke_share, cfg.hints.stroke_share, None),
         ("--val", args.val, cfg.val, same_path),
         ("--val-split", args.val_split, cfg.val_split, None),
         ("--init", args.init, cfg.init, same_path),
