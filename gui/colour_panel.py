@@ -1,5 +1,6 @@
-"""The colour panel (a dock): current colour, the ab gamut, hint size, suggested and recent
-colours. It only shows state and reports choices; the main window applies them.
+"""The colour panel (a dock): current colour, the ab gamut, hint size, brush width, suggested
+and recent colours, and the result's saturation. It only shows state and reports choices; the
+main window applies them.
 
 Its width never depends on what it shows (the numbers' labels have fixed widths, empty swatch
 slots keep their room), so the photo does not re-zoom and the colour plane does not move under
@@ -22,8 +23,20 @@ from PySide6.QtWidgets import (
 
 from .colours import ab_to_rgb8
 from .gamut_panel import GamutPanel
-from .session import MAX_SIZE, MIN_SIZE
+from .session import MAX_BRUSH, MAX_SIZE, MIN_BRUSH, MIN_SIZE, SATURATION_RANGE
 from .swatches import SwatchRow
+
+SATURATION_STEPS = 100  # slider steps per unit of saturation
+
+
+class ResetSlider(QSlider):
+    """A slider that says when it is double-clicked (to go back to its default)."""
+
+    doubleClicked = Signal()
+
+    def mouseDoubleClickEvent(self, event):
+        self.doubleClicked.emit()
+        event.accept()
 
 
 class ColourPanel(QWidget):
@@ -31,6 +44,9 @@ class ColourPanel(QWidget):
     pickFinished = Signal()
     colourChosen = Signal(object)  # (a, b) from a swatch
     sizeChanged = Signal(int)
+    brushChanged = Signal(int)
+    saturationChanged = Signal(float, bool)  # value, still dragging
+    saturationFinished = Signal()
 
     def __init__(self, choose_action: QAction, eyedropper_action: QAction, parent=None):
         super().__init__(parent)
@@ -68,11 +84,57 @@ class ColourPanel(QWidget):
         self.size_slider.valueChanged.connect(self._size_moved)
         self.size_label = QLabel()
         self.size_label.setFixedWidth(self.size_label.fontMetrics().horizontalAdvance(
-            "9 px (8888.8 in photo)") + 8)
+            "40 px (8888.8 in photo)") + 8)
         size_row = QHBoxLayout()
         size_row.addWidget(QLabel("Size"))
         size_row.addWidget(self.size_slider, 1)
         size_row.addWidget(self.size_label)
+
+        self.brush_slider = QSlider(Qt.Orientation.Horizontal)
+        self.brush_slider.setRange(MIN_BRUSH, MAX_BRUSH)
+        self.brush_slider.setPageStep(4)
+        self.brush_slider.setToolTip(f"Brush width: a stroke's width in pixels of the network's "
+                                     f"working grid ({MIN_BRUSH}-{MAX_BRUSH}).\nBrush tool (S): "
+                                     f"mouse wheel on the photo or [ and ]")
+        self.brush_slider.valueChanged.connect(self._brush_moved)
+        self.brush_label = QLabel()
+        self.brush_label.setFixedWidth(self.size_label.maximumWidth())
+        brush_row = QHBoxLayout()
+        brush_label = QLabel("Brush")
+        size_title = size_row.itemAt(0).widget()
+        width = max(size_title.sizeHint().width(), brush_label.sizeHint().width())
+        for w in (size_title, brush_label):
+            w.setFixedWidth(width)
+        brush_row.addWidget(brush_label)
+        brush_row.addWidget(self.brush_slider, 1)
+        brush_row.addWidget(self.brush_label)
+
+        lo, hi = SATURATION_RANGE
+        self.saturation_slider = ResetSlider(Qt.Orientation.Horizontal)
+        self.saturation_slider.setRange(round(lo * SATURATION_STEPS), round(hi * SATURATION_STEPS))
+        self.saturation_slider.setSingleStep(5)
+        self.saturation_slider.setPageStep(25)
+        self.saturation_slider.setTickInterval(SATURATION_STEPS)
+        self.saturation_slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.saturation_slider.setValue(SATURATION_STEPS)
+        self.saturation_slider.setToolTip(
+            "Saturation of the whole result: 1 is the model's colours, 0 grey, more is more "
+            "colourful.\nYour hints and strokes keep their own colours. Double-click: back to 1")
+        self.saturation_slider.valueChanged.connect(self._saturation_moved)
+        self.saturation_slider.sliderReleased.connect(self.saturationFinished)
+        self.saturation_slider.doubleClicked.connect(self.reset_saturation)
+        self.saturation_label = QLabel()
+        self.saturation_label.setFixedWidth(self.saturation_label.fontMetrics().horizontalAdvance(
+            "× 8.88") + 8)
+        self.saturation_reset = QToolButton()
+        self.saturation_reset.setText("1×")
+        self.saturation_reset.setToolTip("Saturation back to 1 (the model's colours)")
+        self.saturation_reset.clicked.connect(self.reset_saturation)
+        saturation_row = QHBoxLayout()
+        saturation_row.addWidget(QLabel("Saturation"))
+        saturation_row.addWidget(self.saturation_slider, 1)
+        saturation_row.addWidget(self.saturation_label)
+        saturation_row.addWidget(self.saturation_reset)
 
         self.suggested = SwatchRow("Suggested", 4, "Colours the model suggests for the selected "
                                    "point: first its current prediction there, then the "
@@ -85,8 +147,14 @@ class ColourPanel(QWidget):
         lay.addLayout(top)
         lay.addWidget(self.gamut)
         lay.addLayout(size_row)
+        lay.addLayout(brush_row)
         lay.addWidget(self.suggested)
         lay.addWidget(self.recent)
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        lay.addWidget(line)
+        lay.addLayout(saturation_row)
         lay.addStretch(1)
         self._updating = False
 
@@ -94,8 +162,21 @@ class ColourPanel(QWidget):
         if not self._updating:
             self.sizeChanged.emit(value)
 
+    def _brush_moved(self, value: int) -> None:
+        if not self._updating:
+            self.brushChanged.emit(value)
+
+    def _saturation_moved(self, value: int) -> None:
+        if not self._updating:
+            self.saturationChanged.emit(value / SATURATION_STEPS,
+                                        self.saturation_slider.isSliderDown())
+
+    def reset_saturation(self) -> None:
+        self.saturationChanged.emit(1.0, False)
+
     def show_state(self, lightness: float, ab, size: int, size_image: float,
-                   suggestion=None) -> None:
+                   suggestion=None, brush: int | None = None, brush_image: float = 0.0,
+                   saturation: float | None = None) -> None:
         rgb = ab_to_rgb8(lightness, ab)
         self.current.setStyleSheet(f"background-color: rgb{rgb};")
         self.info.setText(f"a {ab[0]:.1f}  b {ab[1]:.1f}  at L {lightness:.0f}")
@@ -103,9 +184,18 @@ class ColourPanel(QWidget):
         self._updating = True
         try:
             self.size_slider.setValue(size)
+            if brush is not None:
+                self.brush_slider.setValue(brush)
+            if saturation is not None and not self.saturation_slider.isSliderDown():
+                self.saturation_slider.setValue(round(saturation * SATURATION_STEPS))
         finally:
             self._updating = False
         self.size_label.setText(f"{size} px ({size_image:.1f} in photo)")
+        if brush is not None:
+            self.brush_label.setText(f"{brush} px ({brush_image:.1f} in photo)")
+        if saturation is not None:
+            self.saturation_label.setText(f"× {saturation:.2f}")
+            self.saturation_reset.setEnabled(saturation != 1.0)
 
     def show_swatches(self, lightness: float, recent, suggested) -> None:
         def items(abs_, what):

@@ -78,10 +78,14 @@ def ask_unsaved(parent: QWidget, what: str) -> str:
 
 
 def ask_recover(parent: QWidget, photo: Path, count: int) -> bool:
+    """Ask whether to take back ``count`` autosaved hints and strokes (0: only a saturation)."""
+    many = count > 1
+    what = (f"{count} unsaved hint{'s' if many else ''} or stroke{'s' if many else ''}"
+            if count else "An unsaved saturation")
     answer = _ask(
         "question", parent, "Recover hints",
-        f"{count} unsaved hint{'s' if count != 1 else ''} for {photo.name} were autosaved "
-        f"when ColourU last closed without saving.\n\nRecover them?",
+        f"{what} for {photo.name} {'were' if many else 'was'} autosaved when ColourU last "
+        f"closed without saving.\n\nRecover {'them' if many else 'it'}?",
         _Btn.Yes | _Btn.No, _Btn.Yes)
     return answer == _Btn.Yes
 

@@ -19,7 +19,7 @@ from colouru import __version__
 from colouru.colorizer import Colorizer, NoModelError, Prepared
 from colouru.colour import srgb_image_lightness
 from colouru.finish import Cancelled
-from colouru.hints import Hint, HintsFileError, hint_box, load_hints, save_hints
+from colouru.hints import Hint, HintsFileError, Stroke, hint_box, load_hints_doc, save_hints
 from colouru.imageio import (
     READ_EXTENSIONS,
     SAVE_FORMATS,
@@ -43,7 +43,7 @@ from .recovery import RecoveryStore
 from .reference_view import ReferenceView
 from .result_view import ResultView
 from .service import ColorizerService
-from .session import DEFAULT_WORK_SIZE, Change, Session
+from .session import DEFAULT_WORK_SIZE, Change, Session, Tool
 from .settings import AppSettings
 from .tasks import TaskBar, run_task
 from .welcome import WelcomePage
@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
 
         self.session.current_ab = self.settings.colour()
         self.session.size = self.settings.size()
+        self.session.brush = self.settings.brush()
         self.session.recent = self.settings.recent_colours()
         self._build_widgets()
         build_actions(self)
@@ -219,6 +220,10 @@ class MainWindow(QMainWindow):
         p.pickFinished.connect(self.editor.finish_colour)
         p.colourChosen.connect(self.apply_colour)
         p.sizeChanged.connect(self.editor.set_size)
+        p.brushChanged.connect(self.editor.set_brush)
+        p.saturationChanged.connect(lambda value, dragging: self.editor.set_saturation(
+            value, continuing=dragging))
+        p.saturationFinished.connect(self.editor.finish_saturation)
         self.canvas.hovered.connect(self._show_position)
         self.canvas.zoomChanged.connect(
             lambda _z: self.lbl_zoom.setText(f"{self.canvas.device_zoom * 100:.0f}%"))
@@ -318,7 +323,7 @@ class MainWindow(QMainWindow):
         path = Path(path)
         if self._task_running() or not self.confirm_discard():
             return False
-        saved = self.recovery.load(path)  # before the undo stack is reset for the new photo
+        saved = self.recovery.load_doc(path)  # before the undo stack is reset for the new photo
         colorizer = self.service.colorizer
         loaded, error, cancelled = run_task(self.task_bar, lambda report, cancelled: load_photo(
             path, report, cancelled, colorizer), f"Opening {path.name}")
@@ -350,11 +355,11 @@ class MainWindow(QMainWindow):
                          "tone is replaced by the colours you give)"}.get(loaded.tone, "")
         self.statusBar().showMessage(f"Opened {path.name} ({w} x {h}){note}",
                                      10000 if note else 5000)
-        if saved:
+        if saved is not None and (saved.hints or saved.saturation != 1):
             if recover is None:
-                recover = dialogs.ask_recover(self, path, len(saved))
+                recover = dialogs.ask_recover(self, path, len(saved.hints))
             if recover:
-                self.editor.replace_all(saved, "Recover hints")
+                self.editor.replace_all(saved.hints, "Recover hints", saved.saturation)
             else:
                 self.recovery.discard(path)
         self.request_update()
@@ -369,8 +374,8 @@ class MainWindow(QMainWindow):
         pending = self.recovery.pending()
         if not pending:
             return False
-        hints = self.recovery.load(pending[0]) or []
-        if dialogs.ask_recover(self, pending[0], len(hints)):
+        doc = self.recovery.load_doc(pending[0])
+        if dialogs.ask_recover(self, pending[0], len(doc.hints) if doc else 0):
             return self.open_photo(pending[0], recover=True)
         self.recovery.discard(pending[0])
         return False
@@ -423,8 +428,10 @@ class MainWindow(QMainWindow):
     # == hints files ===========================================================================
     @property
     def needs_saving(self) -> bool:
-        """Hints changed since they were last exported (or opened) and not all removed."""
-        return not self.undo.isClean() and bool(self.session.hints)
+        """Hints, strokes or the saturation changed since they were last exported (or opened)
+        and something is left to keep (an item, or a saturation other than 1)."""
+        s = self.session
+        return not self.undo.isClean() and (bool(s.hints) or s.saturation != 1)
 
     def confirm_discard(self) -> bool:
         """Ask about unsaved hints before they are dropped; True means go ahead."""
@@ -449,7 +456,8 @@ class MainWindow(QMainWindow):
                 return False
         h, w = photo.hw
         try:
-            save_hints(path, self.session.hints, image_size=(w, h))
+            save_hints(path, self.session.hints, image_size=(w, h),
+                       saturation=self.session.saturation)
         except OSError as e:
             dialogs.error(self, "Cannot save hints", f"{path}: {e.strerror or e}")
             return False
@@ -469,19 +477,23 @@ class MainWindow(QMainWindow):
             dialogs.error(self, "Import hints", "Open the photo the hints belong to first.")
             return False
         try:
-            hints = load_hints(path)
+            doc = load_hints_doc(path)
         except (HintsFileError, OSError, ValueError, RecursionError, MemoryError) as e:
-            # load_hints says all in a HintsFileError; whatever else a file can do to a
+            # load_hints_doc says all in a HintsFileError; whatever else a file can do to a
             # reader, the app shows it and keeps going.
             dialogs.error(self, "Cannot import hints", str(e))
             return False
-        self.editor.replace_all(hints)
+        hints = doc.hints
+        self.editor.replace_all(hints, saturation=doc.saturation)
         self.undo.setClean()  # the hints are in a file: nothing to ask about on closing
         self.recovery.discard(self.session.photo.path)
-        hw = self.session.image_hw
-        outside = sum(hint_box(h, hw, hw) is None for h in hints)
+        outside = sum(not self.session.on_photo(h) for h in hints)
         note = f" ({outside} lie outside this photo)" if outside else ""
-        self.statusBar().showMessage(f"Imported {len(hints)} hints from {Path(path).name}{note}")
+        strokes = sum(isinstance(h, Stroke) for h in hints)
+        what = f"{len(hints) - strokes} hints" + (f", {strokes} strokes" if strokes else "")
+        if doc.saturation != 1:
+            what += f" and saturation {doc.saturation:g}"
+        self.statusBar().showMessage(f"Imported {what} from {Path(path).name}{note}")
         return True
 
     # == saving the result =====================================================================
@@ -519,9 +531,10 @@ class MainWindow(QMainWindow):
         if not path.suffix:
             path = path.with_suffix(".png")
         hints, quality, service = self.session.hints, self.settings.jpeg_quality(), self.service
+        saturation = self.session.saturation
 
         def work(report, cancelled):  # in the background
-            rgb = service.render(hints, report, cancelled)
+            rgb = service.render(hints, report, cancelled, saturation=saturation)
             if cancelled():
                 raise Cancelled
             report(f"Writing {path.name}", None)
@@ -541,6 +554,22 @@ class MainWindow(QMainWindow):
         h, w = photo.hw
         self.statusBar().showMessage(f"Saved {path.name} ({w} x {h})", 5000)
         return True
+
+    # == tools ==================================================================================
+    def set_tool(self, tool: Tool | str) -> None:
+        """The hint tool (click to add or select, drag to move) or the brush (drag to draw a
+        stroke)."""
+        tool = Tool(tool)
+        if tool is not self.session.tool:
+            self.session.set_tool(tool)
+        if tool is Tool.BRUSH:  # colours picked now are for the next stroke, not a selection
+            self.session.select(None)
+            self.statusBar().showMessage("Brush: drag on the photo to draw a stroke of the "
+                                         "current colour (wheel or [ ]: width; H: hint tool)",
+                                         5000)
+        else:
+            self.statusBar().showMessage("Hints: click to add or select a hint or stroke, drag "
+                                         "to move it (S: brush)", 5000)
 
     # == colours ===============================================================================
     def apply_colour(self, ab) -> None:
@@ -589,19 +618,26 @@ class MainWindow(QMainWindow):
         s = self.session
         if what in (Change.HINTS, Change.SELECTION, Change.PHOTO, Change.SIZE):
             self.canvas.refresh()
-            self.lbl_hints.setText(f"{len(s.hints)} hints")
-        if what is Change.HINTS:
+            strokes = len(s.strokes)
+            self.lbl_hints.setText(f"{len(s.hints) - strokes} hints"
+                                   + (f" · {strokes} strokes" if strokes else ""))
+        if what in (Change.HINTS, Change.SATURATION):
             self.request_update()
             self._update_title()
-        if what in (Change.SELECTION, Change.FOCUS, Change.PHOTO):
-            self._suggestions = []  # they were for another point
-        moved = what in (Change.HINTS, Change.SELECTION, Change.FOCUS, Change.PHOTO)
+        if what is Change.TOOL:
+            (self.act_brush_tool if s.tool is Tool.BRUSH else self.act_hint_tool).setChecked(True)
+            self.canvas.show_tool()
+        if what in (Change.SELECTION, Change.FOCUS, Change.PHOTO, Change.SATURATION):
+            self._suggestions = []  # they were for another point, or another saturation
+        moved = what in (Change.HINTS, Change.SELECTION, Change.FOCUS, Change.PHOTO,
+                         Change.SATURATION)
         if moved and not self.editor.dragging:
             self.request_suggestions()  # while a hint is dragged: once, when it lands
         if what is Change.COLOUR:
             self.settings.set_colour(s.current_ab)
         if what is Change.SIZE:
             self.settings.set_size(s.size)
+            self.settings.set_brush(s.brush)
         if what is Change.RECENT:  # a colour was picked: on disk now, so it survives a crash
             self.settings.set_colour(s.current_ab)
             self.settings.set_recent_colours(s.recent)
@@ -613,15 +649,17 @@ class MainWindow(QMainWindow):
         light = s.point_lightness()
         suggestion = self._suggestions[0] if self._suggestions else None
         self.colour_panel.show_state(light, s.current_ab, s.size, s.size_to_image(s.size),
-                                     suggestion)
+                                     suggestion, s.brush, s.brush_to_image(s.brush),
+                                     s.saturation)
         self.colour_panel.show_swatches(light, s.recent, self._suggestions)
 
     def request_update(self) -> int | None:
-        return self.service.request_preview(self.session.hints)
+        return self.service.request_preview(self.session.hints, self.session.saturation)
 
     def request_suggestions(self) -> int | None:
         s = self.session
-        return self.service.request_suggestions(s.hints, s.probe_box_work(), s.selected)
+        return self.service.request_suggestions(s.hints, s.probe_box_work(), s.selected,
+                                                s.saturation)
 
     def _on_preview(self, request_id: int, rgb: np.ndarray, seconds: float) -> None:
         self.last_shown_id = request_id
@@ -644,7 +682,8 @@ class MainWindow(QMainWindow):
         if self.needs_saving:
             h, w = photo.hw
             try:
-                self.recovery.save(photo.path, self.session.hints, (w, h))
+                self.recovery.save(photo.path, self.session.hints, (w, h),
+                                   self.session.saturation)
             except OSError as e:
                 self.statusBar().showMessage(f"Autosave failed: {e}")
         else:

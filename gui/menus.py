@@ -12,10 +12,17 @@ from .service import available_devices
 
 MOUSE_HELP = [
     ("Add hint", "Left click", "A square of the current colour and size"),
-    ("Select hint", "Left click on a hint", "Its colour and size become the current ones"),
-    ("Move hint", "Drag a hint", "One undo step per drag"),
-    ("Delete hint", "Right click on a hint", ""),
+    ("Select hint or stroke", "Left click on it",
+     "Its colour and size (or width) become the current ones; a colour picked recolours it"),
+    ("Move hint or stroke", "Drag it", "One undo step per drag"),
+    ("Delete hint or stroke", "Right click on it", "Or select it and press Del"),
     ("Hint size", "Mouse wheel", "Over the photo; also the slider and [ ]"),
+    ("Draw stroke", "Drag with the brush tool (S)",
+     "A brush stroke of the current colour and width: one undoable object, like a hint"),
+    ("Brush width", "Mouse wheel with the brush tool",
+     "Also the Brush slider and [ ]; a selected stroke takes it"),
+    ("Saturation", "The Saturation slider (colour panel)",
+     "More or less colour in the whole result (hints keep theirs); double-click resets"),
     ("Zoom", "Ctrl+wheel", "Both views stay in step"),
     ("Pan", "Middle drag, Space+drag, Shift+wheel", ""),
     ("Split line", "Drag in the result (split mode)", ""),
@@ -52,16 +59,29 @@ def build_actions(w) -> None:
     w.act_redo = a("&Redo", w.undo.redo, shortcut=["Ctrl+Shift+Z", "Ctrl+Y"],
                    tip="Redo the change undone last", icon=undo_icon(redo=True),
                    enabled=False)
-    w.act_delete = a("&Delete Hint", w.editor.remove_selected,
-                     shortcut=["Delete", "Backspace"], tip="Delete the selected hint")
+    w.act_delete = a("&Delete Hint or Stroke", w.editor.remove_selected,
+                     shortcut=["Delete", "Backspace"], tip="Delete the selected hint or stroke")
     w.act_clear = a("&Clear All Hints", w.editor.clear, shortcut="Ctrl+Shift+Delete",
                     tip="Remove every hint (undoable)")
     w.act_deselect = a("Dese&lect", lambda: w.session.select(None), shortcut="Esc",
-                       tip="Deselect the hint (new colours then leave it alone)")
-    w.act_smaller = a("S&maller Hint", lambda: w.editor.step_size(-1), shortcut="[",
-                      tip="Hint size one working pixel smaller")
-    w.act_larger = a("&Larger Hint", lambda: w.editor.step_size(1), shortcut="]",
-                     tip="Hint size one working pixel larger")
+                       tip="Deselect the hint or stroke (new colours then leave it alone)")
+    w.act_smaller = a("S&maller Hint or Brush", lambda: w.editor.step_size(-1), shortcut="[",
+                      tip="Hint size one working pixel smaller (with the brush tool or a "
+                      "stroke selected: the brush narrower)")
+    w.act_larger = a("&Larger Hint or Brush", lambda: w.editor.step_size(1), shortcut="]",
+                     tip="Hint size one working pixel larger (with the brush tool or a "
+                     "stroke selected: the brush wider)")
+    w.tool_group = QActionGroup(w)
+    w.act_hint_tool = a("&Hint Tool", lambda on: on and w.set_tool("hint"), shortcut="H",
+                        checkable=True, checked=True,
+                        tip="Click to add or select a hint or stroke, drag to move it")
+    w.act_brush_tool = a("&Brush Tool", lambda on: on and w.set_tool("brush"), shortcut="S",
+                         checkable=True,
+                         tip="Drag to draw a stroke of the current colour and brush width")
+    for act in (w.act_hint_tool, w.act_brush_tool):
+        w.tool_group.addAction(act)
+    w.act_reset_saturation = a("Saturation &Back to 1", lambda: w.editor.set_saturation(1.0),
+                               tip="The model's own colours: no more, no less saturated")
     w.act_choose = a("C&hoose Colour…", w.choose_colour, shortcut="C",
                      tip="Pick any colour with the system colour dialog")
     w.act_keep_colour = a("New Hints &Keep the Last Colour", w._set_keep_colour,
@@ -128,8 +148,9 @@ def build_menus(w) -> None:
     m.addAction(w.act_quit)
     m = mb.addMenu("&Edit")
     for act in (w.act_undo, w.act_redo, None, w.act_delete, w.act_clear,
-                w.act_deselect, None, w.act_smaller, w.act_larger, None,
-                w.act_choose, w.act_eyedropper, w.act_keep_colour):
+                w.act_deselect, None, w.act_hint_tool, w.act_brush_tool, w.act_smaller,
+                w.act_larger, None, w.act_choose, w.act_eyedropper, w.act_keep_colour, None,
+                w.act_reset_saturation):
         m.addSeparator() if act is None else m.addAction(act)
     m = mb.addMenu("&View")
     for act in (w.act_fit, w.act_actual, w.act_zoom_in, w.act_zoom_out, None,
@@ -152,6 +173,6 @@ def build_menus(w) -> None:
     tb.setObjectName("main_toolbar")
     for act in (w.act_open, w.act_save, None, w.act_undo, w.act_redo, None,
                 w.act_fit, w.act_actual, None, w.act_before, w.act_split, None,
-                w.act_eyedropper):
+                w.act_hint_tool, w.act_brush_tool, None, w.act_eyedropper):
         tb.addSeparator() if act is None else tb.addAction(act)
 

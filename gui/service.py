@@ -7,7 +7,9 @@ newer than the one on screen, even if newer requests are still waiting, so while
 drags a hint the result follows the hand at the worker's own pace and only ever moves forward.
 Kinds, in the order the worker takes them:
 
-* ``preview`` - the working-size result (``Colorizer.preview_ab``), after every change;
+* ``preview`` - the working-size result (``Colorizer.preview_ab``), after every change (of the
+  hints and strokes, or of the saturation: the network runs again, at working size, so the
+  preview is exactly what ``colorize`` makes with that saturation);
 * ``suggest`` - suggested colours for the selected point (``Colorizer.predict_ab``);
 * ``full``    - the full-resolution result, once the user pauses (``refine_delay_ms`` after
   the newest preview is on screen). It finishes the working-size colour of that preview
@@ -36,13 +38,14 @@ from colouru.colorizer import Colorizer
 from colouru.colour import srgb_image_lightness
 from colouru.device import resolve_device, set_cpu_threads
 from colouru.finish import Cancelled
-from colouru.hints import Hint
+from colouru.hints import Hint, Stroke
 from colouru.parallel import row_bands
 
 from .colours import suggest_colours
 from .qt_images import to_rgb32
 
 KINDS = ("preview", "suggest", "full")  # the worker's order of preference
+Items = tuple[Hint | Stroke, ...]
 
 
 @dataclass
@@ -52,7 +55,8 @@ class Job:
     epoch: int  # photo/model generation the job belongs to
     fn: Callable[[], object] = field(repr=False)
     for_id: int = 0  # a full job: the preview whose working-size colour it finishes
-    hints: tuple[Hint, ...] = field(default=(), repr=False)
+    hints: Items = field(default=(), repr=False)
+    saturation: float = 1.0
     key: object = field(default=None, repr=False)  # a suggest job: what it was asked
     cancel: threading.Event | None = field(default=None, repr=False)
 
@@ -88,11 +92,13 @@ class _Worker(QObject):
 
 @dataclass
 class _Shown:
-    """The preview on screen: its request number, hints and working-size ab."""
+    """The preview on screen: its request number, hints, saturation and working-size ab
+    (already saturated)."""
 
     id: int
-    hints: tuple[Hint, ...]
+    hints: Items
     ab: np.ndarray
+    saturation: float = 1.0
 
 
 def available_devices() -> list[str]:
@@ -122,7 +128,7 @@ class ColorizerService(QObject):
         self.dropped = 0  # waiting requests replaced, or results older than the one shown
         self.cancelled = 0  # full-resolution passes stopped by a newer request
         self.full_image = None  # the last full result as a QImage ready for the screen
-        self._full_result: tuple[tuple[Hint, ...], np.ndarray] | None = None  # hints, rgb
+        self._full_result: tuple[tuple[Items, float], np.ndarray] | None = None  # asked, rgb
         self._lightness: np.ndarray | None = None  # (H, W) float32, full resolution
         self._prepared = None
         self._epoch = 0
@@ -132,7 +138,7 @@ class ColorizerService(QObject):
         self._shown: _Shown | None = None
         self._full_for = 0  # the preview whose full-resolution result is on screen
         self._suggest_key = None  # the newest suggestion question
-        self._asked_hints: tuple[Hint, ...] | None = None  # of the newest preview request
+        self._asked: tuple[Items, float] | None = None  # hints, saturation: newest preview
         self._suggested = None  # (question, answer) last handed out
         self._pending: dict[str, Job] = {}
         self._running: Job | None = None
@@ -179,7 +185,7 @@ class ColorizerService(QObject):
         self._refine_timer.stop()
         self._shown_ids.clear()
         self._shown, self._full_for, self._suggest_key, self._suggested = None, 0, None, None
-        self._asked_hints = None
+        self._asked = None
         self.full_image, self._full_result = None, None
         self._prepared = None
         if self.colorizer is not None and self._lightness is not None:
@@ -231,29 +237,33 @@ class ColorizerService(QObject):
         if self._running is not None and self._running.cancel is not None:
             self._running.cancel.set()
 
-    def request_preview(self, hints: Sequence[Hint]) -> int | None:
-        """Ask for a working-size result; returns the request number (None: no model/photo).
-        The hints of the newest request again (a drag's release) ask nothing new: its number
-        comes back and a full-resolution pass under way goes on."""
+    def request_preview(self, hints: Sequence[Hint | Stroke], saturation: float = 1.0
+                        ) -> int | None:
+        """Ask for a working-size result of these hints and strokes at this saturation;
+        returns the request number (None: no model/photo). The same as the newest request
+        again (a drag's release) asks nothing new: its number comes back and a
+        full-resolution pass under way goes on."""
         if not self.ready:
             return None
-        c, p, hints = self.colorizer, self._prepared, tuple(hints)
-        if hints == self._asked_hints:
+        c, p, hints, saturation = self.colorizer, self._prepared, tuple(hints), float(saturation)
+        if (hints, saturation) == self._asked:
             return self._latest["preview"]
-        self._asked_hints = hints
+        self._asked = (hints, saturation)
         self._cancel_full()
-        return self._queue("preview", lambda: c.preview_ab(p, hints), hints=hints)
+        return self._queue("preview", lambda: c.preview_ab(p, hints, saturation=saturation),
+                           hints=hints, saturation=saturation)
 
-    def request_suggestions(self, hints: Sequence[Hint], box, exclude: int | None) -> int | None:
+    def request_suggestions(self, hints: Sequence[Hint | Stroke], box, exclude: int | None,
+                            saturation: float = 1.0) -> int | None:
         """Suggested colours for the working-grid ``box``: what the model predicts there
-        without the hint ``exclude`` (the one being coloured), then nearby alternatives.
-        The same question again runs nothing: answered at once from the last answer, or
-        left to the one on its way (None)."""
+        (at the result's ``saturation``) without the item ``exclude`` (the one being
+        coloured), then nearby alternatives. The same question again runs nothing: answered
+        at once from the last answer, or left to the one on its way (None)."""
         if not self.ready or box is None:
             return None
-        c, p = self.colorizer, self._prepared
+        c, p, saturation = self.colorizer, self._prepared, float(saturation)
         others = tuple(h for i, h in enumerate(hints) if i != exclude)
-        key = (others, tuple(box))
+        key = (others, tuple(box), saturation)
         if self._suggested is not None and self._suggested[0] == key:
             self._pending.pop("suggest", None)
             self._seq += 1
@@ -265,8 +275,8 @@ class ColorizerService(QObject):
             return None
         self._suggest_key = key
         self._cancel_full()
-        return self._queue("suggest", lambda: suggest_colours(c.predict_ab(p, others), box),
-                           key=key)
+        return self._queue("suggest", lambda: suggest_colours(
+            c.predict_ab(p, others, saturation=saturation), box), key=key)
 
     def _wants_full(self) -> bool:
         """The newest preview is on screen, smaller than the photo, and not yet refined."""
@@ -284,27 +294,28 @@ class ColorizerService(QObject):
 
             self._queue("full", full, for_id=shown.id, cancel=cancel)
 
-    def colorize(self, hints: Sequence[Hint]) -> np.ndarray:
+    def colorize(self, hints: Sequence[Hint | Stroke], saturation: float = 1.0) -> np.ndarray:
         """The full-resolution result, exactly as ``colouru colorize`` makes it (blocking)."""
         if not self.ready:
             raise RuntimeError("no model or no photo")
-        return self.colorizer.colorize(self._prepared, list(hints))
+        return self.colorizer.colorize(self._prepared, list(hints), saturation=saturation)
 
-    def render(self, hints: Sequence[Hint], report=None, cancelled=None) -> np.ndarray:
+    def render(self, hints: Sequence[Hint | Stroke], report=None, cancelled=None,
+               saturation: float = 1.0) -> np.ndarray:
         """``colorize``, callable from any thread, with progress and a way out: ``report(stage,
         fraction)`` hears how far it is, ``cancelled()`` (checked between bands of rows) stops
         it with ``Cancelled``. The same pixels as ``colorize``; when the full result on screen
-        is for these hints, it is that result (nothing runs again)."""
+        is for these hints and saturation, it is that result (nothing runs again)."""
         if not self.ready:
             raise RuntimeError("no model or no photo")
-        c, p, hints = self.colorizer, self._prepared, list(hints)
+        c, p, hints, saturation = self.colorizer, self._prepared, list(hints), float(saturation)
         report = report or (lambda stage, fraction=None: None)
         done_for = self._full_result  # the full result on screen: the same pixels, made
-        if done_for is not None and done_for[0] == tuple(hints):
+        if done_for is not None and done_for[0] == (tuple(hints), saturation):
             report("Colorizing", 1.0)
             return done_for[1]
         report("Colorizing", 0.0)
-        ab = c.predict_ab(p, hints)
+        ab = c.predict_ab(p, hints, saturation=saturation)
         bands, done = len(row_bands(*p.image_hw)), [0]
 
         def check() -> bool:  # called once before the bands and once per band
@@ -343,13 +354,13 @@ class ColorizerService(QObject):
             if job.kind == "suggest":
                 self._suggest_key = None  # may be asked again
             elif job.kind == "preview" and job.id == self._latest.get("preview"):
-                self._asked_hints = None
+                self._asked = None
             self.jobFailed.emit(result.error)
         else:
             self._shown_ids[job.kind] = job.id
             if job.kind == "preview":
                 rgb, ab = result.value
-                self._shown = _Shown(job.id, job.hints, ab)
+                self._shown = _Shown(job.id, job.hints, ab, job.saturation)
                 # The view drops the full result for this preview: let its memory go too.
                 self.full_image, self._full_result = None, None
                 self.previewReady.emit(job.id, rgb, result.seconds)
@@ -359,7 +370,7 @@ class ColorizerService(QObject):
             else:
                 self._full_for = job.for_id
                 rgb, self.full_image = result.value
-                self._full_result = (self._shown.hints, rgb)
+                self._full_result = ((self._shown.hints, self._shown.saturation), rgb)
                 self.fullReady.emit(job.for_id, rgb, result.seconds)
         self._dispatch()
         if self._running is None and self._wants_full():

@@ -7,7 +7,15 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from .session import DEFAULT_AB, DEFAULT_SIZE, MAX_SIZE, MIN_SIZE
+from .session import (
+    DEFAULT_AB,
+    DEFAULT_BRUSH,
+    DEFAULT_SIZE,
+    MAX_BRUSH,
+    MAX_SIZE,
+    MIN_BRUSH,
+    MIN_SIZE,
+)
 
 ORGANIZATION = "ColourU"
 APPLICATION = "ColourU"
@@ -82,6 +90,16 @@ class AppSettings:
 
     def set_size(self, size: int) -> None:
         self.qs.setValue("hint/size", int(size))
+
+    def brush(self) -> int:
+        try:
+            return min(MAX_BRUSH, max(MIN_BRUSH, int(self._str("brush/width",
+                                                              str(DEFAULT_BRUSH)))))
+        except ValueError:
+            return DEFAULT_BRUSH
+
+    def set_brush(self, width: int) -> None:
+        self.qs.setValue("brush/width", int(width))
 
     def jpeg_quality(self) -> int:
         try:

@@ -19,7 +19,7 @@ from colouru.encoders import (
     imagenet_state,
     load_imagenet,
 )
-from colouru.generator import GeneratorConfig, PretrainedUNet, build_generator
+from colouru.generator import GeneratorConfig, PretrainedUNet, build_generator, grow_state
 from colouru.imageio import read_image
 from colouru.weights import ModelInfo, load_model, save_model
 
@@ -156,3 +156,43 @@ def test_unknown_encoder_is_refused_with_the_valid_names():
     with pytest.raises(ValueError, match="needs an encoder"):
         build_generator(GeneratorConfig(arch="unet-pretrained"))
 
+
+
+def test_a_grown_generator_starts_as_the_same_function_and_its_block_learns():
+    # --fine-width on a trained model: the half-resolution block joins with zero weights, so
+    # the grown model gives the same ab in eval and in training mode; then it learns.
+    torch.manual_seed(0)
+    small = PretrainedUNet(CFG)
+    with torch.no_grad():  # trained-looking batch-norm statistics, not the fresh ones
+        for m in small.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 2.0)
+    big = PretrainedUNet(GeneratorConfig.from_dict({**CFG.to_dict(), "fine_width": 6}))
+    new = grow_state(big, small.state_dict())
+    assert new and all(k.startswith("fine.") for k in new)
+    x = torch.rand(2, 4, 48, 64) * 2 - 1
+    for train in (False, True):
+        small.train(train)
+        big.train(train)
+        with torch.no_grad():
+            torch.testing.assert_close(big(x), small(x), rtol=0, atol=1e-6)
+    opt = torch.optim.Adam(big.parameters(), 1e-3)
+    target = 0.3 * x[:, :1].expand(-1, 2, -1, -1)
+    for _ in range(3):
+        opt.zero_grad()
+        (big(x) - target).square().mean().backward()
+        opt.step()
+    assert big.ups[-1][0].weight[-6:].abs().sum() > 0  # the block is heard now
+    assert big.fine[0].weight.grad.abs().sum() > 0
+
+
+def test_growing_refuses_weights_that_do_not_fit():
+    small = PretrainedUNet(CFG)
+    wider = PretrainedUNet(GeneratorConfig.from_dict({**CFG.to_dict(), "width": 16}))
+    with pytest.raises(ValueError, match="do not fit"):
+        grow_state(wider, small.state_dict())
+    with pytest.raises(ValueError, match="not in the new model"):
+        grow_state(small, {**small.state_dict(), "extra.weight": torch.zeros(1)})
+    with pytest.raises(ValueError, match="unet-pretrained only"):
+        GeneratorConfig.from_dict({"arch": "unet", "fine_width": 8})

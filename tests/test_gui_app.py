@@ -568,9 +568,11 @@ def test_settings_remember_colour_size_and_recent_files(window, qtbot, make_wind
     w = window
     w.editor.set_colour((-11.5, 33.25))
     w.colour_panel.size_slider.setValue(6)
+    w.colour_panel.brush_slider.setValue(13)
     w.close()
     again = make_window()
     assert again.session.current_ab == (-11.5, 33.25) and again.session.size == 6
+    assert again.session.brush == 13 == again.colour_panel.brush_slider.value()
     assert (-11.5, 33.25) in again.session.recent
     again._fill_recent_menu()
     assert photo.name in again.recent_menu.actions()[0].text()
@@ -581,7 +583,7 @@ def test_help_lists_shortcuts_and_about_shows_the_model_card(window):
     rows = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
     assert rows["Open Photo"] == "Ctrl+O"
     assert "Ctrl+Shift+Z" in rows["Redo"] and "Ctrl+Y" in rows["Redo"]
-    assert rows["Save Result"] == "Ctrl+S" and rows["Delete Hint"].startswith("Del")
+    assert rows["Save Result"] == "Ctrl+S" and rows["Delete Hint or Stroke"].startswith("Del")
     assert "Ctrl+wheel" in rows["Zoom"]
     text = window.show_about().browser.toPlainText()
     assert "random weights made by a test" in text and "cpu" in text
@@ -642,7 +644,7 @@ def slow_previews(w, monkeypatch, seconds=0.03):
 
     real = w.service.colorizer.preview_ab
     monkeypatch.setattr(w.service.colorizer, "preview_ab",
-                        lambda *a: _time.sleep(seconds) or real(*a))
+                        lambda *a, **k: _time.sleep(seconds) or real(*a, **k))
 
 
 def hint_placed_with_slow_previews(w, qtbot, monkeypatch, x: int, y: int) -> list:
@@ -662,7 +664,7 @@ def test_the_result_moves_while_a_hint_is_dragged(window, qtbot, monkeypatch):
     asked = []
     real_ask = w.service.request_suggestions
     monkeypatch.setattr(w.service, "request_suggestions",
-                        lambda *a: asked.append(1) or real_ask(*a))
+                        lambda *a, **k: asked.append(1) or real_ask(*a, **k))
     vp = w.canvas.viewport()
     qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=vpos(w.canvas, 10, 10))
     at_press = len(asked)  # selecting the hint asks for its suggestions
@@ -1014,3 +1016,263 @@ def test_saving_reuses_the_full_result_on_screen(window, qtbot, tmp_path, monkey
     assert runs == ["net", "finish"]
     np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "a.png")),
                                   np.asarray(Image.open(tmp_path / "b.png")))
+
+
+# --- issue 17: brush strokes and the saturation slider ---------------------------------------
+def draw(qtbot, view, points, steps=10):
+    """Press at the first point, move through the others (``steps`` events per segment),
+    release at the last: a stroke as a hand draws it."""
+    vp = view.viewport()
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=vpos(view, *points[0]))
+    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+        for k in range(1, steps + 1):
+            t = k / steps
+            qtbot.mouseMove(vp, pos=vpos(view, x0 + t * (x1 - x0), y0 + t * (y1 - y0)))
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=vpos(view, *points[-1]))
+
+
+def mean_chroma(rgb: np.ndarray) -> float:
+    from colouru.colour import rgb_to_lab
+
+    lab = rgb_to_lab(rgb.astype(np.float32) / 255)
+    return float(np.hypot(lab[..., 1], lab[..., 2]).mean())
+
+
+def test_the_brush_draws_one_undoable_stroke_of_the_current_colour(window, qtbot):
+    from colouru.gui.session import Tool
+    from colouru.hints import Stroke
+
+    w = window
+    w.session.set_current_ab((-40.0, 50.0))
+    qtbot.keyClick(w.canvas, Qt.Key.Key_S)
+    assert w.act_brush_tool.isChecked() and w.session.tool is Tool.BRUSH
+    w.colour_panel.brush_slider.setValue(8)
+    assert w.session.brush == 8 and w.colour_panel.brush_label.text().startswith("8 px")
+    steps = w.undo.count()
+    draw(qtbot, w.canvas, [(20, 30), (70, 30), (70, 80)], steps=30)
+    (stroke,) = w.session.hints
+    assert isinstance(stroke, Stroke)
+    assert w.session.selected is None  # so the next colour picked is for the next stroke
+    assert stroke.ab == (-40.0, 50.0) and stroke.width == w.session.brush_to_image(8) == 16.0
+    assert 3 <= len(stroke.points) <= 5  # 60 mouse events around one corner, simplified
+    assert stroke.points[0] == pytest.approx((20, 30), abs=0.3)
+    assert stroke.points[-1] == pytest.approx((70, 80), abs=0.3)
+    assert w.undo.count() == steps + 1 and w.undo.undoText() == "Draw stroke"
+    assert "1 strokes" in w.lbl_hints.text() and w.isWindowModified()
+    w.act_undo.trigger()
+    assert w.session.hints == ()
+    w.act_redo.trigger()
+    assert w.session.hints == (stroke,)
+    click(qtbot, w.canvas, 100, 20)  # a click with the brush is a round dab, not a hint
+    dab = w.session.hints[1]
+    assert isinstance(dab, Stroke) and len(dab.points) == 1
+    assert w.undo.count() == steps + 2
+    w.apply_colour((10.0, -40.0))  # picked for the next stroke: the strokes keep theirs
+    assert w.session.hints == (stroke, dab)
+    w.session.select(0)  # selected (as the hint tool does), a stroke takes a colour picked
+    w.apply_colour((10.0, -40.0))
+    assert w.session.hints[0].ab == w.session.current_ab != stroke.ab
+
+
+def test_a_stroke_is_selected_moved_recoloured_resized_and_deleted_like_a_hint(window, qtbot):
+    from colouru.gui.session import Tool
+
+    w = window
+    w.act_brush_tool.trigger()
+    draw(qtbot, w.canvas, [(20, 30), (80, 30)])
+    stroke = w.session.hints[0]
+    qtbot.keyClick(w.canvas, Qt.Key.Key_H)  # back to the hint tool
+    assert w.session.tool is Tool.HINT and w.act_hint_tool.isChecked()
+    w.session.select(None)
+    click(qtbot, w.canvas, 50, 32)  # on the stroke: selected, no hint added
+    assert w.session.hints == (stroke,) and w.session.selected == 0
+    snapshots = [(), (stroke,)]
+    drag(qtbot, w.canvas, (50, 32), (60, 52))
+    assert w.session.hints[0] == stroke.moved(10, 20)
+    assert w.undo.undoText() == "Move stroke"
+    snapshots.append(w.session.hints)
+    w.apply_colour((30.0, -30.0))  # a swatch, the dialog or the eyedropper
+    assert w.session.hints[0].ab == w.session.current_ab
+    assert w.session.hints[0].points == snapshots[-1][0].points
+    assert w.undo.undoText() == "Change stroke colour"
+    snapshots.append(w.session.hints)
+    size = w.session.size
+    w.act_larger.trigger()  # ]: the selected stroke gets wider, the hint size stays
+    w.act_larger.trigger()
+    assert w.session.hints[0].width > snapshots[-1][0].width and w.session.size == size
+    assert w.undo.undoText() == "Change stroke width"
+    snapshots.append(w.session.hints)
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Delete)
+    assert w.session.hints == ()
+    snapshots.append(())
+    for expected in reversed(snapshots[:-1]):  # every step undoes exactly
+        w.act_undo.trigger()
+        assert w.session.hints == expected
+    click(qtbot, w.canvas, 50, 80)  # off the stroke, the hint tool adds a hint
+    assert [type(h).__name__ for h in w.session.hints] == ["Hint"]
+
+
+def test_right_click_deletes_a_stroke_and_the_wheel_sets_the_brush_width(window, qtbot):
+    w = window
+    w.act_brush_tool.trigger()
+    size, brush = w.session.size, w.session.brush
+    wheel(w.canvas, 60, 50, 1)
+    assert w.session.brush > brush and w.session.size == size
+    assert w.colour_panel.brush_slider.value() == w.session.brush
+    draw(qtbot, w.canvas, [(20, 60), (110, 60)])
+    assert len(w.session.hints) == 1
+    click(qtbot, w.canvas, 64, 61, Qt.MouseButton.RightButton)
+    assert w.session.hints == ()
+
+
+def test_a_stroke_colours_the_result_under_it(window, qtbot):
+    from colouru.gui.colours import rgb8_to_ab
+
+    w = window
+    settle(qtbot, w)
+    before = w.result_view.result.copy()
+    target = np.array([-60.0, 60.0])
+    w.session.set_current_ab(tuple(target))
+    w.act_brush_tool.trigger()
+    with qtbot.waitSignal(w.service.previewReady, timeout=WAIT):
+        draw(qtbot, w.canvas, [(16, 48), (112, 48)])
+    settle(qtbot, w)
+    after = w.result_view.result
+
+    def along(rgb):  # the colours along the stroke's middle
+        sy, sx = rgb.shape[0] / 96, rgb.shape[1] / 128
+        return np.array([rgb8_to_ab(rgb[int(48.5 * sy), int((x + 0.5) * sx)])
+                         for x in range(30, 100, 10)])
+
+    far_before = np.linalg.norm(along(before) - target, axis=1)
+    far_after = np.linalg.norm(along(after) - target, axis=1)
+    assert (far_after < far_before - 20).all(), (far_before, far_after)
+    assert (far_after < 25).all(), far_after
+    corner = (slice(0, 4), slice(0, 4))  # far from the stroke: about as it was
+    sy, sx = after.shape[0] / before.shape[0], after.shape[1] / before.shape[1]
+    assert sy == sx
+    assert np.abs(after[corner].astype(int) - before[corner].astype(int)).mean() < 40
+
+
+def test_the_saturation_slider_scales_the_results_chroma_in_one_undo_step(window, qtbot,
+                                                                         tmp_path):
+    w = window
+    click(qtbot, w.canvas, 60, 50)
+    settle(qtbot, w)
+    base = mean_chroma(w.service.colorize(w.session.hints))
+    slider, steps = w.colour_panel.saturation_slider, w.undo.count()
+    assert slider.value() == 100 and w.colour_panel.saturation_label.text() == "× 1.00"
+    slider.setSliderDown(True)  # a drag: one undo step, the result live
+    for v in (110, 130, 150, 180):
+        slider.setValue(v)
+    slider.setSliderDown(False)
+    assert w.session.saturation == 1.8 and w.colour_panel.saturation_label.text() == "× 1.80"
+    assert w.undo.count() == steps + 1 and w.undo.undoText() == "Change saturation"
+    assert w.isWindowModified()
+    settle(qtbot, w)
+    assert w.service._shown.saturation == 1.8
+    assert mean_chroma(w.result_view.result) > 1.3 * mean_chroma(
+        w.service.colorizer.preview(w.service.prepared, w.session.hints))
+    assert w.save_result_as(tmp_path / "out.png")  # the saved result has it too
+    saved = np.asarray(Image.open(tmp_path / "out.png"))
+    np.testing.assert_array_equal(saved, w.service.colorize(w.session.hints, 1.8))
+    assert mean_chroma(saved) > 1.3 * base
+    w.act_undo.trigger()
+    assert w.session.saturation == 1.0 and slider.value() == 100
+    w.act_redo.trigger()
+    assert w.session.saturation == 1.8 and slider.value() == 180
+    qtbot.mouseDClick(slider, Qt.MouseButton.LeftButton)  # double-click: back to 1
+    assert w.session.saturation == 1.0 and w.undo.count() == steps + 2
+    slider.setValue(40)  # a key or a click on the groove: a step of its own
+    assert w.session.saturation == 0.4 and w.undo.count() == steps + 3
+    w.colour_panel.saturation_reset.click()
+    assert w.session.saturation == 1.0 and not w.colour_panel.saturation_reset.isEnabled()
+    settle(qtbot, w)
+    assert w.service._shown.saturation == 1.0
+
+
+def test_strokes_and_saturation_round_trip_through_a_hints_file(window, dialogs, qtbot,
+                                                                 tmp_path):
+    import json
+
+    from colouru.hints import load_hints_doc
+
+    w = window
+    click(qtbot, w.canvas, 100, 80)
+    w.act_brush_tool.trigger()
+    draw(qtbot, w.canvas, [(20, 30), (60, 40), (90, 20)])
+    w.colour_panel.saturation_slider.setValue(150)
+    items = w.session.hints
+    dialogs.save_file = tmp_path / "h.json"
+    w.act_export.trigger()
+    assert not w.isWindowModified()
+    raw = json.loads((tmp_path / "h.json").read_text())
+    assert raw["version"] == 2 and raw["saturation"] == 1.5  # version 2: it has a stroke
+    doc = load_hints_doc(tmp_path / "h.json")
+    assert tuple(doc.hints) == items and doc.saturation == 1.5
+    w.act_clear.trigger()
+    w.editor.set_saturation(1.0)
+    dialogs.open_file = tmp_path / "h.json"
+    w.act_import.trigger()
+    assert w.session.hints == items and w.session.saturation == 1.5
+    assert w.colour_panel.saturation_slider.value() == 150
+    assert not w.isWindowModified()  # just exported: nothing to ask about
+    assert "1 strokes" in w.statusBar().currentMessage()
+    assert "saturation 1.5" in w.statusBar().currentMessage()
+    w.act_undo.trigger()  # the import was one step: items and saturation come back together
+    assert w.session.hints == () and w.session.saturation == 1.0
+    # Only hints, saturation 1: the version-1 file older readers know, without "saturation".
+    w.act_hint_tool.trigger()
+    click(qtbot, w.canvas, 30, 30)
+    assert w.export_hints(tmp_path / "plain.json")
+    raw = json.loads((tmp_path / "plain.json").read_text())
+    assert raw["version"] == 1 and "saturation" not in raw
+
+
+def test_saving_with_strokes_and_saturation_equals_the_command_line(
+        window, qtbot, photo, tmp_path, tiny_model_path):
+    w = window
+    keep_colour(w)
+    w.session.set_current_ab((40.0, 30.0))
+    click(qtbot, w.canvas, 100, 70)
+    w.session.set_current_ab((-50.0, 40.0))
+    w.act_brush_tool.trigger()
+    draw(qtbot, w.canvas, [(10, 20), (60, 25), (80, 60)])
+    w.editor.set_saturation(1.5)
+    assert w.save_result_as(tmp_path / "app.png")
+    assert w.export_hints(tmp_path / "hints.json")
+    assert cli_main(["colorize", str(photo), "-o", str(tmp_path / "cli"), "--model",
+                     str(tiny_model_path), "--hints", str(tmp_path / "hints.json"),
+                     "--device", "cpu", "-q"]) == 0
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "app.png")),
+                                  np.asarray(Image.open(tmp_path / "cli" / "photo.png")))
+
+
+def test_strokes_and_saturation_are_autosaved_and_recovered(make_window, photo, dialogs, qtbot):
+    w = make_window()
+    w.open_photo(photo)
+    w.editor.set_saturation(0.6)  # a saturation alone is worth keeping
+    assert w.isWindowModified() and w.recovery.load_doc(photo).saturation == 0.6
+    w.act_brush_tool.trigger()
+    draw(qtbot, w.canvas, [(20, 20), (90, 70)])
+    items = w.session.hints
+    doc = w.recovery.load_doc(photo)
+    assert tuple(doc.hints) == items and doc.saturation == 0.6
+    w.undo.blockSignals(True)  # a crash
+    w.service.shutdown()
+    w.hide()
+    again = make_window()
+    dialogs.answers["question"] = Btn.Yes
+    assert again.offer_recovery()
+    assert again.session.hints == items and again.session.saturation == 0.6
+    assert again.isWindowModified()
+    w.undo.blockSignals(False)
+
+
+def test_help_shows_the_brush_and_the_saturation_slider(window):
+    table = window.show_shortcuts().table
+    rows = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
+    assert rows["Brush Tool"] == "S" and rows["Hint Tool"] == "H"
+    assert "brush tool" in rows["Draw stroke"].lower()
+    assert "Saturation" in rows and "Brush width" in rows
+    assert "Saturation Back to 1" in [a.objectName() for a in window.actions()]

@@ -38,8 +38,8 @@ def service(qtbot, gui_settings, tiny_model_path):
 def test_preview_runs_off_the_gui_thread(qtbot, service, monkeypatch):
     threads = []
     real = service.colorizer.preview_ab
-    monkeypatch.setattr(service.colorizer, "preview_ab", lambda *a: threads.append(
-        threading.current_thread()) or real(*a))
+    monkeypatch.setattr(service.colorizer, "preview_ab", lambda *a, **k: threads.append(
+        threading.current_thread()) or real(*a, **k))
     with qtbot.waitSignal(service.previewReady, timeout=10_000) as blocker:
         rid = service.request_preview([Hint(10, 10, 4, ab=(40, 40))])
     got_id, rgb, seconds = blocker.args
@@ -240,9 +240,29 @@ def test_the_gui_thread_keeps_one_torch_thread_and_inference_gets_them_all(qtbot
 
     seen = []
     real = service.colorizer.preview_ab
-    monkeypatch.setattr(service.colorizer, "preview_ab", lambda *a: seen.append(
-        torch.get_num_threads()) or real(*a))
+    monkeypatch.setattr(service.colorizer, "preview_ab", lambda *a, **k: seen.append(
+        torch.get_num_threads()) or real(*a, **k))
     with qtbot.waitSignal(service.previewReady, timeout=10_000):
         service.request_preview([Hint(10, 10, 4, ab=(40, 40))])
     assert torch.get_num_threads() == 1
     assert seen == [DEFAULT_CPU_THREADS]
+
+
+def test_strokes_and_saturation_reach_the_preview_the_full_pass_and_the_render(qtbot, service):
+    from colouru.hints import Stroke
+
+    items = [Hint(100, 70, 6, ab=(40, 30)), Stroke([(10, 20), (60, 25), (80, 60)], 12,
+                                                   ab=(-50, 40))]
+    with qtbot.waitSignal(service.fullReady, timeout=10_000) as full:
+        with qtbot.waitSignal(service.previewReady, timeout=10_000) as preview:
+            rid = service.request_preview(items, saturation=1.7)
+    _, rgb, _ = preview.args
+    np.testing.assert_array_equal(rgb, service.colorizer.preview(service.prepared, items,
+                                                                 saturation=1.7))
+    assert full.args[0] == rid
+    exact = service.colorize(items, 1.7)  # what `colouru colorize` makes
+    np.testing.assert_array_equal(full.args[1], exact)
+    assert service.render(items, saturation=1.7) is full.args[1]  # the one on screen
+    assert not np.array_equal(service.render(items), exact)  # another saturation: made anew
+    assert service.request_preview(items, saturation=1.7) == rid  # nothing new asked
+    assert service.request_preview(items, saturation=1.0) > rid  # the slider moved

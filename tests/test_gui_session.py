@@ -196,3 +196,111 @@ def test_recovery_store_round_trip_and_discard(tmp_path):
     assert store.pending() == [photo.resolve()]
     store.discard(photo)
     assert store.load(photo) is None and store.pending() == []
+
+
+# --- issue 17: strokes and saturation --------------------------------------------------------
+def test_a_stroke_is_an_item_beside_the_hints_found_along_its_brush():
+    from colouru.hints import Stroke
+
+    s = photo_session(96, 128, work=64)  # 2 image pixels per working pixel
+    s.set_brush(5)
+    s.set_current_ab((-20.0, 30.0))
+    stroke = s.new_stroke([(10, 20), (60, 20), (60, 70)])
+    assert stroke.width == 10.0 and stroke.ab == (-20.0, 30.0)
+    hint = s.new_hint(100, 80)
+    s.set_hints([stroke, hint])
+    assert s.strokes == (stroke,) and s.hints == (stroke, hint)
+    # pixel (x, y) spans [x, x + 1) in the scene: the stroke's points are pixel centres
+    assert s.item_at(35.5, 20.5) == 0  # on the first segment
+    assert s.item_at(35.5, 24.9) == 0  # within half the width (5)
+    assert s.item_at(35.5, 26.5) is None
+    assert s.item_at(35.5, 26.5, tolerance=2) == 0
+    assert s.item_at(30.5, 60.5) is None  # inside the corner's box, far from the polyline
+    assert s.item_at(60.5, 50.5) == 0 and s.item_at(100.5, 80.5) == 1
+    assert s.footprint(stroke) == stroke.bounds() and s.on_photo(stroke)
+    assert not s.on_photo(Stroke([(500, 500)], 4, ab=(1, 1)))
+
+    s.set_brush(2)
+    s.set_size(7)
+    heard = []
+    s.subscribe(heard.append)
+    s.select(0)  # its colour and width become the current ones; the hint size stays
+    assert heard == ["selection"]
+    assert s.selected_stroke == stroke and s.selected_hint is None
+    assert s.brush == 5 and s.size == 7 and s.current_ab == (-20.0, 30.0)
+    along = np.mean([s.photo.lightness[int(y), int(x)] for x, y in stroke.points])
+    assert s.point_lightness() == pytest.approx(along)
+    x0, y0, x1, y1 = s.probe_box_work()  # a square on the stroke's middle point
+    assert x0 <= 30 < x1 and y0 <= 10 < y1
+    s.select(1)
+    assert s.selected_hint == hint and s.brush == 5
+
+
+def test_stroke_points_are_clamped_to_the_photo_and_the_brush_width_to_its_range():
+    from colouru.gui.session import MAX_BRUSH, MIN_BRUSH
+
+    s = photo_session(96, 128, work=64)
+    assert s.stroke_point(10.77, 20.2) == (10.3, 19.7)  # pixel centres at integers
+    assert s.stroke_point(-5, 500) == (0.0, 95.0)
+    s.set_brush(10_000)
+    assert s.brush == MAX_BRUSH
+    s.set_brush(-3)
+    assert s.brush == MIN_BRUSH
+    assert s.brush_to_work(s.brush_to_image(17)) == 17
+
+
+def test_simplify_polyline_keeps_corners_and_drops_points_on_a_line():
+    from colouru.gui.session import simplify_polyline, stroke_distance
+    from colouru.hints import Stroke
+
+    line = [(float(i), 0.5 * i) for i in range(1000)]
+    assert simplify_polyline(line, 0.25) == (line[0], line[-1])
+    corner = [(float(i), 0.0) for i in range(50)] + [(49.0, float(j)) for j in range(1, 50)]
+    assert simplify_polyline(corner, 0.25) == ((0.0, 0.0), (49.0, 0.0), (49.0, 49.0))
+    rng = np.random.default_rng(0)
+    wobble = np.cumsum(rng.normal(size=(400, 2)), axis=0)
+    kept = simplify_polyline([tuple(p) for p in wobble], 1.0)
+    assert 2 < len(kept) < 400
+    simple = Stroke(kept, 2, ab=(0, 0))
+    assert max(stroke_distance(simple, x, y) for x, y in wobble) <= 1.0 + 1e-9
+    assert simplify_polyline([(1, 2)], 1.0) == ((1, 2),)
+
+
+def test_saturation_is_clamped_and_a_new_photo_starts_at_one():
+    from colouru.hints import SATURATION_RANGE
+
+    s = photo_session()
+    heard = []
+    s.subscribe(heard.append)
+    s.set_saturation(1.534)
+    assert s.saturation == 1.53 and heard == ["saturation"]
+    s.set_saturation(99)
+    assert s.saturation == SATURATION_RANGE[1]
+    s.set_saturation(-1)
+    assert s.saturation == SATURATION_RANGE[0]
+    s.set_photo(None, gradient_photo(8, 9))
+    assert s.saturation == 1.0
+
+
+def test_the_tool_is_session_state():
+    from colouru.gui.session import Tool
+
+    s = Session()
+    heard = []
+    s.subscribe(heard.append)
+    assert s.tool is Tool.HINT
+    s.set_tool("brush")
+    assert s.tool is Tool.BRUSH and heard == ["tool"]
+
+
+def test_recovery_keeps_strokes_and_saturation(tmp_path):
+    from colouru.hints import Stroke, load_hints_doc
+
+    photo = tmp_path / "p.png"
+    photo.write_bytes(b"x")
+    store = RecoveryStore(tmp_path / "rec")
+    items = [Hint(3, 4, 5.5, ab=(10.25, -3.5)), Stroke([(1, 2), (30.5, 40)], 6, ab=(-5, 7))]
+    path = store.save(photo, items, (64, 48), saturation=1.5)
+    doc = load_hints_doc(path)  # an ordinary hints file (version 2: it has a stroke)
+    assert doc.hints == items and doc.saturation == 1.5 and doc.image_size == (64, 48)
+    assert store.load(photo) == items and store.load_doc(photo).saturation == 1.5
