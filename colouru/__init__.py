@@ -1,7 +1,9 @@
 """ColourU: user-guided colorization of black-and-white photographs.
 
 The public API: ``Colorizer`` (load a model, colorize a photo at full resolution), ``Hint``
-(a square colour hint in image pixels), ``load_hints`` / ``save_hints`` (the JSON format).
+(a square colour hint in image pixels), ``Stroke`` (a brush stroke of one colour),
+``load_hints`` / ``load_hints_doc`` / ``save_hints`` (the JSON format; the doc carries the
+saturation too).
 
 The names are imported on first use (PEP 562), so ``colouru --help`` or a usage error does not
 wait for torch to load.
@@ -13,16 +15,24 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = ["Colorizer", "Hint", "HintsFileError", "NoModelError", "load_hints", "save_hints",
-           "__version__"]
+__all__ = ["Colorizer", "Hint", "HintsDoc", "HintsFileError", "NoModelError", "Stroke",
+           "load_hints", "load_hints_doc", "save_hints", "__version__"]
 
 _LAZY = {"Colorizer": "colouru.colorizer", "NoModelError": "colouru.colorizer",
-         "Hint": "colouru.hints", "HintsFileError": "colouru.hints",
-         "load_hints": "colouru.hints", "save_hints": "colouru.hints"}
+         **{name: "colouru.hints" for name in ("Hint", "HintsDoc", "HintsFileError", "Stroke",
+                                               "load_hints", "load_hints_doc", "save_hints")}}
 
 if TYPE_CHECKING:
     from colouru.colorizer import Colorizer, NoModelError
-    from colouru.hints import Hint, HintsFileError, load_hints, save_hints
+    from colouru.hints import (
+        Hint,
+        HintsDoc,
+        HintsFileError,
+        Stroke,
+        load_hints,
+        load_hints_doc,
+        save_hints,
+    )
 
 
 def __getattr__(name: str):
