@@ -1,12 +1,14 @@
-"""Make docs/app.png: the real ColourU window, offscreen, with a photo, hints and the result.
+"""Make docs/app.png: the real ColourU window, offscreen, with a photo, hints, brush strokes
+and the result.
 
     .venv/bin/python scripts/screenshot_app.py                       # bundled model
     .venv/bin/python scripts/screenshot_app.py --model RUN/model.safetensors
     .venv/bin/python scripts/screenshot_app.py --photo P.jpg --hints P.json --out docs/app.png
 
-Hints are placed by simulated mouse clicks on the canvas, with colours set the way the colour
-panel sets them, so the picture shows what a user would see. Without ``--hints`` a set made for
-``1910Bike.jpg`` is used (positions are fractions of the photo, so any photo works). Without a
+Hints are placed by simulated mouse clicks on the canvas and strokes drawn by simulated drags
+with the brush tool, with colours set the way the colour panel sets them, so the picture shows
+what a user would see. Without ``--hints`` a set made for ``1910Bike.jpg`` is used (positions
+are fractions of the photo, so any photo works). Without a
 trained model (no bundled file and no ``--model``), a small random-weights model is made so the
 layout can still be checked; the result then shows no real colours, and the script says so.
 """
@@ -23,19 +25,22 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# (x, y) as fractions of the photo, and the hint's (a, b): sky, trees, house, face, shirt,
-# trousers, bicycle frame, grass.
+# (x, y) as fractions of the photo, and the hint's (a, b): house, face, shirt, trousers,
+# bicycle frame.
 DEFAULT_HINTS = [
-    ((0.50, 0.06), (-4.0, -22.0)),
-    ((0.30, 0.22), (-28.0, 30.0)),
-    ((0.80, 0.21), (-24.0, 26.0)),
     ((0.17, 0.40), (14.0, 22.0)),
     ((0.53, 0.26), (16.0, 20.0)),
     ((0.52, 0.38), (2.0, -28.0)),
     ((0.50, 0.60), (4.0, 10.0)),
     ((0.56, 0.61), (48.0, 32.0)),
-    ((0.15, 0.78), (-26.0, 36.0)),
-    ((0.88, 0.92), (-22.0, 32.0)),
+]
+# Brush strokes: points as fractions of the photo, (a, b), brush width in working-size px:
+# sky, the trees left and right, the grass.
+DEFAULT_STROKES = [
+    ([(0.05, 0.05), (0.45, 0.09), (0.92, 0.04)], (-4.0, -22.0), 10),
+    ([(0.06, 0.25), (0.38, 0.22)], (-28.0, 30.0), 6),
+    ([(0.66, 0.21), (0.95, 0.26)], (-24.0, 26.0), 6),
+    ([(0.08, 0.92), (0.45, 0.97), (0.92, 0.91)], (-24.0, 34.0), 8),
 ]
 
 
@@ -46,7 +51,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--hints", help="a hints JSON file to place instead of the built-in set")
     p.add_argument("--out", default=str(ROOT / "docs" / "app.png"))
     p.add_argument("--size", default="1600x980", help="window size, WIDTHxHEIGHT")
-    p.add_argument("--select", type=int, default=4,
+    p.add_argument("--select", type=int, default=1,
                    help="index of the hint left selected (its colour shows in the panel)")
     return p.parse_args(argv)
 
@@ -98,7 +103,7 @@ def main(argv=None) -> int:
 
     from colouru.assets import bundled_model_path
     from colouru.gui.main_window import MainWindow
-    from colouru.hints import load_hints
+    from colouru.hints import Stroke, load_hints_doc
 
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp / "settings"))
@@ -116,18 +121,40 @@ def main(argv=None) -> int:
     window.canvas.fit()
 
     h, w = window.session.image_hw
+    scale = window.session.work_size / max(h, w)  # photo px -> working-size px
     if args.hints:
-        placed = [((hint.x, hint.y), hint.ab) for hint in load_hints(args.hints)]
+        items = load_hints_doc(args.hints).hints
+        placed = [((it.x, it.y), it.ab) for it in items if not isinstance(it, Stroke)]
+        strokes = [(list(it.points), it.ab, max(1, round(it.width * scale)))
+                   for it in items if isinstance(it, Stroke)]
     else:
         placed = [((fx * w, fy * h), ab) for (fx, fy), ab in DEFAULT_HINTS]
+        strokes = [([(fx * w, fy * h) for fx, fy in pts], ab, brush)
+                   for pts, ab, brush in DEFAULT_STROKES]
+    vp = window.canvas.viewport()
+
+    def at(x, y):
+        return window.canvas.mapFromScene(QPointF(x + 0.5, y + 0.5))
+
     window.session.set_size(4)
     window.act_keep_colour.setChecked(True)  # each click takes the colour set just before it
     for (x, y), ab in placed:
         window.session.select(None)
         window.editor.set_colour(ab)
-        pos = window.canvas.mapFromScene(QPointF(x + 0.5, y + 0.5))
-        QTest.mouseClick(window.canvas.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+        QTest.mouseClick(vp, Qt.MouseButton.LeftButton, pos=at(x, y))
         app.processEvents()
+    window.act_brush_tool.trigger()
+    for points, ab, brush in strokes:  # drawn as a hand would: press, 30 moves a segment
+        window.editor.set_colour(ab)
+        window.editor.set_brush(brush)
+        QTest.mousePress(vp, Qt.MouseButton.LeftButton, pos=at(*points[0]))
+        for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+            for k in range(1, 31):
+                t = k / 30
+                QTest.mouseMove(vp, at(x0 + t * (x1 - x0), y0 + t * (y1 - y0)))
+        QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=at(*points[-1]))
+        app.processEvents()
+    window.act_hint_tool.trigger()
     if 0 <= args.select < len(window.session.hints):
         window.session.select(args.select)
     wait(app, lambda: not window.service.busy)
@@ -138,7 +165,7 @@ def main(argv=None) -> int:
     if not window.grab().save(str(out)):
         print(f"screenshot: cannot write {out}", file=sys.stderr)
         return 1
-    print(f"screenshot: {out} ({len(window.session.hints)} hints, model "
+    print(f"screenshot: {out} ({window.lbl_hints.text()}, model "
           f"{Path(window.service.colorizer.source).name if window.service.colorizer else 'none'})")
     window.undo.setClean()  # nothing to ask about on close
     window.close()
