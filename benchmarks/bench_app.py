@@ -14,8 +14,11 @@ platform (the same widgets, drawn into memory). Measured:
   ticks of a 5 ms timer), i.e. how long it froze;
 * ``drag_updates_per_s``: results shown per second while a hint is dragged with a mouse event
   every 16 ms for ``--drag-seconds`` (goal: at least 10 on a 1 MP photo); at best one per
-  preview the worker makes, so compare it with ``1 / preview_s``; ``drag_event_ms``: the GUI
-  thread's time per mouse event (the median);
+  preview the worker makes, so compare it with ``1 / drag_preview_s``, the median time the
+  worker took per preview shown during the drag (on one core fewer than the machine has:
+  ``colouru.gui.service``); ``drag_event_ms``: the GUI thread's time per mouse event (the
+  median); ``drag_gui_cpu``: the GUI thread's CPU time over the drag's time (events,
+  painting the canvas, the panel and each result), i.e. the share of a core it takes;
 * ``move_median_s`` / ``move_worst_s``: hint-move-to-visible latency (press, move, release;
   until the result of that move is on screen), over ``--moves`` moves, each after a pause
   long enough for the full-resolution pass to start, so a pass that held previews up would
@@ -23,7 +26,9 @@ platform (the same widgets, drawn into memory). Measured:
   ``pause_gap_ms``: the longest freeze during those pauses (full results arriving);
 * ``save_s`` and ``save_gap_ms``: saving the full-resolution result (JPEG) in the background;
 * ``peak_mb``: the child's peak resident memory (``ru_maxrss``: interpreter, torch, model,
-  photo and all), and ``open_mb`` after opening.
+  photo and all), and ``open_mb`` after opening;
+* ``load``: the machine's load average over the last minute when the child started (other
+  processes on the cores make every figure slower: compare runs made under the same load).
 
 Run it on an idle core (``OMP_NUM_THREADS=1 taskset -c 1``) for figures that mean something;
 it prints one JSON object per size and a Markdown table for the README.
@@ -110,6 +115,7 @@ def child(args) -> dict:
         QTest.qWait(2)
     t1 = clock.elapsed() / 1000
     out = {"megapixels": args.megapixels, "platform": app.platformName(),
+           "load": round(os.getloadavg()[0], 2),
            "open_s": round(t1 - t0, 3), "open_gap_ms": round(gap_ms(t0, t1), 1),
            "open_mb": round(rss_mb(), 1)}
     wait_idle()
@@ -131,6 +137,7 @@ def child(args) -> dict:
     QTest.mousePress(vp, Qt.MouseButton.LeftButton, pos=at(cx, cy))
     n0, d0 = len(shown), clock.elapsed() / 1000
     k, pos, handling = 0, at(cx, cy), []
+    gui_cpu0 = time.thread_time()
     while clock.elapsed() / 1000 - d0 < args.drag_seconds:
         k += 1
         angle = k * 0.08
@@ -140,11 +147,14 @@ def child(args) -> dict:
         handling.append(time.perf_counter() - e0)
         QTest.qWait(16)
     d1 = clock.elapsed() / 1000
+    gui_cpu = time.thread_time() - gui_cpu0
     during = len(shown) - n0
     QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=pos)
     out["drag_updates_per_s"] = round(during / (d1 - d0), 1)
     out["drag_events_per_s"] = round(k / (d1 - d0), 1)
     out["drag_event_ms"] = round(1000 * statistics.median(handling), 2)
+    out["drag_preview_s"] = round(statistics.median(seconds[n0:n0 + during]), 3) if during else None
+    out["drag_gui_cpu"] = round(gui_cpu / (d1 - d0), 2)
     wait_idle()
 
     # Moves after a pause: press the hint, move it 3% of the width, release.

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .colours import ab_to_rgb8
+from .colours import ab_to_rgb8, ab_to_rgb8_many
 from .gamut_panel import GamutPanel
 from .session import MAX_BRUSH, MAX_SIZE, MIN_BRUSH, MIN_SIZE, SATURATION_RANGE
 from .swatches import SwatchRow
@@ -171,14 +171,20 @@ class ColourPanel(QWidget):
             self.saturationChanged.emit(value / SATURATION_STEPS,
                                         self.saturation_slider.isSliderDown())
 
+    @property
+    def dragging(self) -> bool:
+        """A colour is being dragged over the gamut, or the saturation slider is held."""
+        return self.gamut.dragging or self.saturation_slider.isSliderDown()
+
     def reset_saturation(self) -> None:
         self.saturationChanged.emit(1.0, False)
 
     def show_state(self, lightness: float, ab, size: int, size_image: float,
                    suggestion=None, brush: int | None = None, brush_image: float = 0.0,
                    saturation: float | None = None) -> None:
-        rgb = ab_to_rgb8(lightness, ab)
-        self.current.setStyleSheet(f"background-color: rgb{rgb};")
+        sheet = f"background-color: rgb{ab_to_rgb8(lightness, ab)};"
+        if sheet != self.current.styleSheet():  # restyling costs, and a drag asks often
+            self.current.setStyleSheet(sheet)
         self.info.setText(f"a {ab[0]:.1f}  b {ab[1]:.1f}  at L {lightness:.0f}")
         self.gamut.set_state(lightness, ab, suggestion)
         self._updating = True
@@ -198,11 +204,12 @@ class ColourPanel(QWidget):
             self.saturation_reset.setEnabled(saturation != 1.0)
 
     def show_swatches(self, lightness: float, recent, suggested) -> None:
-        def items(abs_, what):
-            return [(ab, ab_to_rgb8(lightness, ab), f"{what}: a {ab[0]:.1f}, b {ab[1]:.1f}")
-                    for ab in abs_]
-        self.recent.set_colours(items(recent, "Recent"))
         names = ["Model's prediction"] + ["Nearby"] * 3
+        recent, suggested = list(recent), list(suggested)[: len(names)]
+        rgbs = ab_to_rgb8_many(lightness, recent + suggested)
+        self.recent.set_colours(
+            [(ab, rgb, f"Recent: a {ab[0]:.1f}, b {ab[1]:.1f}")
+             for ab, rgb in zip(recent, rgbs, strict=False)])
         self.suggested.set_colours(
-            [(ab, ab_to_rgb8(lightness, ab), f"{n}: a {ab[0]:.1f}, b {ab[1]:.1f}")
-             for n, ab in zip(names, suggested, strict=False)])
+            [(ab, rgb, f"{n}: a {ab[0]:.1f}, b {ab[1]:.1f}")
+             for n, ab, rgb in zip(names, suggested, rgbs[len(recent):], strict=False)])

@@ -31,7 +31,9 @@ def gamut_grid(lightness: float, cells: int = GRID_CELLS) -> tuple[np.ndarray, n
     return _gamut_grid(round(float(lightness), 1), cells)
 
 
-@lru_cache(maxsize=32)
+# Every whole L 0..100 (what the gamut panel asks for) stays: computing one took about 3 ms,
+# and a hint dragged across a photo asks for a new L at nearly every step (128 x 49 KB).
+@lru_cache(maxsize=128)
 def _gamut_grid(lightness: float, cells: int):
     axis = np.linspace(-AB_RANGE, AB_RANGE, cells, dtype=np.float32)
     a, b = np.meshgrid(axis, axis[::-1])
@@ -66,9 +68,20 @@ def snap_to_gamut(lightness: float, ab, iterations: int = 24) -> tuple[float, fl
 
 def ab_to_rgb8(lightness: float, ab) -> tuple[int, int, int]:
     """The sRGB colour (0..255) that ``ab`` becomes at ``lightness`` in the result."""
-    lab = np.array([[lightness, ab[0], ab[1]]], dtype=np.float32)
-    r, g, b = lab_to_srgb8(lab)[0]  # the conversion the result itself goes through
-    return int(r), int(g), int(b)
+    return ab_to_rgb8_many(lightness, [ab])[0]
+
+
+def ab_to_rgb8_many(lightness: float, abs_) -> list[tuple[int, int, int]]:
+    """``ab_to_rgb8`` of several colours at one lightness, in one conversion (the swatches
+    follow a dragged hint's lightness: one call for all of them, not one each)."""
+    abs_ = list(abs_)
+    if not abs_:
+        return []
+    lab = np.empty((len(abs_), 3), dtype=np.float32)
+    lab[:, 0] = lightness
+    lab[:, 1:] = np.asarray(abs_, dtype=np.float32).reshape(-1, 2)
+    rgb = lab_to_srgb8(lab)  # the conversion the result itself goes through
+    return [(int(r), int(g), int(b)) for r, g, b in rgb]
 
 
 def rgb8_to_ab(rgb) -> tuple[float, float]:

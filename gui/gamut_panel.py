@@ -7,6 +7,8 @@ colour is ringed; the model's suggestion for the point is marked with a small di
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPixmap, QPolygonF
@@ -14,6 +16,8 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from .colours import AB_RANGE, gamut_grid, snap_to_gamut
 from .qt_images import to_qimage
+
+PLANES_KEPT = 16  # planes drawn for recent lightnesses (a hint dragged to and fro reuses them)
 
 
 class GamutPanel(QWidget):
@@ -25,7 +29,7 @@ class GamutPanel(QWidget):
         self.lightness = 50.0
         self.ab = (0.0, 0.0)
         self.suggestion: tuple[float, float] | None = None
-        self._backdrop = None  # (key, QPixmap): hatching, the plane and its axes
+        self._planes: OrderedDict = OrderedDict()  # key -> QPixmap: hatching, plane, axes
         self._dragging = False
         self.setMinimumSize(200, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -33,6 +37,10 @@ class GamutPanel(QWidget):
         self.setToolTip("The colours that exist at the selected point's lightness (a across, "
                         "b up).\nClick or drag to pick; hatched cells do not exist in sRGB "
                         "there.\nRing: current colour · diamond: the model's suggestion")
+
+    @property
+    def dragging(self) -> bool:
+        return self._dragging
 
     def sizeHint(self) -> QSize:
         return QSize(280, 280)
@@ -71,9 +79,11 @@ class GamutPanel(QWidget):
     # -- painting -----------------------------------------------------------------------------
     def _plane_pixmap(self) -> QPixmap:
         """The plane at this size and lightness, drawn once (the hatching fill alone took
-        several milliseconds a paint, and a dragged hint repaints this panel at every step)."""
+        several milliseconds a paint, and a dragged hint repaints this panel at every step,
+        mostly at another lightness: the last ``PLANES_KEPT`` are kept)."""
         key = (self.width(), self.height(), round(self.lightness))
-        if self._backdrop is None or self._backdrop[0] != key:
+        pix = self._planes.get(key)
+        if pix is None:
             pix = QPixmap(self.size())
             pix.fill(Qt.GlobalColor.transparent)
             q = QPainter(pix)
@@ -87,8 +97,11 @@ class GamutPanel(QWidget):
             q.drawLine(QPointF(r.left(), c.y()), QPointF(r.right(), c.y()))
             q.drawLine(QPointF(c.x(), r.top()), QPointF(c.x(), r.bottom()))
             q.end()
-            self._backdrop = (key, pix)
-        return self._backdrop[1]
+            self._planes[key] = pix
+            while len(self._planes) > PLANES_KEPT:
+                self._planes.popitem(last=False)
+        self._planes.move_to_end(key)
+        return pix
 
     def paintEvent(self, event):
         p = QPainter(self)

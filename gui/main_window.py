@@ -218,12 +218,14 @@ class MainWindow(QMainWindow):
         p.colourPicked.connect(lambda ab, dragging: self.editor.set_colour(
             ab, continuing=dragging, final=False))
         p.pickFinished.connect(self.editor.finish_colour)
+        p.pickFinished.connect(self.request_update)  # the drag's end: the settled result
         p.colourChosen.connect(self.apply_colour)
         p.sizeChanged.connect(self.editor.set_size)
         p.brushChanged.connect(self.editor.set_brush)
         p.saturationChanged.connect(lambda value, dragging: self.editor.set_saturation(
             value, continuing=dragging))
         p.saturationFinished.connect(self.editor.finish_saturation)
+        p.saturationFinished.connect(self.request_update)
         self.canvas.hovered.connect(self._show_position)
         self.canvas.zoomChanged.connect(
             lambda _z: self.lbl_zoom.setText(f"{self.canvas.device_zoom * 100:.0f}%"))
@@ -653,8 +655,17 @@ class MainWindow(QMainWindow):
                                      s.saturation)
         self.colour_panel.show_swatches(light, s.recent, self._suggestions)
 
+    @property
+    def dragging(self) -> bool:
+        """A drag is under way: a hint or stroke moved or drawn on the photo, a colour
+        dragged over the gamut, the saturation slider held."""
+        return self.editor.dragging or self.colour_panel.dragging
+
     def request_update(self) -> int | None:
-        return self.service.request_preview(self.session.hints, self.session.saturation)
+        """Ask for the result of the session as it is now (during a drag: a quick one; once
+        the drag ends, the settled one; see ``ColorizerService.request_preview``)."""
+        return self.service.request_preview(self.session.hints, self.session.saturation,
+                                            dragging=self.dragging)
 
     def request_suggestions(self) -> int | None:
         s = self.session

@@ -9,12 +9,20 @@ Kinds, in the order the worker takes them:
 
 * ``preview`` - the working-size result (``Colorizer.preview_ab``), after every change (of the
   hints and strokes, or of the saturation: the network runs again, at working size, so the
-  preview is exactly what ``colorize`` makes with that saturation);
+  preview is exactly what ``colorize`` makes with that saturation). While the user drags
+  (``request_preview(..., dragging=True)``) the network runs on ``DRAG_THREADS`` CPU threads,
+  one core fewer than the machine has, so the GUI thread, which redraws the canvas and the
+  colour panel at every step of the drag, keeps a core of its own: an OpenMP team on every
+  core waits at each barrier for the one thread that shares its core with the GUI (``python
+  benchmarks/bench_app.py``). When the drag ends the window asks once more without
+  ``dragging``: the settled result comes from the network on all cores, as ``colouru
+  colorize`` runs it (a different thread count may change the last bit of a float);
 * ``suggest`` - suggested colours for the selected point (``Colorizer.predict_ab``);
 * ``full``    - the full-resolution result, once the user pauses (``refine_delay_ms`` after
-  the newest preview is on screen). It finishes the working-size colour of that preview
-  (``Colorizer.finish_ab``: no second network run) and is cancelled, band by band, as soon
-  as anything else is asked for, so it never delays a preview.
+  the newest preview is on screen; after a drag, only once its settled preview is). It
+  finishes the working-size colour of that preview (``Colorizer.finish_ab``: no second
+  network run) and is cancelled, band by band, as soon as anything else is asked for, so it
+  never delays a preview.
 
 Saving does not use the worker: ``colorize`` (blocking) and ``render`` (cancellable, with
 progress, for the window's background save) make the full-resolution result as ``colouru
@@ -36,7 +44,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from colouru.colorizer import Colorizer
 from colouru.colour import srgb_image_lightness
-from colouru.device import resolve_device, set_cpu_threads
+from colouru.device import DEFAULT_CPU_THREADS, resolve_device, set_cpu_threads
 from colouru.finish import Cancelled
 from colouru.hints import Hint, Stroke
 from colouru.parallel import row_bands
@@ -45,6 +53,8 @@ from .colours import suggest_colours
 from .qt_images import to_rgb32
 
 KINDS = ("preview", "suggest", "full")  # the worker's order of preference
+# CPU threads of the network while the user drags: one core is left to the GUI thread.
+DRAG_THREADS = max(1, DEFAULT_CPU_THREADS - 1)
 Items = tuple[Hint | Stroke, ...]
 
 
@@ -57,6 +67,8 @@ class Job:
     for_id: int = 0  # a full job: the preview whose working-size colour it finishes
     hints: Items = field(default=(), repr=False)
     saturation: float = 1.0
+    dragging: bool = False  # a preview asked for during a drag
+    threads: int = DEFAULT_CPU_THREADS  # the CPU threads its torch work runs on
     key: object = field(default=None, repr=False)  # a suggest job: what it was asked
     cancel: threading.Event | None = field(default=None, repr=False)
 
@@ -72,13 +84,13 @@ class JobResult:
 
 class _Worker(QObject):
     finished = Signal(object)
-    _threads_set = False
+    threads = 0  # the CPU threads this thread's torch work runs on now (0: not set yet)
 
     @Slot(object)
     def run(self, job: Job) -> None:
-        if not self._threads_set:  # this thread's parallel work gets every core
-            set_cpu_threads(None)
-            self._threads_set = True
+        if job.threads != self.threads:  # every core, or one fewer during a drag
+            set_cpu_threads(job.threads)
+            self.threads = job.threads
         t0 = time.perf_counter()
         cancelled = False
         try:
@@ -99,6 +111,7 @@ class _Shown:
     hints: Items
     ab: np.ndarray
     saturation: float = 1.0
+    settled: bool = True  # made on every core (not during a drag): a full pass may finish it
 
 
 def available_devices() -> list[str]:
@@ -139,6 +152,7 @@ class ColorizerService(QObject):
         self._full_for = 0  # the preview whose full-resolution result is on screen
         self._suggest_key = None  # the newest suggestion question
         self._asked: tuple[Items, float] | None = None  # hints, saturation: newest preview
+        self._asked_dragging = False  # the newest preview was asked for during a drag
         self._suggested = None  # (question, answer) last handed out
         self._pending: dict[str, Job] = {}
         self._running: Job | None = None
@@ -185,7 +199,7 @@ class ColorizerService(QObject):
         self._refine_timer.stop()
         self._shown_ids.clear()
         self._shown, self._full_for, self._suggest_key, self._suggested = None, 0, None, None
-        self._asked = None
+        self._asked, self._asked_dragging = None, False
         self.full_image, self._full_result = None, None
         self._prepared = None
         if self.colorizer is not None and self._lightness is not None:
@@ -237,21 +251,25 @@ class ColorizerService(QObject):
         if self._running is not None and self._running.cancel is not None:
             self._running.cancel.set()
 
-    def request_preview(self, hints: Sequence[Hint | Stroke], saturation: float = 1.0
-                        ) -> int | None:
+    def request_preview(self, hints: Sequence[Hint | Stroke], saturation: float = 1.0,
+                        dragging: bool = False) -> int | None:
         """Ask for a working-size result of these hints and strokes at this saturation;
-        returns the request number (None: no model/photo). The same as the newest request
-        again (a drag's release) asks nothing new: its number comes back and a
-        full-resolution pass under way goes on."""
+        returns the request number (None: no model/photo). ``dragging``: the user is in the
+        middle of a drag, so the network leaves the GUI thread a core (``DRAG_THREADS``) and
+        no full-resolution pass follows until a request without it (the drag's end) settles
+        the result. The same as the newest request again asks nothing new (its number comes
+        back and a full-resolution pass under way goes on), unless the newest was asked
+        during a drag and this one settles it."""
         if not self.ready:
             return None
         c, p, hints, saturation = self.colorizer, self._prepared, tuple(hints), float(saturation)
-        if (hints, saturation) == self._asked:
+        if (hints, saturation) == self._asked and (dragging or not self._asked_dragging):
             return self._latest["preview"]
-        self._asked = (hints, saturation)
+        self._asked, self._asked_dragging = (hints, saturation), dragging
         self._cancel_full()
         return self._queue("preview", lambda: c.preview_ab(p, hints, saturation=saturation),
-                           hints=hints, saturation=saturation)
+                           hints=hints, saturation=saturation, dragging=dragging,
+                           threads=DRAG_THREADS if dragging else DEFAULT_CPU_THREADS)
 
     def request_suggestions(self, hints: Sequence[Hint | Stroke], box, exclude: int | None,
                             saturation: float = 1.0) -> int | None:
@@ -279,10 +297,12 @@ class ColorizerService(QObject):
             c.predict_ab(p, others, saturation=saturation), box), key=key)
 
     def _wants_full(self) -> bool:
-        """The newest preview is on screen, smaller than the photo, and not yet refined."""
+        """The newest preview is on screen, settled (not made during a drag), smaller than
+        the photo, and not yet refined."""
         shown, p = self._shown, self._prepared
         return (shown is not None and p is not None and p.work_hw != p.image_hw
-                and shown.id == self._latest.get("preview") and self._full_for != shown.id)
+                and shown.settled and shown.id == self._latest.get("preview")
+                and self._full_for != shown.id)
 
     def _queue_full(self) -> None:
         if self._wants_full():
@@ -360,7 +380,8 @@ class ColorizerService(QObject):
             self._shown_ids[job.kind] = job.id
             if job.kind == "preview":
                 rgb, ab = result.value
-                self._shown = _Shown(job.id, job.hints, ab, job.saturation)
+                self._shown = _Shown(job.id, job.hints, ab, job.saturation,
+                                     settled=not job.dragging)
                 # The view drops the full result for this preview: let its memory go too.
                 self.full_image, self._full_result = None, None
                 self.previewReady.emit(job.id, rgb, result.seconds)

@@ -1276,3 +1276,82 @@ def test_help_shows_the_brush_and_the_saturation_slider(window):
     assert "brush tool" in rows["Draw stroke"].lower()
     assert "Saturation" in rows and "Brush width" in rows
     assert "Saturation Back to 1" in [a.objectName() for a in window.actions()]
+
+
+def test_drags_preview_on_one_core_fewer_and_end_on_the_settled_result(window, qtbot,
+                                                                       monkeypatch):
+    """A hint dragged on the photo, a colour dragged over the gamut, the saturation slider
+    held: the previews of the drag run on one core fewer (the GUI thread keeps a core to draw
+    every step) and nothing is refined meanwhile; letting go asks once more on every core,
+    and the result then on screen is the full-resolution result of that settled preview:
+    what ``colorize`` makes on every core."""
+    import torch
+
+    from colouru.gui import service as service_module
+
+    w = window
+    monkeypatch.setattr(service_module, "DEFAULT_CPU_THREADS", 2)  # as on two cores
+    monkeypatch.setattr(service_module, "DRAG_THREADS", 1)
+    click(qtbot, w.canvas, 10, 10)
+    settle(qtbot, w)
+    runs = []  # torch threads and items of each preview the worker made
+    real = w.service.colorizer.preview_ab
+    monkeypatch.setattr(w.service.colorizer, "preview_ab", lambda p, items, **k: runs.append(
+        (torch.get_num_threads(), tuple(items))) or real(p, items, **k))
+    full = []
+    w.service.fullReady.connect(lambda i, rgb, s: full.append(i))
+
+    def held_then_released(hold, release):
+        """``hold()`` drags and keeps the button down until the worker is idle (nothing is
+        refined), then ``release()``; returns the threads of the drag's previews."""
+        runs.clear()
+        full.clear()
+        hold()
+        settle(qtbot, w)
+        during = [threads for threads, _ in runs]
+        assert w.dragging and during and not full
+        assert runs[-1][1] == w.session.hints  # the hand's last position is on screen
+        release()
+        settle(qtbot, w)
+        assert not w.dragging and runs[-1] == (2, w.session.hints) and len(runs) == len(during) + 1
+        assert full == [w.last_shown_id] == [w.service._latest["preview"]]
+        torch.set_num_threads(2)
+        try:
+            exact = w.service.colorize(w.session.hints, w.session.saturation)
+        finally:
+            torch.set_num_threads(1)
+        np.testing.assert_array_equal(w.result_view.result, exact)
+        return during
+
+    vp = w.canvas.viewport()
+
+    def move_hint():
+        qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=vpos(w.canvas, 10, 10))
+        for k in range(1, 11):
+            qtbot.mouseMove(vp, pos=vpos(w.canvas, 10 + 8 * k, 10 + 4 * k))
+
+    during = held_then_released(move_hint, lambda: qtbot.mouseRelease(
+        vp, Qt.MouseButton.LeftButton, pos=vpos(w.canvas, 90, 50)))
+    hint = w.session.hints[0]
+    assert set(during) == {1} and (hint.x, hint.y) == (90, 50)
+
+    gamut = w.colour_panel.gamut  # the hint is selected: the colour plane recolours it
+
+    def pick_colour():
+        qtbot.mousePress(gamut, Qt.MouseButton.LeftButton, pos=gamut.ab_to_pos((-40, 0)).toPoint())
+        for k in range(1, 11):
+            qtbot.mouseMove(gamut, pos=gamut.ab_to_pos((-40 + 6 * k, 10)).toPoint())
+
+    during = held_then_released(pick_colour, lambda: qtbot.mouseRelease(
+        gamut, Qt.MouseButton.LeftButton, pos=gamut.ab_to_pos((20, 10)).toPoint()))
+    assert set(during) == {1}
+
+    slider = w.colour_panel.saturation_slider
+
+    def hold_slider():
+        slider.setSliderDown(True)
+        for v in (110, 130, 150):
+            slider.setValue(v)
+
+    during = held_then_released(hold_slider, lambda: slider.setSliderDown(False))
+    assert set(during) == {1} and w.session.saturation == 1.5

@@ -266,3 +266,57 @@ def test_strokes_and_saturation_reach_the_preview_the_full_pass_and_the_render(q
     assert not np.array_equal(service.render(items), exact)  # another saturation: made anew
     assert service.request_preview(items, saturation=1.7) == rid  # nothing new asked
     assert service.request_preview(items, saturation=1.0) > rid  # the slider moved
+
+
+def two_cores(monkeypatch, service) -> list:
+    """The service as on a two-core machine (the tests run torch on one thread): previews
+    run on 2 CPU threads, a drag's on 1. Returns the list that collects the torch threads
+    each preview ran on."""
+    import torch
+
+    from colouru.gui import service as service_module
+
+    monkeypatch.setattr(service_module, "DEFAULT_CPU_THREADS", 2)
+    monkeypatch.setattr(service_module, "DRAG_THREADS", 1)
+    seen = []
+    real = service.colorizer.preview_ab
+    monkeypatch.setattr(service.colorizer, "preview_ab", lambda *a, **k: seen.append(
+        torch.get_num_threads()) or real(*a, **k))
+    return seen
+
+
+def colorize_on(service, threads: int, hints):
+    """``service.colorize`` with the GUI thread's torch on ``threads`` threads (then 1 again)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    try:
+        return service.colorize(hints)
+    finally:
+        torch.set_num_threads(1)
+
+
+def test_a_drag_leaves_the_gui_a_core_and_its_end_settles_the_result(qtbot, service,
+                                                                     monkeypatch):
+    """During a drag the network runs on one core fewer (the GUI thread draws every step on
+    the other) and no full-resolution pass starts; the drag's end asks once more on every
+    core, and that settled preview is the one the full pass finishes: the result is what
+    ``colorize`` makes on every core."""
+    seen = two_cores(monkeypatch, service)
+    full = []
+    service.fullReady.connect(lambda i, rgb, s: full.append((i, rgb)))
+    hints = [Hint(30, 40, 6, ab=(20, -30))]
+    with qtbot.waitSignal(service.previewReady, timeout=10_000):
+        dragged = service.request_preview(hints, dragging=True)
+    assert seen == [1]
+    assert not service.busy and not full  # the pause in a drag refines nothing
+    assert service.request_preview(hints, dragging=True) == dragged  # nothing new asked
+    with qtbot.waitSignal(service.fullReady, timeout=10_000):
+        with qtbot.waitSignal(service.previewReady, timeout=10_000) as settled:
+            released = service.request_preview(hints)  # the drag ends where it was
+    assert released > dragged and settled.args[0] == released and seen == [1, 2]
+    assert [i for i, _ in full] == [released]
+    np.testing.assert_array_equal(full[0][1], colorize_on(service, 2, hints))
+    assert service.request_preview(hints) == released  # settled: asking again runs nothing
+    assert service.request_preview(hints, dragging=True) == released
+    assert seen == [1, 2]
