@@ -30,6 +30,7 @@ class GamutPanel(QWidget):
         self.ab = (0.0, 0.0)
         self.suggestion: tuple[float, float] | None = None
         self._planes: OrderedDict = OrderedDict()  # key -> QPixmap: hatching, plane, axes
+        self._hatching: tuple[tuple[int, int], QPixmap] | None = None  # (size, pixmap)
         self._dragging = False
         self.setMinimumSize(200, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -78,17 +79,22 @@ class GamutPanel(QWidget):
 
     # -- painting -----------------------------------------------------------------------------
     def _plane_pixmap(self) -> QPixmap:
-        """The plane at this size and lightness, drawn once (the hatching fill alone took
-        several milliseconds a paint, and a dragged hint repaints this panel at every step,
-        mostly at another lightness: the last ``PLANES_KEPT`` are kept)."""
+        """The plane at this size and lightness, drawn once (a dragged hint repaints this
+        panel at every step, mostly at another lightness: the last ``PLANES_KEPT`` are kept)
+        over the hatching, drawn once per size (its fill alone took a few milliseconds)."""
         key = (self.width(), self.height(), round(self.lightness))
         pix = self._planes.get(key)
         if pix is None:
-            pix = QPixmap(self.size())
-            pix.fill(Qt.GlobalColor.transparent)
-            q = QPainter(pix)
             r = self.plane_rect()
-            q.fillRect(r, QBrush(QColor(70, 70, 70), Qt.BrushStyle.BDiagPattern))
+            if self._hatching is None or self._hatching[0] != key[:2]:
+                hatching = QPixmap(self.size())
+                hatching.fill(Qt.GlobalColor.transparent)
+                q = QPainter(hatching)
+                q.fillRect(r, QBrush(QColor(70, 70, 70), Qt.BrushStyle.BDiagPattern))
+                q.end()
+                self._hatching = (key[:2], hatching)
+            pix = self._hatching[1].copy()
+            q = QPainter(pix)
             rgb, ok = gamut_grid(key[2])
             q.drawImage(r, to_qimage(np.concatenate([rgb, (ok * 255).astype(np.uint8)[..., None]],
                                                     axis=2)))
