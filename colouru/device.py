@@ -31,8 +31,8 @@ def set_cpu_threads(threads: int | None = None) -> None:
     has one, work started by another thread (the app's inference thread) runs much slower on
     a 2-core CPU: a preview took 72 to 118 ms instead of 31 to 37 here. So the app keeps its
     GUI thread to one thread (``set_cpu_threads(1)`` before the model loads) and gives its
-    inference thread all cores, but one core fewer while the user drags (the GUI thread then
-    needs a core of its own, and a team that waits on a busy core stalls).
+    inference thread all cores (``gui.service.DRAG_THREADS`` may leave the GUI thread a core
+    during a drag: faster when other processes load the cores, slower on an idle machine).
     """
     torch.set_num_threads(int(threads or DEFAULT_CPU_THREADS))
 

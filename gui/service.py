@@ -10,13 +10,12 @@ Kinds, in the order the worker takes them:
 * ``preview`` - the working-size result (``Colorizer.preview_ab``), after every change (of the
   hints and strokes, or of the saturation: the network runs again, at working size, so the
   preview is exactly what ``colorize`` makes with that saturation). While the user drags
-  (``request_preview(..., dragging=True)``) the network runs on ``DRAG_THREADS`` CPU threads,
-  one core fewer than the machine has, so the GUI thread, which redraws the canvas and the
-  colour panel at every step of the drag, keeps a core of its own: an OpenMP team on every
-  core waits at each barrier for the one thread that shares its core with the GUI (``python
-  benchmarks/bench_app.py``). When the drag ends the window asks once more without
-  ``dragging``: the settled result comes from the network on all cores, as ``colouru
-  colorize`` runs it (a different thread count may change the last bit of a float);
+  (``request_preview(..., dragging=True)``) the network runs on ``DRAG_THREADS`` CPU threads
+  (all cores by default, the faster on an idle machine; one fewer leaves the GUI thread a
+  core of its own, the faster when other processes load the cores). With fewer threads, when
+  the drag ends the window asks once more without ``dragging``: the settled result comes
+  from the network on all cores, as ``colouru colorize`` runs it (a different thread count
+  may change the last bit of a float);
 * ``suggest`` - suggested colours for the selected point (``Colorizer.predict_ab``);
 * ``full``    - the full-resolution result, once the user pauses (``refine_delay_ms`` after
   the newest preview is on screen; after a drag, only once its settled preview is). It
@@ -54,7 +53,12 @@ from .qt_images import to_rgb32
 
 KINDS = ("preview", "suggest", "full")  # the worker's order of preference
 # CPU threads of the network while the user drags: one core is left to the GUI thread.
-DRAG_THREADS = max(1, DEFAULT_CPU_THREADS - 1)
+# CPU threads of a preview asked for during a drag. All cores: on this project's idle 2-core
+# machine a drag showed 6.4 and 7.0 results a second with 2 threads against 2.5 and 2.0 with 1
+# (benchmarks/bench_app.py --megapixels 1, alternated); with other processes on the cores, 1
+# thread did better (3 to 5 against 0 to 1). Fewer than DEFAULT_CPU_THREADS makes the drag's
+# end run the preview once more on all cores (the settled result).
+DRAG_THREADS = DEFAULT_CPU_THREADS
 Items = tuple[Hint | Stroke, ...]
 
 
@@ -263,6 +267,7 @@ class ColorizerService(QObject):
         if not self.ready:
             return None
         c, p, hints, saturation = self.colorizer, self._prepared, tuple(hints), float(saturation)
+        dragging = dragging and DRAG_THREADS != DEFAULT_CPU_THREADS  # else already settled
         if (hints, saturation) == self._asked and (dragging or not self._asked_dragging):
             return self._latest["preview"]
         self._asked, self._asked_dragging = (hints, saturation), dragging
