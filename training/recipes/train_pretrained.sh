@@ -12,6 +12,12 @@
 #   3. runs/pre256b: a second 256 px cycle of step 2's model at half the rate (1e-4), other
 #      crops and hints (seed 1), two processes. Started with --steps 4500 and shortened to
 #      1500 on resume at step 800 (docs/model/pretrained-encoder.md).
+#   4. runs/fine16: step 3's model grown by the half-resolution input block (--fine-width 16,
+#      the same function at the start), the same nine classes. Started with --steps 3000 and
+#      shortened to 2500 on resume at step 1100 (the rate falls from step 1750).
+#   5. runs/fine16-bo: step 4's model on the varied photos (bsds, objects) with brush strokes
+#      in 30% of the samples with hints.
+#   6. runs/fine16-bo2: a 6,000-step cycle of step 5 (under way; not yet evaluated).
 # Steps 1 and 2 were recorded as single processes of one thread (PROCS=1), the other core serving
 # evaluations and tests; by default (PROCS=2) the steps run under torchrun, the fastest on two
 # cores, with the same global batch (a different draw of samples, so not bit-identical).
@@ -33,3 +39,16 @@ step runs/pre256b --data ../shared/data/train \
   --val ../shared/data/val --init runs/pre256/model.safetensors --stages pretrain-g \
   --steps 1500 --size 256 --batch-size $((8 / PROCS)) --lr 1e-4 --seed 1 --val-every 500 \
   --ckpt-every 50
+step runs/fine16 --data ../shared/data/train \
+  --classes bsds,objects,people,animals,things,flowers,rooms,clothing,streets \
+  --val ../shared/data/val --init runs/pre256b/model.safetensors --fine-width 16 \
+  --stages pretrain-g --steps 2500 --size 256 --batch-size $((8 / PROCS)) --lr 1e-4 --seed 3 \
+  --val-every 500 --ckpt-every 50
+step runs/fine16-bo --data ../shared/data/train --classes bsds,objects \
+  --val ../shared/data/val --init runs/fine16/model.safetensors --stages pretrain-g \
+  --steps 1000 --size 256 --batch-size $((8 / PROCS)) --lr 1e-4 --seed 4 --stroke-share 0.3 \
+  --val-every 500 --ckpt-every 50
+step runs/fine16-bo2 --data ../shared/data/train --classes bsds,objects \
+  --val ../shared/data/val --init runs/fine16-bo/model.safetensors --stages pretrain-g \
+  --steps 6000 --size 256 --batch-size $((8 / PROCS)) --lr 1e-4 --seed 5 --stroke-share 0.3 \
+  --val-every 500 --ckpt-every 50
