@@ -54,10 +54,11 @@ from .qt_images import to_rgb32
 KINDS = ("preview", "suggest", "full")  # the worker's order of preference
 # CPU threads of the network while the user drags: one core is left to the GUI thread.
 # CPU threads of a preview asked for during a drag. All cores: on this project's idle 2-core
-# machine a drag showed 6.4 and 7.0 results a second with 2 threads against 2.5 and 2.0 with 1
-# (benchmarks/bench_app.py --megapixels 1, alternated); with other processes on the cores, 1
-# thread did better (3 to 5 against 0 to 1). Fewer than DEFAULT_CPU_THREADS makes the drag's
-# end run the preview once more on all cores (the settled result).
+# machine 1 and 2 threads gave the same drag rate (14.4 and 11.0 results a second with 1
+# against 11.9 and 14.0 with 2, benchmarks/bench_app.py --megapixels 1, alternated), and all
+# cores needs no second run at the drag's end; with other processes on the cores, 1 thread
+# did better (3 to 5 against 0 to 1). Fewer than DEFAULT_CPU_THREADS makes the drag's end run
+# the preview once more on all cores (the settled result).
 DRAG_THREADS = DEFAULT_CPU_THREADS
 Items = tuple[Hint | Stroke, ...]
 
