@@ -338,12 +338,6 @@ def finish_head(y: torch.Tensor, base: torch.Tensor | None, hw) -> torch.Tensor:
 DECODER_UNITS = (4.0, 3.0, 2.0, 1.0, 0.5)
 
 
-def _fine(cin: int, width: int) -> nn.Sequential:
-    """The half-resolution input block of ``PretrainedUNet``: the plain U-Net's first level
-    (a 4 x 4 stride-2 convolution of the input and its hint features, batch norm, LeakyReLU)."""
-    return _down(cin, width)
-
-
 class PretrainedUNet(nn.Module):
     """U-Net whose down path is an ImageNet-pretrained EfficientNet-Lite (``config.encoder``).
 
@@ -351,8 +345,9 @@ class PretrainedUNet(nn.Module):
     transposed convolutions with batch norm and LeakyReLU (``DECODER_UNITS`` x ``width``
     channels), each joined to the skip at its stride; at full resolution the head sees the
     input and the hint features, as in ``UNet``. With ``fine_width`` a block reads those
-    straight to half resolution (``_fine``) and joins the last up step's input; its channels
-    come last there, so a model without it grows into one with it (``grow_state``). The
+    straight to half resolution (``fine``, the plain U-Net's first level) and joins the last
+    up step's input; its channels come last there, so a model without it grows into one with
+    it (``grow_state``). The
     encoder's stem takes L (as the grey image ImageNet weights expect), the hint and
     high-pass channels and the hint features; all but L start at zero weights
     (``colouru.encoders``).
@@ -377,7 +372,8 @@ class PretrainedUNet(nn.Module):
         self.ups = nn.ModuleList()
         cin = skips[-1]
         fw = config.fine_width
-        self.fine = _fine(INPUT_CHANNELS + self.extra, fw) if fw else None
+        # the half-resolution input block: the plain U-Net's first level
+        self.fine = _down(INPUT_CHANNELS + self.extra, fw) if fw else None
         for i, w in enumerate(widths):
             self.ups.append(_up(cin + (fw if i == len(widths) - 1 else 0), w))
             cin = w + (skips[-2 - i] if i < len(skips) - 1 else 0)

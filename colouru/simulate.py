@@ -113,16 +113,25 @@ def simulate_hints(
     return hints
 
 
+def _positions(rng: np.random.Generator, cfg: HintSimConfig, h: int, w: int, k: int):
+    """``k`` Gaussian positions around the centre (sigma ``cfg.sigma_frac`` of each side),
+    rounded and clipped inside the image: ``(ys, xs)``, rows drawn first."""
+    ys = np.clip(np.rint(rng.normal(h / 2, cfg.sigma_frac * h, size=k)), 0, h - 1)
+    xs = np.clip(np.rint(rng.normal(w / 2, cfg.sigma_frac * w, size=k)), 0, w - 1)
+    return ys, xs
+
+
+def _whole(rng: np.random.Generator, fixed: int | None, lo: int, hi: int, k: int) -> np.ndarray:
+    """``k`` whole numbers: ``fixed`` each (drawing nothing), or uniform in ``lo..hi``."""
+    return rng.integers(lo, hi + 1, size=k) if fixed is None else np.full(k, int(fixed))
+
+
 def _squares(
     ab: np.ndarray, rng: np.random.Generator, cfg: HintSimConfig, k: int, side: int | None
 ) -> list[Hint]:
     h, w = ab.shape[1:]
-    ys = np.clip(np.rint(rng.normal(h / 2, cfg.sigma_frac * h, size=k)), 0, h - 1)
-    xs = np.clip(np.rint(rng.normal(w / 2, cfg.sigma_frac * w, size=k)), 0, w - 1)
-    if side is None:
-        sides = rng.integers(cfg.min_side, cfg.max_side + 1, size=k)
-    else:
-        sides = np.full(k, int(side))
+    ys, xs = _positions(rng, cfg, h, w, k)
+    sides = _whole(rng, side, cfg.min_side, cfg.max_side, k)
     hints = []
     for x, y, s in zip(xs, ys, sides, strict=True):
         probe = Hint(x, y, s, ab=(0.0, 0.0))
@@ -168,16 +177,9 @@ def simulate_strokes(
     k = int(count)
     if k <= 0:
         return []
-    ys = np.clip(np.rint(rng.normal(h / 2, cfg.sigma_frac * h, size=k)), 0, h - 1)
-    xs = np.clip(np.rint(rng.normal(w / 2, cfg.sigma_frac * w, size=k)), 0, w - 1)
-    if length is None:
-        lengths = rng.integers(cfg.stroke_min_length, cfg.stroke_max_length + 1, size=k)
-    else:
-        lengths = np.full(k, int(length))
-    if width is None:
-        widths = rng.integers(cfg.stroke_min_width, cfg.stroke_max_width + 1, size=k)
-    else:
-        widths = np.full(k, int(width))
+    ys, xs = _positions(rng, cfg, h, w, k)
+    lengths = _whole(rng, length, cfg.stroke_min_length, cfg.stroke_max_length, k)
+    widths = _whole(rng, width, cfg.stroke_min_width, cfg.stroke_max_width, k)
     headings = rng.uniform(0.0, 2 * math.pi, size=k)
     # One heading change per pixel of path, drawn for the whole length whether used or not.
     turns = [rng.normal(0.0, STROKE_TURN, size=int(n)) for n in lengths]

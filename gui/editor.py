@@ -229,11 +229,8 @@ class HintEditor:
         s.set_size(size)
         hint = s.selected_hint
         if hint is not None:
-            hints = list(s.hints)
-            new_size = s.size_to_image(s.size)
-            if hint.size != new_size:
-                hints[s.selected] = hint.with_size(new_size)
-                self._push(hints, "Change hint size", s.selected, ("size", s.selected))
+            self._resize_selected(hint.size, s.size_to_image(s.size), hint.with_size,
+                                  "Change hint size", "size")
 
     def set_brush(self, width: int) -> None:
         """Set the brush width (working-grid pixels); a selected stroke takes it too.
@@ -242,11 +239,17 @@ class HintEditor:
         s.set_brush(width)
         stroke = s.selected_stroke
         if stroke is not None:
+            self._resize_selected(stroke.width, s.brush_to_image(s.brush), stroke.with_width,
+                                  "Change stroke width", "width")
+
+    def _resize_selected(self, old: float, new: float, resized, label: str, what: str) -> None:
+        """The selected item at its ``new`` size (image px; ``resized`` makes it), as one undo
+        step merged with the item's previous ``what`` change; nothing when it is unchanged."""
+        s = self.session
+        if old != new:
             hints = list(s.hints)
-            new_width = s.brush_to_image(s.brush)
-            if stroke.width != new_width:
-                hints[s.selected] = stroke.with_width(new_width)
-                self._push(hints, "Change stroke width", s.selected, ("width", s.selected))
+            hints[s.selected] = resized(new)
+            self._push(hints, label, s.selected, (what, s.selected))
 
     def step_size(self, delta: int) -> None:
         """The wheel or [ ]: the brush width with the brush tool or a stroke selected (in
