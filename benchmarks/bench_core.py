@@ -12,8 +12,11 @@ and <= 1.5 GB peak memory.
 
 How each figure is measured:
 * preview: ``Colorizer.preview`` on a prepared 4:3 photo with 10 hints (working size 256, so
-  the network runs at 192 x 256), median of 20 after 3 warm-up calls. Beside it, the median
-  time of its ``follow_hints`` step alone on the same hints, and its share of the preview.
+  the network runs at 192 x 256), median of 20 after 3 warm-up calls: the same photo each
+  time, as while hints are dragged (``unet-semantic`` keeps its encoder's features of the
+  photo). Beside it, the first preview of a photo (two photos in turn, so every call runs
+  the whole network), and the median time of ``follow_hints`` alone on the same hints and
+  its share of the preview.
 * export: in a fresh process, after a small warm-up, ``Colorizer.colorize`` of a 4000 x 3000
   photo (float32 sRGB, as ``read_image`` gives it) with 10 hints, then ``save_image`` to a PNG
   in a temporary folder (the same call as the app and the command line). Peak memory is the
@@ -23,7 +26,8 @@ How each figure is measured:
 * batch: ``colouru colorize`` (in process) on 8 generated 1152 x 864 JPEG files, JPEG out, after
   a one-photo warm-up; photos per second of wall time.
 * GFLOP/s: ``count_flops`` of one forward pass at 256 x 256 over the median time of the bare
-  network (20 runs); the reference is a 1024 x 1024 float32 ``torch.mm`` in the same process.
+  network (20 runs, two photos in turn: the whole network each time); the reference is a
+  1024 x 1024 float32 ``torch.mm`` in the same process.
 * precision: where the CPU has bf16, the preview and the bare network again in fp32 and under
   bf16 autocast, one after the other in this process, and the mean and worst change of the
   preview's ab (CIE units) that bf16 makes.
@@ -41,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -147,6 +152,9 @@ def bench_preview(colorizer: Colorizer, repeats: int) -> dict:
     prepared = colorizer.prepare(img, work_size=256)
     hints = hints_for(768, 1024)
     med, times, cpu = median_time(lambda: colorizer.preview(prepared, hints), repeats)
+    other = colorizer.prepare(photo(768, 1024, seed=1), work_size=256)
+    new, _, _ = median_time(in_turn(lambda p=p: colorizer.preview(p, hints)
+                                    for p in (prepared, other)), repeats)
     hint_ab, mask = rasterize_hints(hints, prepared.image_hw, prepared.work_hw)
     lightness = normalize_l(torch.from_numpy(prepared.work_lightness)[None, None])
     hint_ab = normalize_ab(torch.from_numpy(hint_ab)[None])
@@ -155,6 +163,7 @@ def bench_preview(colorizer: Colorizer, repeats: int) -> dict:
     follow, _, _ = median_time(lambda: follow_hints(ab, lightness, hint_ab, mask), repeats)
     return {
         "preview_ms": 1000 * med,
+        "preview_new_photo_ms": 1000 * new,
         "follow_hints_ms": 1000 * follow,
         "preview_p90_ms": 1000 * float(np.percentile(times, 90)),
         "preview_cpu_ms": 1000 * cpu,
@@ -169,7 +178,7 @@ def bench_precision(colorizer: Colorizer, repeats: int) -> dict:
         return {"bf16": "not supported by this CPU"}
     prepared = colorizer.prepare(photo(768, 1024), work_size=256)
     hints = hints_for(768, 1024)
-    x = network_input(colorizer)
+    net = in_turn(lambda x=x: colorizer.network(x) for x in network_inputs(colorizer))
     out, ab = {}, {}
     kept = colorizer.precision
     try:
@@ -178,7 +187,7 @@ def bench_precision(colorizer: Colorizer, repeats: int) -> dict:
             med, _, _ = median_time(lambda: colorizer.preview(prepared, hints), repeats)
             out[f"preview_{precision}_ms"] = 1000 * med
             with torch.inference_mode(), autocast(colorizer.device, precision):
-                med, _, _ = median_time(lambda: colorizer.network(x), repeats)
+                med, _, _ = median_time(net, repeats)
             out[f"network_{precision}_ms"] = 1000 * med
             ab[precision] = colorizer.predict_ab(prepared, hints)
     finally:
@@ -188,22 +197,37 @@ def bench_precision(colorizer: Colorizer, repeats: int) -> dict:
     return out
 
 
-def network_input(colorizer: Colorizer) -> torch.Tensor:
-    """A real network input at 256 x 256 (the photo's L and 10 hints), channels-last as in
+def network_inputs(colorizer: Colorizer) -> list[torch.Tensor]:
+    """Real network inputs at 256 x 256 (two photos' L and 10 hints), channels-last as in
     ``predict_ab``. Random values would time something else: the edge-aware hint features
     fill with denormal numbers on noise (about 3x slower)."""
-    prepared = colorizer.prepare(photo(256, 256), work_size=256)
-    hint_ab, _ = rasterize_hints(hints_for(256, 256), prepared.image_hw, prepared.work_hw)
-    x = make_input(torch.from_numpy(prepared.work_lightness)[None, None],
-                   torch.from_numpy(hint_ab)[None])
-    return x.contiguous(memory_format=torch.channels_last)
+    out = []
+    for seed in (0, 1):
+        prepared = colorizer.prepare(photo(256, 256, seed=seed), work_size=256)
+        hint_ab, _ = rasterize_hints(hints_for(256, 256), prepared.image_hw, prepared.work_hw)
+        x = make_input(torch.from_numpy(prepared.work_lightness)[None, None],
+                       torch.from_numpy(hint_ab)[None])
+        out.append(x.contiguous(memory_format=torch.channels_last))
+    return out
+
+
+def in_turn(calls) -> Callable[[], None]:
+    """One call that makes the given calls in turn, one each time it is called."""
+    calls = list(calls)
+    state = {"i": 0}
+
+    def call():
+        calls[state["i"] % len(calls)]()
+        state["i"] += 1
+
+    return call
 
 
 def bench_network(colorizer: Colorizer, repeats: int) -> dict:
     model = colorizer.network  # what predict_ab runs
-    x = network_input(colorizer)
     with torch.inference_mode():
-        med, _, _ = median_time(lambda: model(x), repeats)
+        med, _, _ = median_time(in_turn(lambda x=x: model(x)
+                                        for x in network_inputs(colorizer)), repeats)
     flops = count_flops(model, 256, 256)
     a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
     mm, _, _ = median_time(lambda: torch.mm(a, b), repeats)
@@ -322,6 +346,12 @@ def table(r: dict) -> str:
             ok(r["preview_ms"], GOALS["preview_ms"]),
         ),
         (
+            "First preview of a photo (two photos in turn)",
+            f"{r['preview_new_photo_ms']:.1f} ms",
+            "",
+            "",
+        ),
+        (
             "... of which follow_hints (hints spread onto the network's colour)",
             f"{r['follow_hints_ms']:.1f} ms ({100 * r['follow_hints_ms'] / r['preview_ms']:.0f}%)",
             "",
@@ -361,13 +391,13 @@ def table(r: dict) -> str:
         ),
     ]
     if "preview_bf16_ms" in r:
-        rows.insert(2, (
+        rows.insert(3, (
             "Preview fp32 / bf16 autocast (same process)",
             f"{r['preview_fp32_ms']:.1f} / {r['preview_bf16_ms']:.1f} ms "
             f"(bf16 x{r['preview_fp32_ms'] / r['preview_bf16_ms']:.2f}); network at 256: "
             f"{r['network_fp32_ms']:.1f} / {r['network_bf16_ms']:.1f} ms",
             "", ""))
-        rows.insert(3, (
+        rows.insert(4, (
             "bf16 vs fp32: change of the preview's ab",
             f"mean {r['bf16_mean_dab']:.3f}, worst {r['bf16_max_dab']:.2f} CIE units", "", ""))
     lines = ["| Measure | Result | Goal | Met |", "|---|---|---|---|"]
@@ -378,8 +408,9 @@ def table(r: dict) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", help="model file (default: the bundled model if present)")
-    ap.add_argument("--arch", choices=["unet-pretrained", "unet"], help="time an untrained "
-                    "generator of this architecture (default: colouru train's)")
+    ap.add_argument("--arch", choices=["unet-pretrained", "unet", "unet-semantic"],
+                    help="time an untrained generator of this architecture "
+                    "(default: colouru train's)")
     ap.add_argument("--encoder", help="... with this encoder (default efficientnet-lite0)")
     ap.add_argument("--width", type=int, help="... of this width (default 16)")
     ap.add_argument("--depth", type=int, help="... and this depth (plain unet, default 5)")

@@ -127,14 +127,18 @@ class EfficientNetLite(nn.Module):
     """The feature extractor: ``(B, in_channels, H, W)`` -> features at strides 2..32.
 
     ``H`` and ``W`` must be multiples of 32. ``out_channels[i]`` is the channel count of the
-    feature at stride ``2 ** (i + 1)``. With ``classifier=True`` the ImageNet head is built
-    too (``classify``), for checking that weights are the real ones.
+    feature at stride ``2 ** (i + 1)``. ``n_stages`` builds only the first stages of the table
+    (6 of 7: the stride-32 feature is the sixth stage's). With ``classifier=True`` the
+    ImageNet head is built too (``classify``), for checking that weights are the real ones.
     """
 
     FOLD = (("_conv_stem", "_bn0"), ("_conv_head", "_bn1"))
 
-    def __init__(self, name: str, in_channels: int = 3, classifier: bool = False):
+    def __init__(self, name: str, in_channels: int = 3, classifier: bool = False,
+                 n_stages: int = len(_B0_STAGES)):
         super().__init__()
+        if not 6 <= n_stages <= len(_B0_STAGES) or (classifier and n_stages < len(_B0_STAGES)):
+            raise ValueError(f"n_stages must be 6 or 7 (7 with the classifier), got {n_stages}")
         self.name, self.spec = name, encoder_spec(name)
         self.in_channels = in_channels
         self._conv_stem = nn.Conv2d(in_channels, STEM_CHANNELS, 3, 2, 1, bias=False)
@@ -142,7 +146,7 @@ class EfficientNetLite(nn.Module):
         blocks: list[nn.Module] = []
         taps: list[int] = []  # index of the last block at each stride
         cin = STEM_CHANNELS
-        for r, k, s, e, c in stages(self.spec):
+        for r, k, s, e, c in stages(self.spec)[:n_stages]:
             if s == 2:  # the block before a stride-2 stage ends a resolution
                 taps.append(len(blocks) - 1)
             for j in range(r):

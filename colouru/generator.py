@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 import torch
 import torch.nn as nn
@@ -247,10 +247,14 @@ def follow_hints(
 
 
 class UNet(nn.Module):
-    """U-Net generator: ``(B, 4, H, W)`` input -> ``(B, 2, H, W)`` ab in -1..1, any H, W."""
+    """U-Net generator: ``(B, 4, H, W)`` input -> ``(B, 2, H, W)`` ab in -1..1, any H, W.
 
-    def __init__(self, config: GeneratorConfig):
+    ``joined`` (for subclasses): extra channels that ``_joins`` adds, last, to the input of the
+    up step at each level (level i: stride ``2 ** (i + 1)``)."""
+
+    def __init__(self, config: GeneratorConfig, joined: dict[int, int] | None = None):
         super().__init__()
+        joined = joined or {}
         if config.depth < 1 or config.width < 1:
             raise ValueError(f"depth and width must be positive, got {config}")
         self.config = config
@@ -267,7 +271,7 @@ class UNet(nn.Module):
             c_in = widths[i] if i == config.depth - 1 else widths[i] * 2
             c_out = widths[i - 1] if i > 0 else config.width
             drop = config.dropout if i >= config.depth - 2 and i > 0 else 0.0
-            self.ups.append(_up(c_in, c_out, drop))
+            self.ups.append(_up(c_in + joined.get(i, 0), c_out, drop))
         self.head = nn.Conv2d(config.width + INPUT_CHANNELS + self.extra, 2, 3, padding=1)
 
     @property
@@ -277,6 +281,7 @@ class UNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: ``(B, 4, H, W)`` normalised input -> ab ``(B, 2, H, W)`` in -1..1."""
         xp, base = with_hint_features(x, self.config, self.multiple)
+        joins = self._joins(xp)
         skips = []
         y = xp
         for down in self.downs:
@@ -286,8 +291,15 @@ class UNet(nn.Module):
         for i, up in enumerate(self.ups):
             if i > 0:
                 y = torch.cat([y, skips.pop()], dim=1)
+            level = self.config.depth - 1 - i
+            if level in joins:
+                y = torch.cat([y, joins[level].to(y.dtype)], dim=1)
             y = up(y)
         return finish_head(self.head(torch.cat([y, xp], dim=1)), base, x.shape[-2:])
+
+    def _joins(self, xp: torch.Tensor) -> dict[int, torch.Tensor]:
+        """Features to join to the up steps, by level (see ``joined``): none here."""
+        return {}
 
 
 def extra_channels(config: GeneratorConfig) -> int:
@@ -394,7 +406,71 @@ class PretrainedUNet(nn.Module):
         return finish_head(self.head(torch.cat([y, xp], dim=1)), base, x.shape[-2:])
 
 
-ARCHITECTURES = {"unet": UNet, "unet-pretrained": PretrainedUNet}
+# The levels of ``SemanticUNet``'s encoder that its decoder hears: strides 8, 16 and 32; and
+# the stages of EfficientNet-Lite it builds: six of seven (the seventh, one block to 320
+# channels, is 0.6 M parameters that would take the model file past 20 MB).
+SEMANTIC_LEVELS = (2, 3, 4)
+SEMANTIC_STAGES = 6
+
+
+class SemanticUNet(UNet):
+    """The plain U-Net whose decoder also hears what an ImageNet classifier sees in the photo.
+
+    A frozen EfficientNet-Lite (``config.encoder``, its first six stages) reads the grey photo
+    (L alone: its features do not depend on the hints) and its features at strides 8, 16 and 32
+    (``SEMANTIC_LEVELS``) are joined, last, to the inputs of the U-Net's up steps at those
+    strides. The U-Net keeps its own full-resolution path for the hints, which the pretrained
+    down path of ``PretrainedUNet`` served less well; the encoder brings what a network trained
+    on a few thousand photos cannot learn (what skin, leaves and sky look like). A plain
+    ``UNet`` grows into one (``grow_state``: zero weights where the features join), so training
+    starts from its function exactly.
+
+    The encoder is not trained (``requires_grad`` off, batch norms kept in eval mode): its
+    ImageNet knowledge cannot be worn down by a small data set, and training skips its
+    backward pass. Because its features depend on L alone, inference keeps the last photo's
+    features and reuses them while only the hints change (the app's drag; compared by value,
+    so the output is the same function).
+    """
+
+    def __init__(self, config: GeneratorConfig, pretrained: bool = False):
+        if not config.encoder:
+            raise ValueError("architecture unet-semantic needs an encoder, e.g. "
+                             "efficientnet-lite0")
+        if config.depth < max(SEMANTIC_LEVELS) + 1:
+            raise ValueError(f"architecture unet-semantic needs depth "
+                             f"{max(SEMANTIC_LEVELS) + 1} or more, got {config.depth}")
+        encoder = EfficientNetLite(config.encoder, in_channels=1, n_stages=SEMANTIC_STAGES)
+        super().__init__(config, joined={k: encoder.out_channels[k] for k in SEMANTIC_LEVELS})
+        if pretrained:
+            load_imagenet(encoder)
+        self.semantic = encoder.requires_grad_(False).eval()
+        self._memo: tuple[torch.Tensor, list[torch.Tensor]] | None = None
+
+    def train(self, mode: bool = True) -> SemanticUNet:
+        super().train(mode)
+        self.semantic.eval()  # its batch norms keep the ImageNet statistics
+        return self
+
+    def load_state_dict(self, *args, **kwargs):
+        self._memo = None  # features of the old weights
+        return super().load_state_dict(*args, **kwargs)
+
+    def _joins(self, xp: torch.Tensor) -> dict[int, torch.Tensor]:
+        light = xp[:, :1]
+        memo = self._memo  # one read: another thread may replace it
+        if (memo is not None and not torch.is_grad_enabled() and memo[0].shape == light.shape
+                and memo[0].dtype == light.dtype and memo[0].device == light.device
+                and torch.equal(memo[0], light)):
+            feats = memo[1]
+        else:
+            with torch.no_grad():
+                feats = self.semantic(grey_input(light, self.semantic.spec))
+            if not torch.is_grad_enabled():
+                self._memo = (light.clone(), feats)
+        return {k: feats[k] for k in SEMANTIC_LEVELS}
+
+
+ARCHITECTURES = {"unet": UNet, "unet-pretrained": PretrainedUNet, "unet-semantic": SemanticUNet}
 
 
 def build_generator(config: GeneratorConfig, pretrained: bool = False) -> nn.Module:
@@ -407,6 +483,16 @@ def build_generator(config: GeneratorConfig, pretrained: bool = False) -> nn.Mod
             f"unknown generator architecture {config.arch!r}; valid: {sorted(ARCHITECTURES)}"
         ) from None
     return cls(config, pretrained=True) if pretrained and config.encoder else cls(config)
+
+
+def grows_into(old: GeneratorConfig, new: GeneratorConfig) -> bool:
+    """Whether a model of config ``old`` grows into one of ``new`` as the same function
+    (``grow_state``): ``unet-pretrained`` gaining or widening its half-resolution block, or the
+    plain U-Net gaining the semantic encoder (``unet-semantic``)."""
+    if new.fine_width > old.fine_width and replace(new, fine_width=old.fine_width) == old:
+        return True
+    return (old.arch, new.arch) == ("unet", "unet-semantic") and replace(
+        new, arch="unet", encoder="") == old
 
 
 def grow_state(model: nn.Module, state: dict[str, torch.Tensor]) -> list[str]:

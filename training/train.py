@@ -24,7 +24,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +35,7 @@ from tqdm import tqdm
 from colouru.atomic import clean_leftovers
 from colouru.colorizer import Colorizer
 from colouru.device import PRECISIONS, resolve_device, resolve_precision
-from colouru.generator import GeneratorConfig, build_generator, grow_state
+from colouru.generator import GeneratorConfig, build_generator, grow_state, grows_into
 from colouru.geometry import DEFAULT_WORK_SIZE
 from colouru.metrics import colourfulness, psnr
 from colouru.simulate import HintSimConfig
@@ -241,9 +241,12 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     gen = {}
     if args.arch == "unet":  # the plain U-Net of the design, trained from scratch
         gen.update(arch="unet", encoder="", width=16, depth=5)
+    if args.arch == "unet-semantic":  # the plain U-Net hearing a frozen ImageNet encoder
+        gen.update(arch="unet-semantic", encoder=defaults.ENCODER, width=16, depth=5,
+                   fine_width=0)
     if args.encoder:
-        if (args.arch or cfg.generator.arch) != "unet-pretrained":
-            raise ValueError("--encoder needs --arch unet-pretrained")
+        if (args.arch or cfg.generator.arch) not in ("unet-pretrained", "unet-semantic"):
+            raise ValueError("--encoder needs --arch unet-pretrained or unet-semantic")
         gen["encoder"] = args.encoder
     if args.width is not None:
         gen["width"] = args.width
@@ -526,12 +529,15 @@ class Run:
         torch.manual_seed(cfg.seed)
         # A new run starts its encoder (if any) from ImageNet; a resumed or --init one from
         # files.
-        G = build_generator(cfg.generator, pretrained=not resume and not cfg.init)
-        if cfg.init and not resume:
-            init_model, _ = load_model(cfg.init)
+        init_model = load_model(cfg.init)[0] if cfg.init and not resume else None
+        grows = init_model is not None and grows_into(init_model.config, cfg.generator)
+        # a grown model's new encoder starts from ImageNet too
+        G = build_generator(cfg.generator, pretrained=not resume and (not cfg.init or grows))
+        if init_model is not None:
             old, new = init_model.config, cfg.generator
-            if new.fine_width > old.fine_width and replace(new, fine_width=old.fine_width) == old:
-                # --fine-width on a model without the block: it grows one (same function)
+            if grows:
+                # --fine-width on a model without the block, or --arch unet-semantic on a plain
+                # U-Net: it grows the new parts and starts as the same function
                 grown = grow_state(G, init_model.state_dict())
                 if self.d.main:
                     print(f"colouru train: {cfg.init} grown by {len(grown)} tensors "
