@@ -685,3 +685,40 @@ def test_init_with_arch_unet_semantic_grows_the_encoder(photos, tmp_path, capsys
     code, err = _main(capsys, "train", "--data", photos, "--out", tmp_path / "run2", "--arch",
                       "unet", "--encoder", "efficientnet-lite1", "--steps", "1")
     assert code != 0 and "--encoder needs --arch" in err
+
+
+def test_the_huber_loss_is_the_mse_near_the_truth_and_linear_beyond():
+    from colouru.colour import normalize_ab
+    from colouru.generator import build_generator
+    from colouru.training.data import Batch
+    from colouru.training.discriminators import build_discriminator
+    from colouru.training.gan import GanConfig, Trainer
+
+    g, d = build_generator(GeneratorConfig(width=4, depth=2)), build_discriminator("patch", 8)
+    truth = torch.zeros(1, 2, 8, 8)
+    batch = Batch(lightness=torch.zeros(1, 1, 8, 8), ab=truth, hint_ab=torch.zeros_like(truth),
+                  hint_mask=torch.zeros(1, 1, 8, 8))
+    mse_t, huber_t = Trainer(g, d, GanConfig()), Trainer(g, d, GanConfig(loss="huber"))
+    near = torch.full_like(truth, float(normalize_ab(0.5)))  # half an ab unit off: within delta
+    loss, logged = huber_t._regression(near, batch)
+    assert loss.item() == pytest.approx(mse_t._regression(near, batch)[0].item())
+    assert set(logged) == {"g_mse", "g_huber"}
+    far = torch.full_like(truth, float(normalize_ab(30.0)))  # 30 ab units off: linear
+    loss, logged = huber_t._regression(far, batch)
+    delta = float(normalize_ab(1.0))
+    assert loss.item() == pytest.approx(2 * delta * (float(normalize_ab(30.0)) - delta / 2))
+    assert logged["g_mse"] == pytest.approx(float(normalize_ab(30.0)) ** 2)
+
+
+def test_a_run_trains_with_the_huber_loss(photos, tmp_path, capsys):
+    code, err = _main(capsys, "train", "--data", photos, "--out", tmp_path / "run", *TINY,
+                      "--stages", "pretrain-g", "--steps", "2", "--loss", "huber",
+                      "--huber-delta", "2")
+    assert code == 0, err
+    gan = json.loads((tmp_path / "run" / "config.json").read_text())["gan"]
+    assert gan["loss"] == "huber" and gan["huber_delta"] == 2.0
+    logs = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert any("g_huber" in r and "g_mse" in r for r in logs if r.get("kind") == "train")
+    code, err = _main(capsys, "train", "--data", photos, "--out", tmp_path / "run2", *TINY,
+                      "--steps", "1", "--huber-delta", "0")
+    assert code != 0 and "huber_delta" in err

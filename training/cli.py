@@ -92,6 +92,15 @@ def add_subcommands(sub) -> None:
         help=f"weight of MSE in the GAN stage (default {D.LAMBDA_MSE:g})"
     )
     t.add_argument(
+        "--loss", choices=D.LOSSES,
+        help=f"the generator's loss on ab (default {D.LOSS}): huber is quadratic within "
+        "--huber-delta of the truth and linear beyond, pulling less towards grey",
+    )
+    t.add_argument(
+        "--huber-delta", type=float, dest="huber_delta", metavar="AB",
+        help=f"huber: where the loss turns linear, in ab units (default {D.HUBER_DELTA:g})",
+    )
+    t.add_argument(
         "--stroke-share", type=float, dest="stroke_share", metavar="S",
         help=f"share of the samples with hints that get brush strokes too (default "
         f"{D.STROKE_SHARE:g}: squares only)",

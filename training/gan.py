@@ -3,10 +3,14 @@
 ``Trainer`` holds the generator, the discriminator and their Adam optimisers. Each step takes a
 ``Batch`` and returns its losses as a plain dict of floats for the logger.
 
-* ``pretrain_g_step``: the generator alone, MSE on normalised ab.
+* ``pretrain_g_step``: the generator alone, MSE on normalised ab (or a Huber loss,
+  ``GanConfig.loss``).
 * ``d_step``: the discriminator, BCE on real (label ``real_label``) and generated (0) Lab.
-* ``g_step``: the generator, BCE from the discriminator (wanting "real") + lambda x MSE, with
-  the discriminator's gradients switched off.
+* ``g_step``: the generator, BCE from the discriminator (wanting "real") + lambda x MSE (or
+  Huber), with the discriminator's gradients switched off.
+
+The logs always carry the MSE (``g_mse``), so runs with either loss compare; with Huber its
+own value is logged too (``g_huber``).
 """
 
 from __future__ import annotations
@@ -36,6 +40,11 @@ class GanConfig:
     real_label: float = 0.9  # one-sided label smoothing for real samples (1.0 = off)
     label_flip: float = 0.0  # share of discriminator labels flipped (noisy labels)
     hint_weight: float = 1.0  # extra MSE weight on hinted pixels (1 = none)
+    # The generator's regression loss on ab: "mse", or "huber" (quadratic within huber_delta
+    # ab units of the truth, linear beyond: less pull towards the average colour where the
+    # truth is uncertain; Zhang et al. 2017 used it with delta 1).
+    loss: str = defaults.LOSS
+    huber_delta: float = defaults.HUBER_DELTA
 
 
 def unwrap(model: nn.Module) -> nn.Module:
@@ -89,10 +98,23 @@ class Trainer:
             return (model or self.G)(x).float()
 
     def _mse(self, fake_ab: torch.Tensor, batch: Batch) -> torch.Tensor:
-        err = (fake_ab - normalize_ab(batch.ab)) ** 2
+        return self._weighted((fake_ab - normalize_ab(batch.ab)) ** 2, batch)
+
+    def _weighted(self, err: torch.Tensor, batch: Batch) -> torch.Tensor:
         if self.cfg.hint_weight != 1.0:
             err = err * (1.0 + (self.cfg.hint_weight - 1.0) * batch.hint_mask)
         return err.mean()
+
+    def _regression(self, fake_ab: torch.Tensor, batch: Batch) -> tuple[torch.Tensor, dict]:
+        """The loss to train on (``cfg.loss``) and the figures to log: the MSE always."""
+        mse = self._mse(fake_ab, batch)
+        if self.cfg.loss == "mse":
+            return mse, {"g_mse": mse.item()}
+        delta = float(normalize_ab(self.cfg.huber_delta))
+        # x 2: the MSE itself within delta, then linear with MSE's slope at delta
+        err = 2 * F.huber_loss(fake_ab, normalize_ab(batch.ab), reduction="none", delta=delta)
+        huber = self._weighted(err, batch)
+        return huber, {"g_mse": mse.item(), "g_huber": huber.item()}
 
     @staticmethod
     def _lab(batch: Batch, ab_norm: torch.Tensor) -> torch.Tensor:
@@ -115,10 +137,10 @@ class Trainer:
         """Stage 1: the generator with MSE alone."""
         self.G.train()
         self.opt_g.zero_grad(set_to_none=True)
-        loss = self._mse(self.generate(batch), batch)
+        loss, logged = self._regression(self.generate(batch), batch)
         loss.backward()
         self.opt_g.step()
-        return {"g_mse": loss.item()}
+        return logged
 
     def d_step(
         self,
@@ -165,13 +187,13 @@ class Trainer:
             d = unwrap(self.D)  # no gradient sync for D here: it is not being updated
             logits = d(self._lab(batch, fake_ab))
             adv = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
-            mse = self._mse(fake_ab, batch)
-            loss = adv + self.cfg.lambda_mse * mse
+            reg, logged = self._regression(fake_ab, batch)
+            loss = adv + self.cfg.lambda_mse * reg
             loss.backward()
             self.opt_g.step()
         finally:
             set_requires_grad(self.D, True)
-        return {"g_adv": adv.item(), "g_mse": mse.item(), "g_loss": loss.item()}
+        return {"g_adv": adv.item(), **logged, "g_loss": loss.item()}
 
     def gan_step(self, batch: Batch, rng: np.random.Generator | None = None) -> dict:
         """Stage 3: one generator forward, then ``d_step`` and ``g_step`` on it."""

@@ -161,6 +161,9 @@ class TrainConfig:
         _real("real_label", g.real_label, 0, 1, low_open=True)
         _real("label_flip", g.label_flip, 0, 1)
         _real("hint_weight", g.hint_weight, 0, math.inf)
+        if g.loss not in defaults.LOSSES:
+            raise ValueError(f"unknown loss {g.loss!r}; valid: {list(defaults.LOSSES)}")
+        _real("huber_delta", g.huber_delta, 0, 110, low_open=True)
         h = self.hints
         _real("hints.p", h.p, 0, 1)
         _whole("hints.n_min", h.n_min, 1)
@@ -273,6 +276,10 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         gan["lr"] = args.lr
     if args.lambda_mse is not None:
         gan["lambda_mse"] = args.lambda_mse
+    if args.loss is not None:
+        gan["loss"] = args.loss
+    if args.huber_delta is not None:
+        gan["huber_delta"] = args.huber_delta
     if gan:
         cfg.gan = dataclasses.replace(cfg.gan, **gan)
     if args.stroke_share is not None:
@@ -377,6 +384,8 @@ def _changes(args: argparse.Namespace, cfg: TrainConfig) -> list[tuple[str, obje
         ("--disc", args.disc, cfg.disc, None),
         ("--lr", args.lr, cfg.gan.lr, None),
         ("--lambda-mse", args.lambda_mse, cfg.gan.lambda_mse, None),
+        ("--loss", args.loss, cfg.gan.loss, None),
+        ("--huber-delta", args.huber_delta, cfg.gan.huber_delta, None),
         ("--stroke-share", args.stroke_share, cfg.hints.stroke_share, None),
         ("--val", args.val, cfg.val, same_path),
         ("--val-split", args.val_split, cfg.val_split, None),
