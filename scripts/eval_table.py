@@ -2,16 +2,21 @@
 
     .venv/bin/python scripts/eval_table.py FIGURES.json [--levin OTHER.json]
     .venv/bin/python scripts/eval_table.py --rows NAME=FIGURES.json [NAME=FIGURES.json ...]
+    .venv/bin/python scripts/eval_table.py --paired NEW.json OLD.json
 
 ``--levin``: take grey and Levin from another run's JSON (same photos, seed and counts),
 for a model evaluated with --no-levin. ``--rows``: one row of PSNR per model (and the
 colourfulness of its results without hints against the true photos'), for comparing models.
+``--paired``: two models on the same photos and hints, photo by photo: the mean PSNR
+difference (new - old) and its standard error at each count, and the share of photos where
+the new model is better; for the stroke protocol too where both runs have it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 
 
 def rows(named: list[str]) -> None:
@@ -27,14 +32,47 @@ def rows(named: list[str]) -> None:
         print(f"| {name} | " + " | ".join(cells) + f" | {shown} |")
 
 
+def paired(new_path: str, old_path: str) -> None:
+    new, old = json.load(open(new_path)), json.load(open(old_path))
+    if [p["photo"] for p in new["per_photo"]] != [p["photo"] for p in old["per_photo"]] or (
+            new["protocol"]["seed"] != old["protocol"]["seed"]):
+        raise SystemExit("the two runs differ in photos or seed")
+    for part, label in ((None, "hints"), ("strokes", "strokes")):
+        def figures(doc, part=part):
+            rows = [p[part] if part else p for p in doc["per_photo"] if not part or part in p]
+            return [r["model"] for r in rows]
+        a, b = figures(new), figures(old)
+        if not a or len(a) != len(b):
+            continue
+        counts = sorted(set(a[0]) & set(b[0]), key=int)
+        if not counts:
+            continue
+        print(f"| {label} | " + " | ".join(counts) + " |")
+        print("|---|" + "---|" * len(counts))
+        means, better = [], []
+        for k in counts:
+            d = [x[k][0] - y[k][0] for x, y in zip(a, b, strict=True)]
+            m = sum(d) / len(d)
+            se = math.sqrt(sum((v - m) ** 2 for v in d) / (len(d) - 1) / len(d))
+            means.append(f"{m:+.2f} ± {se:.2f}")
+            better.append(f"{100 * sum(v > 0 for v in d) / len(d):.0f}%")
+        print("| PSNR, new - old (dB) | " + " | ".join(means) + " |")
+        print("| photos where new is better | " + " | ".join(better) + " |")
+        print()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("json", nargs="?")
     ap.add_argument("--levin")
     ap.add_argument("--rows", nargs="+", metavar="NAME=FILE")
+    ap.add_argument("--paired", nargs=2, metavar=("NEW", "OLD"))
     args = ap.parse_args()
     if args.rows:
         rows(args.rows)
+        return
+    if args.paired:
+        paired(*args.paired)
         return
     doc = json.load(open(args.json))
     base = json.load(open(args.levin)) if args.levin else doc
