@@ -88,6 +88,7 @@ def main() -> int:
         D = build_discriminator(cfg.disc, cfg.disc_width)
         trainer = Trainer(G, D, cfg.gan)
         fwd = count_flops(G, cfg.size, cfg.size)
+        fwd_trained = count_flops(G, cfg.size, cfg.size, trainable_only=True)
         ref = matmul_gflops()
         results = {
             "threads": args.threads,
@@ -118,8 +119,9 @@ def main() -> int:
                     data_t.append(t1 - t0)
                     step_t.append(t2 - t0)
             med = statistics.median(step_t)
-            # Training FLOPs of the generator: forward + backward (about twice the forward).
-            g_flops = 3 * fwd * cfg.batch_size
+            # Training FLOPs of the generator: forward + backward (about twice the forward of
+            # the layers that train; a frozen encoder has none)
+            g_flops = (fwd + 2 * fwd_trained) * cfg.batch_size
             compute = med - statistics.median(data_t)
             results["stages"][f"{stage} {precision}"] = {
                 "step_s_median": med,

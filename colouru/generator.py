@@ -444,30 +444,35 @@ class SemanticUNet(UNet):
         if pretrained:
             load_imagenet(encoder)
         self.semantic = encoder.requires_grad_(False).eval()
-        self._memo: tuple[torch.Tensor, list[torch.Tensor]] | None = None
+        # (L, autocast state, the features by level) of the last photo seen without gradients
+        self._memo: tuple[torch.Tensor, tuple, dict[int, torch.Tensor]] | None = None
+        # new weights (also loaded through a parent module, as a checkpoint does) drop it
+        self.register_load_state_dict_post_hook(lambda module, _keys: module.forget())
 
     def train(self, mode: bool = True) -> SemanticUNet:
         super().train(mode)
         self.semantic.eval()  # its batch norms keep the ImageNet statistics
         return self
 
-    def load_state_dict(self, *args, **kwargs):
-        self._memo = None  # features of the old weights
-        return super().load_state_dict(*args, **kwargs)
+    def forget(self) -> None:
+        """Drop the kept features: the next call runs the encoder."""
+        self._memo = None
 
     def _joins(self, xp: torch.Tensor) -> dict[int, torch.Tensor]:
         light = xp[:, :1]
+        kind = light.device.type
+        cast = (torch.is_autocast_enabled(kind), torch.get_autocast_dtype(kind))
         memo = self._memo  # one read: another thread may replace it
-        if (memo is not None and not torch.is_grad_enabled() and memo[0].shape == light.shape
-                and memo[0].dtype == light.dtype and memo[0].device == light.device
-                and torch.equal(memo[0], light)):
-            feats = memo[1]
-        else:
-            with torch.no_grad():
-                feats = self.semantic(grey_input(light, self.semantic.spec))
-            if not torch.is_grad_enabled():
-                self._memo = (light.clone(), feats)
-        return {k: feats[k] for k in SEMANTIC_LEVELS}
+        if (memo is not None and not torch.is_grad_enabled() and memo[1] == cast
+                and memo[0].shape == light.shape and memo[0].dtype == light.dtype
+                and memo[0].device == light.device and torch.equal(memo[0], light)):
+            return memo[2]
+        with torch.no_grad():
+            feats = self.semantic(grey_input(light, self.semantic.spec))
+        joins = {k: feats[k] for k in SEMANTIC_LEVELS}
+        if not torch.is_grad_enabled():
+            self._memo = (light.clone(), cast, joins)
+        return joins
 
 
 ARCHITECTURES = {"unet": UNet, "unet-pretrained": PretrainedUNet, "unet-semantic": SemanticUNet}
@@ -556,12 +561,19 @@ def inference_copy(model: nn.Module) -> nn.Module:
     return net
 
 
-def count_flops(model: nn.Module, height: int, width: int) -> int:
-    """Multiply-adds x 2 of one forward pass on a ``(1, 4, height, width)`` input (conv layers)."""
+def count_flops(model: nn.Module, height: int, width: int, trainable_only: bool = False) -> int:
+    """Multiply-adds x 2 of one forward pass on a ``(1, 4, height, width)`` input (conv layers;
+    ``trainable_only``: only those whose weights train, not a frozen encoder's). Every layer
+    runs: kept features (``SemanticUNet``) are dropped first."""
     total = 0
+    for m in model.modules():
+        if isinstance(m, SemanticUNet):
+            m.forget()
 
     def hook(mod, inp, out):
         nonlocal total
+        if trainable_only and not mod.weight.requires_grad:
+            return
         if isinstance(mod, nn.Conv2d):
             k = mod.kernel_size[0] * mod.kernel_size[1] * mod.in_channels // mod.groups
             total += 2 * k * out.numel()

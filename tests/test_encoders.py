@@ -285,7 +285,7 @@ def test_the_semantic_features_are_reused_while_only_the_hints_change():
         first = g(x)
         again = g(hinted)
         assert len(calls) == 1  # the hints changed, not L: the features were reused
-        g._memo = None
+        g.forget()
         torch.testing.assert_close(again, g(hinted), rtol=0, atol=0)
         assert len(calls) == 2
         other = x.clone()
@@ -295,9 +295,24 @@ def test_the_semantic_features_are_reused_while_only_the_hints_change():
         g.load_state_dict(g.state_dict())
         g(other)
         assert len(calls) == 4
-    g._memo = None
+        torch.nn.Sequential(g).load_state_dict(torch.nn.Sequential(g).state_dict())
+        g(other)  # loaded through a parent module (as a checkpoint may be): dropped too
+        assert len(calls) == 5
+    g.forget()
     g(x)  # with gradients on (training), nothing is kept
     assert g._memo is None
+    # bf16 autocast after fp32 on the same photo: its own features, as computed afresh
+    with torch.no_grad():
+        g(hinted)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            kept = g(hinted)
+            g.forget()
+            fresh = g(hinted)
+    torch.testing.assert_close(kept, fresh, rtol=0, atol=0)
+    # count_flops runs every layer, whatever was kept
+    from colouru.generator import count_flops
+    assert count_flops(g, 64, 64) == count_flops(g, 64, 64)
+    assert count_flops(g, 64, 64, trainable_only=True) < count_flops(g, 64, 64)
 
 
 def test_the_semantic_unet_needs_its_encoder_and_depth():

@@ -660,7 +660,8 @@ def test_init_with_arch_unet_semantic_grows_the_encoder(photos, tmp_path, capsys
     from colouru.weights import ModelInfo, save_model
 
     torch.manual_seed(0)
-    plain_cfg = GeneratorConfig(arch="unet", width=16, depth=5, hint_scales=3, edge_hints=2)
+    # width 8: --arch unet-semantic keeps the init model's width (not a new model's 16)
+    plain_cfg = GeneratorConfig(arch="unet", width=8, depth=5, hint_scales=3, edge_hints=2)
     plain = build_generator(plain_cfg).eval()
     init = save_model(tmp_path / "plain.safetensors", plain, ModelInfo(generator=plain_cfg))
     code, err = _main(capsys, "train", "--data", photos, "--out", tmp_path / "run", "--init",
@@ -669,7 +670,7 @@ def test_init_with_arch_unet_semantic_grows_the_encoder(photos, tmp_path, capsys
     assert code == 0, err
     assert "grown by" in err and "(semantic)" in err
     grown, info = load_model(tmp_path / "run" / "model.safetensors")
-    assert info.generator.arch == "unet-semantic"
+    assert info.generator.arch == "unet-semantic" and info.generator.width == 8
     assert info.generator.encoder == "efficientnet-lite0"
     # the encoder is ImageNet's, untouched by training; the U-Net's own weights moved
     imagenet = build_generator(info.generator).semantic
@@ -677,10 +678,16 @@ def test_init_with_arch_unet_semantic_grows_the_encoder(photos, tmp_path, capsys
     got, want = grown.semantic.state_dict(), imagenet.state_dict()
     assert all(torch.equal(got[k], want[k]) for k in want)
     assert not torch.equal(grown.head.weight, plain.head.weight)
-    x = torch.rand(1, 4, 32, 32) * 2 - 1
-    again, _ = load_model(tmp_path / "run" / "model.safetensors")
-    with torch.no_grad():
-        torch.testing.assert_close(again.eval()(x), grown.eval()(x))
+    # the app's and colorize's way in: a real photo colorized by the file
+    from colouru import Colorizer
+    out = Colorizer.load(tmp_path / "run" / "model.safetensors").colorize(
+        np.random.default_rng(0).random((40, 56, 3), dtype=np.float32))
+    assert out.shape == (40, 56, 3) and np.isfinite(out).all()
+    # options the init model cannot grow into are refused by name, not ignored
+    code, err = _main(capsys, "train", "--data", photos, "--out", tmp_path / "run3", "--init",
+                      init, "--arch", "unet-semantic", "--width", "16", "--steps", "1")
+    assert code != 0 and "cannot become this one" in err and "width" in err
+    assert not (tmp_path / "run3" / "checkpoint.safetensors").exists()
     # --encoder goes with the architectures that have one
     code, err = _main(capsys, "train", "--data", photos, "--out", tmp_path / "run2", "--arch",
                       "unet", "--encoder", "efficientnet-lite1", "--steps", "1")

@@ -60,7 +60,14 @@ from colouru.training.discriminators import DISCRIMINATORS, build_discriminator
 from colouru.training.ema import WeightAverage
 from colouru.training.gan import GanConfig, Trainer, lr_at, unwrap
 from colouru.training.logs import RunLogger, save_grid
-from colouru.weights import WORK_SIZES, ModelFileError, ModelInfo, load_model, save_model
+from colouru.weights import (
+    WORK_SIZES,
+    ModelFileError,
+    ModelInfo,
+    load_model,
+    read_info,
+    save_model,
+)
 
 STAGES = defaults.STAGES
 VAL_HINTS = (0, 10)  # hint counts reported at each validation (0 must be one)
@@ -261,7 +268,9 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         gen["edge_hints"] = args.edge_hints
     if args.fine_width is not None:
         gen["fine_width"] = args.fine_width
-    if gen:
+    if gen and args.init:
+        cfg.generator = _grown_config(args, gen)
+    elif gen:
         cfg.generator = GeneratorConfig.from_dict({**cfg.generator.to_dict(), **gen})
     if args.precision:
         cfg.precision = args.precision
@@ -301,6 +310,25 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         cfg.ema = args.ema
     cfg.check()
     return cfg
+
+
+def _grown_config(args: argparse.Namespace, gen: dict) -> GeneratorConfig:
+    """The generator of a run with ``--init`` and generator options: the init model's, changed
+    by the options given, which may only grow it (``grows_into``); anything else is refused
+    by name rather than ignored."""
+    old = read_info(args.init).generator
+    wanted = dict(gen)
+    for name in ("width", "depth"):  # --arch's defaults are for new models: keep the init's
+        if getattr(args, name) is None:
+            wanted.pop(name, None)
+    new = GeneratorConfig.from_dict({**old.to_dict(), **wanted})
+    if new != old and not grows_into(old, new):
+        differ = [k for k in wanted if getattr(new, k) != getattr(old, k)]
+        raise ValueError(
+            f"--init {args.init} is a {old.arch} model that cannot become this one (it differs "
+            f"in {', '.join(differ)}); with --init the generator options may only grow it: "
+            "--arch unet-semantic on a plain unet, or a wider --fine-width on unet-pretrained")
+    return new
 
 
 def _names(text: str) -> list[str]:
