@@ -4,9 +4,10 @@ black-and-white photographs colorized without hints.
 
     .venv/bin/python scripts/demo_strip.py [--model PATH] [--out docs/demo_strip.png]
 
-With ``--sheet NAME=MODEL [NAME=MODEL ...]`` it draws a contact sheet instead (default
-``docs/contact_sheet.png``): one row per photo (the old photographs, then colour examples made
-grey), the input beside each model's result without hints; then the surfer with the few hints
+With ``--sheet NAME=MODEL [NAME=MODEL ...] [--more PHOTO ...]`` it draws a contact sheet
+instead (default ``docs/contact_sheet.png``): one row per photo (the old photographs, then
+colour examples and the ``--more`` photos made grey, with their colour original last), the
+input beside each model's result without hints; then the surfer with the few hints
 of ``assets/examples/demo/1890Surfer.hints.json`` (skin on the man, sky, sea, foliage), to see
 whether a hint's colour stays in its object.
 """
@@ -64,18 +65,21 @@ def _label(img: np.ndarray, text: str) -> np.ndarray:
 GREYED = ["fruit_stand.png", "macaws.png", "tulip_field.png", "kingfisher.png"]
 
 
-def contact_sheet(models: list[tuple[str, str]], out: str) -> None:
-    """Input | each model, without hints, for the old photos and greyed colour ones; then the
-    surfer with a few hints."""
+def contact_sheet(models: list[tuple[str, str]], out: str, more: list[str] = ()) -> None:
+    """Input | each model, without hints, for the old photos and greyed colour ones (the
+    examples', then ``more``: paths of other colour photos), with the colour original last;
+    then the surfer with a few hints."""
     colorizers = [(name, Colorizer.load(path or None)) for name, path in models]
     def grey_of(im: np.ndarray) -> np.ndarray:  # float sRGB, the photo's own L alone
         return lab_to_rgb(rgb_to_lab(im) * np.float32([1, 0, 0]))
 
     rows = []
-    for name in OLD + GREYED:
-        im = read_image(EX / name)
-        tiles = [_label(_fit(to_uint8(grey_of(im))), name)]
+    for path in [EX / n for n in OLD + GREYED] + [Path(p) for p in more]:
+        im = read_image(path)
+        tiles = [_label(_fit(to_uint8(grey_of(im))), path.name)]
         tiles += [_label(_fit(c.colorize(im)), f"{label}, no hints") for label, c in colorizers]
+        if path.name not in OLD:
+            tiles.append(_label(_fit(to_uint8(im)), "colour original"))
         rows.append(tiles)
     surfer = read_image(EX / "1890Surfer.png")
     hints = load_hints(EX / "demo" / "1890Surfer.hints.json")
@@ -98,10 +102,12 @@ def main() -> None:
     ap.add_argument("--out")
     ap.add_argument("--sheet", nargs="+", metavar="NAME=MODEL",
                     help="draw a contact sheet of these models (MODEL empty: the bundled one)")
+    ap.add_argument("--more", nargs="+", default=[], metavar="PHOTO",
+                    help="with --sheet: more colour photos to show made grey")
     args = ap.parse_args()
     if args.sheet:
         models = [tuple(m.split("=", 1)) if "=" in m else (m, "") for m in args.sheet]
-        contact_sheet(models, args.out or str(ROOT / "docs" / "contact_sheet.png"))
+        contact_sheet(models, args.out or str(ROOT / "docs" / "contact_sheet.png"), args.more)
         return
     args.out = args.out or str(ROOT / "docs" / "demo_strip.png")
     c = Colorizer.load(args.model)
