@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import os
 import resource
@@ -213,14 +214,8 @@ def network_inputs(colorizer: Colorizer) -> list[torch.Tensor]:
 
 def in_turn(calls) -> Callable[[], None]:
     """One call that makes the given calls in turn, one each time it is called."""
-    calls = list(calls)
-    state = {"i": 0}
-
-    def call():
-        calls[state["i"] % len(calls)]()
-        state["i"] += 1
-
-    return call
+    turn = itertools.cycle(list(calls))
+    return lambda: next(turn)()
 
 
 def bench_network(colorizer: Colorizer, repeats: int) -> dict:

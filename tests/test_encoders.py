@@ -165,25 +165,36 @@ def test_unknown_encoder_is_refused_with_the_valid_names():
 
 
 
+def _trained_looking(model: torch.nn.Module) -> torch.nn.Module:
+    """Batch-norm statistics away from the fresh ones, so eval and training modes differ."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 2.0)
+    return model
+
+
+def _same_function(grown: torch.nn.Module, small: torch.nn.Module) -> torch.Tensor:
+    """Assert that ``grown`` gives ``small``'s ab in eval and in training mode; the input."""
+    x = torch.rand(2, 4, 48, 64) * 2 - 1
+    for train in (False, True):
+        small.train(train)
+        grown.train(train)
+        with torch.no_grad():
+            torch.testing.assert_close(grown(x), small(x), rtol=0, atol=1e-6)
+    return x
+
+
 def test_a_grown_generator_starts_as_the_same_function_and_its_block_learns():
     # --fine-width on a trained model: the half-resolution block joins with zero weights, so
     # the grown model gives the same ab in eval and in training mode; then it learns.
     torch.manual_seed(0)
-    small = PretrainedUNet(CFG)
-    with torch.no_grad():  # trained-looking batch-norm statistics, not the fresh ones
-        for m in small.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.uniform_(-0.2, 0.2)
-                m.running_var.uniform_(0.5, 2.0)
+    small = _trained_looking(PretrainedUNet(CFG))
     big = PretrainedUNet(GeneratorConfig.from_dict({**CFG.to_dict(), "fine_width": 6}))
     new = grow_state(big, small.state_dict())
     assert new and all(k.startswith("fine.") for k in new)
-    x = torch.rand(2, 4, 48, 64) * 2 - 1
-    for train in (False, True):
-        small.train(train)
-        big.train(train)
-        with torch.no_grad():
-            torch.testing.assert_close(big(x), small(x), rtol=0, atol=1e-6)
+    x = _same_function(big, small)
     opt = torch.optim.Adam(big.parameters(), 1e-3)
     target = 0.3 * x[:, :1].expand(-1, 2, -1, -1)
     for _ in range(3):
@@ -210,16 +221,6 @@ SEMANTIC = GeneratorConfig.from_dict({**PLAIN.to_dict(), "arch": "unet-semantic"
                                       "encoder": "efficientnet-lite0"})
 
 
-def _trained_looking(model: torch.nn.Module) -> torch.nn.Module:
-    """Batch-norm statistics away from the fresh ones, so eval and training modes differ."""
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.uniform_(-0.2, 0.2)
-                m.running_var.uniform_(0.5, 2.0)
-    return model
-
-
 def test_the_encoder_can_stop_after_its_sixth_stage():
     six = EfficientNetLite("efficientnet-lite0", in_channels=1, n_stages=6)
     assert six.out_channels == (16, 24, 40, 112, 192)  # the stride-32 feature is stage 6's
@@ -241,12 +242,7 @@ def test_a_plain_unet_grows_into_the_semantic_one_as_the_same_function():
     grown = build_generator(SEMANTIC, pretrained=True)
     new = grow_state(grown, plain.state_dict())
     assert new and all(k.startswith("semantic.") for k in new)
-    x = torch.rand(2, 4, 48, 64) * 2 - 1
-    for train in (False, True):
-        plain.train(train)
-        grown.train(train)
-        with torch.no_grad():
-            torch.testing.assert_close(grown(x), plain(x), rtol=0, atol=1e-6)
+    _same_function(grown, plain)
 
 
 def test_the_semantic_encoder_is_frozen_and_its_joins_learn():

@@ -97,9 +97,6 @@ class Trainer:
         with autocast(x.device, self.precision):
             return (model or self.G)(x).float()
 
-    def _mse(self, fake_ab: torch.Tensor, batch: Batch) -> torch.Tensor:
-        return self._weighted((fake_ab - normalize_ab(batch.ab)) ** 2, batch)
-
     def _weighted(self, err: torch.Tensor, batch: Batch) -> torch.Tensor:
         if self.cfg.hint_weight != 1.0:
             err = err * (1.0 + (self.cfg.hint_weight - 1.0) * batch.hint_mask)
@@ -107,12 +104,13 @@ class Trainer:
 
     def _regression(self, fake_ab: torch.Tensor, batch: Batch) -> tuple[torch.Tensor, dict]:
         """The loss to train on (``cfg.loss``) and the figures to log: the MSE always."""
-        mse = self._mse(fake_ab, batch)
+        truth = normalize_ab(batch.ab)
+        mse = self._weighted((fake_ab - truth) ** 2, batch)
         if self.cfg.loss == "mse":
             return mse, {"g_mse": mse.item()}
         delta = float(normalize_ab(self.cfg.huber_delta))
         # x 2: the MSE itself within delta, then linear with MSE's slope at delta
-        err = 2 * F.huber_loss(fake_ab, normalize_ab(batch.ab), reduction="none", delta=delta)
+        err = 2 * F.huber_loss(fake_ab, truth, reduction="none", delta=delta)
         huber = self._weighted(err, batch)
         return huber, {"g_mse": mse.item(), "g_huber": huber.item()}
 
