@@ -724,6 +724,8 @@ def test_a_run_trains_with_the_huber_loss(photos, tmp_path, capsys):
     assert code == 0, err
     gan = json.loads((tmp_path / "run" / "config.json").read_text())["gan"]
     assert gan["loss"] == "huber" and gan["huber_delta"] == 2.0
+    made = load_model(tmp_path / "run" / "model.safetensors")[1].provenance  # colouru info shows it
+    assert (made["loss"], made["huber_delta"], made["lr"]) == ("huber", 2.0, gan["lr"])
     logs = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert any("g_huber" in r and "g_mse" in r for r in logs if r.get("kind") == "train")
     code, err = _main(capsys, "train", "--data", photos, "--out", tmp_path / "run2", *TINY,

@@ -748,6 +748,11 @@ class Run:
             "size": cfg.size,
             "init": cfg.init,
             "ema": cfg.ema,
+            "lr": cfg.gan.lr,
+            "loss": cfg.gan.loss,
+            **({"huber_delta": cfg.gan.huber_delta} if cfg.gan.loss == "huber" else {}),
+            "stroke_share": cfg.hints.stroke_share,
+            "seed": cfg.seed,
         })
         return save_model(self.run_dir / name, self.published, info)
 
