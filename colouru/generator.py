@@ -258,21 +258,19 @@ class UNet(nn.Module):
         if config.depth < 1 or config.width < 1:
             raise ValueError(f"depth and width must be positive, got {config}")
         self.config = config
-        widths = [min(config.width * 2**i, config.max_width) for i in range(config.depth)]
-        self.downs = nn.ModuleList()
         self.extra = extra_channels(config)
-        cin = INPUT_CHANNELS + self.extra
-        for i, w in enumerate(widths):
-            self.downs.append(_down(cin, w, norm=i > 0))
-            cin = w
-        self.ups = nn.ModuleList()
-        # Decoder level i goes from widths[i] (+ skip) up to widths[i-1]; the top one to width.
-        for i in reversed(range(config.depth)):
-            c_in = widths[i] if i == config.depth - 1 else widths[i] * 2
-            c_out = widths[i - 1] if i > 0 else config.width
-            drop = config.dropout if i >= config.depth - 2 and i > 0 else 0.0
-            self.ups.append(_up(c_in + joined.get(i, 0), c_out, drop))
-        self.head = nn.Conv2d(config.width + INPUT_CHANNELS + self.extra, 2, 3, padding=1)
+        self.layout = unet_layout(config, joined)
+        self.downs, self.ups = nn.ModuleList(), nn.ModuleList()
+        for i in range(config.depth):
+            parts, cout = self.layout[f"downs.{i}.0"]
+            self.downs.append(_down(sum(parts), cout, norm=i > 0))
+        for n in range(config.depth):
+            level = config.depth - 1 - n
+            parts, cout = self.layout[f"ups.{n}.0"]
+            drop = config.dropout if level >= config.depth - 2 and level > 0 else 0.0
+            self.ups.append(_up(sum(parts), cout, drop))
+        parts, cout = self.layout["head"]
+        self.head = nn.Conv2d(sum(parts), cout, 3, padding=1)
 
     @property
     def multiple(self) -> int:
@@ -300,6 +298,33 @@ class UNet(nn.Module):
     def _joins(self, xp: torch.Tensor) -> dict[int, torch.Tensor]:
         """Features to join to the up steps, by level (see ``joined``): none here."""
         return {}
+
+
+def unet_layout(
+    config: GeneratorConfig, joined: dict[int, int] | None = None
+) -> dict[str, tuple[tuple[int, ...], int]]:
+    """The channels of ``UNet``'s convolutions, by module name (``downs.0.0`` ... ``ups.0.0``
+    ... ``head``): the sizes of the parts its input joins, in order, and its output channels.
+
+    Down level i makes ``min(width * 2**i, max_width)`` channels; the up steps run from the
+    innermost level out, each reading the step before, the skip at its level (not the
+    innermost) and ``joined[level]`` channels (a subclass's); the head reads the last up step
+    and the input with its hint features. ``grow_state`` maps a narrower model's channels
+    into a wider one's part by part."""
+    joined = joined or {}
+    depth, width = config.depth, config.width
+    widths = [min(width * 2**i, config.max_width) for i in range(depth)]
+    first = INPUT_CHANNELS + extra_channels(config)
+    layout = {}
+    for i, w in enumerate(widths):
+        layout[f"downs.{i}.0"] = ((first,) if i == 0 else (widths[i - 1],), w)
+    for n, level in enumerate(reversed(range(depth))):
+        parts = (widths[level],) if n == 0 else (widths[level], widths[level])  # step, skip
+        if level in joined:
+            parts += (joined[level],)
+        layout[f"ups.{n}.0"] = (parts, widths[level - 1] if level > 0 else width)
+    layout["head"] = ((width, first), 2)
+    return layout
 
 
 def extra_channels(config: GeneratorConfig) -> int:
@@ -492,50 +517,90 @@ def build_generator(config: GeneratorConfig, pretrained: bool = False) -> nn.Mod
 
 def grows_into(old: GeneratorConfig, new: GeneratorConfig) -> bool:
     """Whether a model of config ``old`` grows into one of ``new`` as the same function
-    (``grow_state``): ``unet-pretrained`` gaining or widening its half-resolution block, or the
-    plain U-Net gaining the semantic encoder (``unet-semantic``)."""
+    (``grow_state``): ``unet-pretrained`` gaining or widening its half-resolution block, the
+    plain U-Net gaining the semantic encoder (``unet-semantic``), or either U-Net made wider
+    (``width``; its levels keep their ``max_width``)."""
     if new.fine_width > old.fine_width and replace(new, fine_width=old.fine_width) == old:
+        return True
+    if (old.arch in ("unet", "unet-semantic") and new.width > old.width
+            and replace(new, width=old.width) == old):
         return True
     return (old.arch, new.arch) == ("unet", "unet-semantic") and replace(
         new, arch="unet", encoder="") == old
 
 
-def grow_state(model: nn.Module, state: dict[str, torch.Tensor]) -> list[str]:
-    """Load ``state`` (a smaller model's weights) into ``model`` where it fits, so ``model``
-    starts as the same function: every tensor of equal shape is copied; a convolution's
-    weight with more input channels gets the old ones first and zeros after them (the last up
-    step of a grown ``PretrainedUNet``: the new block is not heard at first); tensors
-    ``state`` lacks keep their fresh initialisation. Returns the names of those new tensors;
-    anything else that does not fit raises ``ValueError``."""
+def grow_state(
+    model: nn.Module, state: dict[str, torch.Tensor], old: GeneratorConfig | None = None
+) -> list[str]:
+    """Load ``state`` (a smaller model's weights, of config ``old``) into ``model`` where it
+    fits, so ``model`` starts as the same function. Every tensor of equal shape is copied.
+    Where ``model`` has more channels:
+
+    - a U-Net's convolution (``unet_layout`` of ``old`` and of ``model``): each old input
+      channel goes to its place in the wider input, part by part (the step before, the skip,
+      a join); the old output channels hear nothing of the new inputs (zeros), and the new
+      output channels keep their fresh weights (the next layer does not hear them at first);
+    - another convolution's weight with more input channels gets the old ones first and zeros
+      after them (the last up step of a grown ``PretrainedUNet``: the new block is not heard);
+    - a longer vector (a batch norm's, a bias) gets the old values first, fresh ones after.
+
+    Tensors ``state`` lacks keep their fresh initialisation. Returns the names of those new
+    tensors; anything else that does not fit raises ``ValueError``."""
     own = model.state_dict()
     unknown = sorted(set(state) - set(own))
     if unknown:
         raise ValueError(f"the weights do not fit: {unknown[:3]} not in the new model")
+    layouts = (None, None)
+    if old is not None and hasattr(model, "layout"):
+        with torch.device("meta"):
+            layouts = (getattr(build_generator(old), "layout", None), model.layout)
     grown = {}
     for k, v in state.items():
         target = own[k]
-        owner = model.get_submodule(k.rpartition(".")[0])
-        # the input-channel dimension of a convolution's weight (-1: not one)
-        dim = -1
+        name = k.rpartition(".")[0]
+        owner = model.get_submodule(name)
+        # the (output, input)-channel dimensions of a convolution's weight, else None
+        dims = None
         if k.endswith(".weight") and isinstance(owner, nn.ConvTranspose2d):
-            dim = 0
+            dims = (1, 0)
         elif k.endswith(".weight") and isinstance(owner, nn.Conv2d):
-            dim = 1
-        others = [i for i in range(v.dim()) if i != dim]
+            dims = (0, 1)
         if v.shape == target.shape:
             grown[k] = v
-        elif (dim >= 0 and v.dim() == target.dim()
-              and all(v.shape[i] == target.shape[i] for i in others)
-              and v.shape[dim] < target.shape[dim]):
+        elif dims and layouts[0] and name in layouts[0] and name in layouts[1]:
+            grown[k] = _widened(v, target, dims, layouts[0][name], layouts[1][name])
+        elif (dims and v.dim() == target.dim() and v.shape[dims[0]] == target.shape[dims[0]]
+              and v.shape[2:] == target.shape[2:] and v.shape[dims[1]] < target.shape[dims[1]]):
             w = torch.zeros_like(target)
-            w.narrow(dim, 0, v.shape[dim]).copy_(v)
+            w.narrow(dims[1], 0, v.shape[dims[1]]).copy_(v)
             grown[k] = w
+        elif not dims and v.dim() == target.dim() == 1 and len(v) < len(target):
+            grown[k] = torch.cat([v, target[len(v):]])
         else:
             raise ValueError(f"the weights do not fit: {k} is {tuple(v.shape)}, the new model's "
                              f"{tuple(target.shape)}")
     new = sorted(set(own) - set(state))
     model.load_state_dict({**own, **grown})
     return new
+
+
+def _widened(v: torch.Tensor, fresh: torch.Tensor, dims: tuple[int, int],
+             old: tuple[tuple[int, ...], int], new: tuple[tuple[int, ...], int]) -> torch.Tensor:
+    """A convolution's weight ``v`` placed in a wider one (``fresh``, its initial weights):
+    ``old`` and ``new`` are its ``unet_layout`` entries, ``dims`` its (output, input) dims."""
+    (old_parts, old_out), (new_parts, new_out) = old, new
+    if (len(old_parts) > len(new_parts) or old_out > new_out
+            or any(o > n for o, n in zip(old_parts, new_parts, strict=False))
+            or v.shape[dims[0]] != old_out or v.shape[dims[1]] != sum(old_parts)):
+        raise ValueError(f"the weights do not fit: a layer of {tuple(v.shape)} does not widen "
+                         f"into {tuple(fresh.shape)}")
+    starts = [sum(new_parts[:i]) for i in range(len(old_parts))]
+    places = torch.cat([torch.arange(s, s + n) for s, n in zip(starts, old_parts, strict=True)])
+    w = fresh.clone()
+    rows = w.narrow(dims[0], 0, old_out)
+    rows.zero_()
+    rows.index_copy_(dims[1], places, v)
+    return w
 
 
 def inference_copy(model: nn.Module) -> nn.Module:

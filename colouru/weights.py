@@ -30,6 +30,9 @@ FORMAT_VERSION = 1
 METADATA_KEY = "colouru"
 WORK_SIZES = (16, 4096)  # the working sizes a model file may ask for (as colorize --work-size)
 MAX_NESTING = 32  # levels of JSON in the config (provenance is flat in files we write)
+# The tensor types a model file may hold: float32 weights or float16 (``save_model(half=True)``)
+# and the batch norms' int64 counts.
+DTYPES = ("F32", "F16", "I64")
 
 
 class ModelFileError(Exception):
@@ -67,10 +70,23 @@ class ModelInfo:
         })
 
 
-def save_model(path: str | os.PathLike, model: torch.nn.Module, info: ModelInfo) -> Path:
-    """Write ``model``'s weights and ``info`` to one safetensors file, atomically."""
+def save_model(path: str | os.PathLike, model: torch.nn.Module, info: ModelInfo,
+               half: bool = False) -> Path:
+    """Write ``model``'s weights and ``info`` to one safetensors file, atomically.
+
+    ``half``: store the floating-point tensors as float16, half the file (the bundled model
+    must stay under 20 MB); they load back into the float32 network, rounded once. A tensor
+    beyond float16's range raises ``ValueError`` rather than being written as infinity."""
     path = Path(path)
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    if half:
+        big = torch.finfo(torch.float16).max
+        for k, v in state.items():
+            if v.is_floating_point():
+                if v.abs().max() > big:
+                    raise ValueError(f"{k} holds values beyond float16's range: "
+                                     "save it in full precision")
+                state[k] = v.half()
     atomic_write_bytes(path, save_bytes(state, metadata={METADATA_KEY: info.to_json()}))
     return path
 
@@ -90,9 +106,14 @@ def _read_header(path: Path) -> tuple[ModelInfo, dict[str, tuple[int, ...]]]:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
             shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+            odd = sorted((f.get_slice(k).get_dtype(), k) for k in f.keys()
+                         if f.get_slice(k).get_dtype() not in DTYPES)
     except (SafetensorError, OSError, ValueError) as e:
         raise ModelFileError(
             f"{path}: not a valid safetensors model file ({_first_line(e)})") from None
+    if odd:
+        raise ModelFileError(f"{path}: {len(odd)} tensors of a type model files do not use "
+                             f"(e.g. {odd[0][1]}: {odd[0][0]}; expected {', '.join(DTYPES)})")
     if METADATA_KEY not in meta:
         raise ModelFileError(
             f"{path}: safetensors file without a ColourU config (not a ColourU model)")

@@ -245,6 +245,48 @@ def test_a_plain_unet_grows_into_the_semantic_one_as_the_same_function():
     _same_function(grown, plain)
 
 
+@pytest.mark.parametrize("small_cfg", [PLAIN, SEMANTIC], ids=["unet", "unet-semantic"])
+def test_a_wider_unet_starts_as_the_same_function_and_its_new_channels_learn(small_cfg):
+    # --width on a trained U-Net: every old channel keeps its place in each joined input (the
+    # step before, the skip, the encoder's features), the old outputs hear nothing new, so
+    # the wider model gives the same ab in eval and training mode; then the new channels learn.
+    torch.manual_seed(0)
+    wide_cfg = replace(small_cfg, width=8, max_width=32)  # levels 8, 16, 32, 32, 32
+    small_cfg = replace(small_cfg, max_width=32)  # levels 4, 8, 16, 32, 32
+    assert grows_into(small_cfg, wide_cfg) and not grows_into(wide_cfg, small_cfg)
+    assert not grows_into(small_cfg, replace(wide_cfg, max_width=64))
+    small = _trained_looking(build_generator(small_cfg, pretrained=True))
+    wide = build_generator(wide_cfg)
+    assert grow_state(wide, small.state_dict(), small_cfg) == []  # nothing new: all widened
+    x = _same_function(wide, small)
+    assert not torch.equal(wide.ups[1][0].weight, torch.zeros_like(wide.ups[1][0].weight))
+    # the old channels' weights sit in their parts of the joined inputs
+    # (a transposed convolution's weight is (in, out, ...): the step before and the skip, 16
+    # channels each in the small model and 32 in the wide one, make 8 and 16 channels)
+    up, old = wide.ups[2][0].weight, small.ups[2][0].weight
+    torch.testing.assert_close(up[:16, :8], old[:16], rtol=0, atol=0)
+    torch.testing.assert_close(up[32:48, :8], old[16:32], rtol=0, atol=0)
+    torch.testing.assert_close(up[64:, :8], old[32:], rtol=0, atol=0)  # the encoder's, if any
+    assert up[16:32, :8].abs().sum() == up[48:64, :8].abs().sum() == 0  # new: unheard
+    assert up[:, 8:].abs().sum() > 0  # the new outputs start from fresh weights
+    opt = torch.optim.Adam([p for p in wide.parameters() if p.requires_grad], 1e-3)
+    target = 0.3 * x[:, :1].expand(-1, 2, -1, -1)
+    for _ in range(3):
+        opt.zero_grad()
+        (wide(x) - target).square().mean().backward()
+        opt.step()
+    assert wide.head.weight[:, 4:8].abs().sum() > 0  # the head hears the new channels now
+    assert wide.downs[0][0].weight.grad[4:].abs().sum() > 0
+
+
+def test_widening_refuses_what_does_not_widen():
+    small = build_generator(PLAIN)
+    for other in (replace(PLAIN, width=8, depth=6), replace(PLAIN, width=2)):
+        assert not grows_into(PLAIN, other)
+    with pytest.raises(ValueError, match="do not fit"):  # narrower is not wider
+        grow_state(build_generator(replace(PLAIN, width=2)), small.state_dict(), PLAIN)
+
+
 def test_the_semantic_encoder_is_frozen_and_its_joins_learn():
     torch.manual_seed(0)
     g = build_generator(SEMANTIC, pretrained=True).train()

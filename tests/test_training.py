@@ -694,6 +694,30 @@ def test_init_with_arch_unet_semantic_grows_the_encoder(photos, tmp_path, capsys
     assert code != 0 and "--encoder needs --arch" in err
 
 
+def test_init_with_a_wider_width_grows_the_unet(photos, tmp_path, capsys):
+    # colouru train --init MODEL --width W: the U-Net widens (as the same function:
+    # tests/test_encoders.py), says so, trains and saves a file that reloads as saved; a
+    # narrower width is refused by name.
+    from colouru.generator import build_generator
+    from colouru.weights import ModelInfo, save_model
+
+    torch.manual_seed(0)
+    small_cfg = GeneratorConfig(arch="unet", width=4, depth=3, max_width=16, hint_scales=1)
+    small = build_generator(small_cfg).eval()
+    init = save_model(tmp_path / "small.safetensors", small, ModelInfo(generator=small_cfg))
+    code, err = _main(capsys, "train", "--data", photos, "--out", tmp_path / "run", "--init",
+                      init, "--width", "8", "--stages", "pretrain-g", "--steps", "2",
+                      "--batch-size", "2", "--size", "32", "--threads", "1")
+    assert code == 0, err
+    assert "grown, width 4 to 8" in err
+    wide, info = load_model(tmp_path / "run" / "model.safetensors")
+    assert info.generator == GeneratorConfig(**{**small_cfg.to_dict(), "width": 8})
+    assert wide.head.weight.shape[1] == small.head.weight.shape[1] + 4
+    code, err = _main(capsys, "train", "--data", photos, "--out", tmp_path / "run2", "--init",
+                      init, "--width", "2", "--steps", "1")
+    assert code != 0 and "cannot become this one" in err and "a wider --width" in err
+
+
 def test_the_huber_loss_is_the_mse_near_the_truth_and_linear_beyond():
     from colouru.colour import normalize_ab
     from colouru.generator import build_generator

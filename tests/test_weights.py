@@ -77,6 +77,35 @@ def test_round_trip_is_bit_identical(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["m.safetensors"]  # no temporary file left
 
 
+def test_half_precision_files_are_half_the_size_and_load_the_rounded_weights(tmp_path):
+    model = _model(GeneratorConfig(width=8, depth=3, max_width=32))
+    info = ModelInfo(model.config, work_size=64)
+    full = save_model(tmp_path / "full.safetensors", model, info)
+    half = save_model(tmp_path / "half.safetensors", model, info, half=True)
+    assert half.stat().st_size < 0.55 * full.stat().st_size
+    loaded, _ = load_model(half)
+    for k, v in model.state_dict().items():  # float32 again, each weight rounded once
+        got = loaded.state_dict()[k]
+        assert got.dtype == v.dtype and torch.equal(got, v.half().to(v.dtype) if
+                                                     v.is_floating_point() else v), k
+    x = torch.rand(2, 4, 40, 48) * 2 - 1
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x), model(x), rtol=0, atol=2e-3)
+    with torch.no_grad():
+        model.head.weight[0, 0, 0, 0] = 1e5  # beyond float16: refused, nothing written
+    with pytest.raises(ValueError, match="float16's range"):
+        save_model(tmp_path / "big.safetensors", model, info, half=True)
+    assert not (tmp_path / "big.safetensors").exists()
+
+
+def test_tensor_types_we_do_not_write_are_refused(tmp_path):
+    state = {k: v.double() if v.is_floating_point() else v for k, v in _state(_model()).items()}
+    p = tmp_path / "f64.safetensors"
+    save_file(state, str(p), metadata={METADATA_KEY: _info_json()})
+    msg = _refused(p, "tensors of a type model files do not use")
+    assert "F64" in msg
+
+
 def test_read_info_alone_and_the_stored_config(tmp_path):
     path = save_model(tmp_path / "m.safetensors", _model(), ModelInfo(CFG, work_size=64))
     assert read_info(path).generator == CFG
@@ -296,5 +325,29 @@ def test_bundled_model_still_loads_bit_identically():
 
     path = Path(__file__).parents[1] / "assets" / "models" / "colouru-default.safetensors"
     model, _ = load_model(path)
-    for k, v in load_file(str(path)).items():
-        assert torch.equal(model.state_dict()[k], v), k
+    for k, v in load_file(str(path)).items():  # float16 widens to float32 exactly
+        got = model.state_dict()[k]
+        assert torch.equal(got, v.to(got.dtype)), k
+
+
+def test_the_half_model_script_writes_a_new_file_and_never_replaces_one(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parents[1] / "scripts" / "half_model.py"
+    src = save_model(tmp_path / "m.safetensors", _model(),
+                     ModelInfo(CFG, work_size=64, provenance={"steps": 3}))
+    out = tmp_path / "m16.safetensors"
+    run = subprocess.run([sys.executable, str(script), str(src), str(out)],
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "largest change" in run.stdout
+    info = read_info(out)
+    assert info.provenance["steps"] == 3 and "rounded from m.safetensors" in info.provenance[
+        "weights"]
+    before = out.read_bytes()
+    again = subprocess.run([sys.executable, str(script), str(src), str(out)],
+                           capture_output=True, text=True, check=False)
+    assert again.returncode == 1 and "not replacing" in again.stderr
+    assert out.read_bytes() == before

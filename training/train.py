@@ -327,7 +327,8 @@ def _grown_config(args: argparse.Namespace, gen: dict) -> GeneratorConfig:
         raise ValueError(
             f"--init {args.init} is a {old.arch} model that cannot become this one (it differs "
             f"in {', '.join(differ)}); with --init the generator options may only grow it: "
-            "--arch unet-semantic on a plain unet, or a wider --fine-width on unet-pretrained")
+            "--arch unet-semantic on a plain unet, a wider --width on unet or unet-semantic, "
+            "or a wider --fine-width on unet-pretrained")
     return new
 
 
@@ -573,13 +574,17 @@ class Run:
         if init_model is not None:
             old, new = init_model.config, cfg.generator
             if grows:
-                # --fine-width on a model without the block, or --arch unet-semantic on a plain
-                # U-Net: it grows the new parts and starts as the same function
-                grown = grow_state(G, init_model.state_dict())
+                # --fine-width on a model without the block, --arch unet-semantic on a plain
+                # U-Net or a wider --width: it grows the new parts, the same function at first
+                grown = grow_state(G, init_model.state_dict(), old)
                 if self.d.main:
-                    print(f"colouru train: {cfg.init} grown by {len(grown)} tensors "
-                          f"({', '.join(sorted({k.split('.')[0] for k in grown}))})",
-                          file=sys.stderr)
+                    said = f"colouru train: {cfg.init} grown"
+                    if grown:
+                        said += (f" by {len(grown)} tensors "
+                                 f"({', '.join(sorted({k.split('.')[0] for k in grown}))})")
+                    if old.width != new.width:
+                        said += f", width {old.width} to {new.width}"
+                    print(said, file=sys.stderr)
             else:
                 if old != new:
                     cfg.generator = old
