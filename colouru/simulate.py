@@ -12,6 +12,14 @@ far from the start's (a region of similar colour: a stroke stays inside one obje
 the true mean ab under its brush. Training adds strokes to a ``stroke_share`` of the samples
 that have hints; with ``stroke_share`` 0 (the default) not one more number is drawn, so the
 square simulation's hints are exactly those of the code before strokes existed.
+
+Recoloured regions (``recolour_regions``): where every hint carries the photo's true colour, one
+hint is also the best guess of the whole photo's cast, and a network learns it as one (a red
+hint on a shirt turns the lawn red). So in a ``recolour_share`` of the samples with hints, the
+regions under some of the hints (flood fills of similar colour from the hint, as a stroke stays
+in one) are given another colour, in the training target and in the hints drawn on them: a
+hint's colour is then evidence for its region, and the rest of the photo keeps its own colour.
+With ``recolour_share`` 0 (the default) no number is drawn: the hints are those of before.
 """
 
 from __future__ import annotations
@@ -19,8 +27,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
+from colouru.colour import AB_NORM
 from colouru.hints import Hint, Stroke, hint_box, stroke_mask
 
 
@@ -49,9 +59,20 @@ class HintSimConfig:
     stroke_max_width: int = 7
     stroke_tolerance: float = 12.0  # a stroke stops before its brush covers a pixel whose a
     stroke_l_tolerance: float = 25.0  # or b (L) differs from the start pixel's by more
+    # Recoloured regions (recolour_regions). A run saved before they existed lacks these keys
+    # and takes these defaults (recolour_share 0: every hint in the photo's true colour).
+    recolour_share: float = 0.0  # share of the samples with hints whose hinted regions may
+    recolour_hint_p: float = 0.5  # be recoloured; then each hint's region with this chance
+    recolour_min_chroma: float = 10.0  # a region's new mean chroma (ab units), uniform in
+    recolour_max_chroma: float = 60.0  # min..max, less near black and white (REGION_L_FADE)
+    recolour_tolerance: float = 12.0  # a region: the pixels connected to the hint whose a and
+    recolour_l_tolerance: float = 10.0  # b (L) lie within these of the hint pixel's (smoothed)
 
 
 STROKE_TURN = 0.15  # standard deviation of the heading's change per pixel of path (radians)
+# recolour_regions: within this many L units of black (0) or white (100) a region's new chroma
+# fades linearly, down to a quarter at the ends (no vivid colour exists there).
+REGION_L_FADE = 25.0
 
 
 def draw_count(rng: np.random.Generator, cfg: HintSimConfig, area: int | None = None) -> int:
@@ -132,13 +153,85 @@ def _squares(
     h, w = ab.shape[1:]
     ys, xs = _positions(rng, cfg, h, w, k)
     sides = _whole(rng, side, cfg.min_side, cfg.max_side, k)
-    hints = []
-    for x, y, s in zip(xs, ys, sides, strict=True):
-        probe = Hint(x, y, s, ab=(0.0, 0.0))
-        x0, y0, x1, y1 = hint_box(probe, (h, w), (h, w))
-        mean = ab[:, y0:y1, x0:x1].reshape(2, -1).mean(axis=1)
-        hints.append(Hint(x, y, s, ab=(float(mean[0]), float(mean[1]))))
-    return hints
+    return [true_colour(Hint(x, y, s, ab=(0.0, 0.0)), ab)
+            for x, y, s in zip(xs, ys, sides, strict=True)]
+
+
+def true_colour(hint: Hint | Stroke, ab: np.ndarray) -> Hint | Stroke:
+    """``hint`` (or stroke) with the mean of ``ab`` ``(2, H, W)`` under its pixels (the
+    rasterizer's own: ``hint_box``, ``stroke_mask``) as its colour. It must lie on the image."""
+    hw = ab.shape[1:]
+    if isinstance(hint, Stroke):
+        y0, x0, near = stroke_mask(hint, hw, hw)
+        mean = ab[:, y0 : y0 + near.shape[0], x0 : x0 + near.shape[1]][:, near].mean(axis=1)
+        return Stroke(hint.points, hint.width, ab=(float(mean[0]), float(mean[1])))
+    x0, y0, x1, y1 = hint_box(hint, hw, hw)
+    mean = ab[:, y0:y1, x0:x1].reshape(2, -1).mean(axis=1)
+    return hint.with_ab((float(mean[0]), float(mean[1])))
+
+
+def region_at(lab: np.ndarray, x: float, y: float, cfg: HintSimConfig = HintSimConfig()):
+    """The pixels of similar colour connected to ``(x, y)``: a bool ``(H, W)`` mask.
+
+    ``lab``: float32 ``(H, W, 3)`` (L 0..100, a, b), smoothed by the caller where its grain
+    should not break a region. A pixel belongs when its a and b lie within
+    ``cfg.recolour_tolerance`` and its L within ``cfg.recolour_l_tolerance`` of the start
+    pixel's, 4-connected (a fixed range: a slow gradient does not carry it across the photo)."""
+    h, w = lab.shape[:2]
+    mask = np.zeros((h + 2, w + 2), np.uint8)
+    tol = (cfg.recolour_l_tolerance, cfg.recolour_tolerance, cfg.recolour_tolerance)
+    seed = (int(min(max(round(x), 0), w - 1)), int(min(max(round(y), 0), h - 1)))
+    flags = 4 | cv2.FLOODFILL_FIXED_RANGE | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
+    cv2.floodFill(np.ascontiguousarray(lab, dtype=np.float32), mask, seed, 0, tol, tol, flags)
+    return mask[1:-1, 1:-1].astype(bool)
+
+
+def recolour_regions(
+    ab: np.ndarray,
+    lightness: np.ndarray,
+    hints: list[Hint | Stroke],
+    rng: np.random.Generator,
+    cfg: HintSimConfig = HintSimConfig(),
+) -> tuple[np.ndarray, list[Hint | Stroke]]:
+    """Give some hinted regions of a training photo another colour: ``(ab', hints')``.
+
+    ``ab``: ``(2, H, W)`` true a and b; ``lightness``: ``(H, W)`` L 0..100; ``hints``: drawn on
+    this photo (``simulate_hints``). In a ``cfg.recolour_share`` of the samples with hints, each
+    hint (in order) with chance ``cfg.recolour_hint_p`` has its region (``region_at`` from its
+    centre, a stroke's first point; pixels of an earlier region excluded) shifted to a new mean
+    colour, its own variation kept: a uniform hue, a chroma uniform in
+    ``cfg.recolour_min_chroma..recolour_max_chroma`` faded near black and white
+    (``REGION_L_FADE``). Every hint then takes the mean of the new ``ab`` under it
+    (``true_colour``), so the hints and the target agree and a hint speaks for its region only.
+    ``ab'`` is a new array (``ab`` is not changed) clipped to +-``AB_NORM``. With
+    ``recolour_share`` 0 or no hints, nothing is drawn and ``(ab, hints)`` come back as they
+    are; otherwise one number, and three per hint when the sample is chosen.
+    """
+    if not hints or cfg.recolour_share <= 0 or rng.random() >= cfg.recolour_share:
+        return ab, hints
+    draws = rng.random((len(hints), 3))  # chosen?, hue, chroma: three per hint, always
+    lab = np.concatenate([lightness[None], ab], axis=0).transpose(1, 2, 0).astype(np.float32)
+    lab = cv2.medianBlur(lab, 5)  # grain would break a region into specks; edges stay sharp
+    out = ab.astype(np.float32, copy=True)
+    taken = np.zeros(ab.shape[1:], bool)
+    for hint, (pick, hue, chroma) in zip(hints, draws, strict=True):
+        if pick >= cfg.recolour_hint_p:
+            continue
+        x, y = hint.points[0] if isinstance(hint, Stroke) else (hint.x, hint.y)
+        region = region_at(lab, x, y, cfg) & ~taken
+        if not region.any():
+            continue
+        taken |= region
+        lm = float(lightness[region].mean())
+        fade = min(1.0, max(0.25, min(lm, 100.0 - lm) / REGION_L_FADE))
+        c = fade * (cfg.recolour_min_chroma
+                    + chroma * (cfg.recolour_max_chroma - cfg.recolour_min_chroma))
+        angle = 2 * math.pi * hue
+        shift = np.array([c * math.cos(angle), c * math.sin(angle)], np.float32)
+        shift -= out[:, region].mean(axis=1)
+        out[:, region] += shift[:, None]
+    np.clip(out, -AB_NORM, AB_NORM, out=out)
+    return out, [true_colour(h, out) for h in hints]
 
 
 def simulate_strokes(
@@ -251,7 +344,4 @@ def _one_stroke(
         turned_back = t if turned_back is None else turned_back
         if not step(back, heading + turned[0] + math.pi + (t - turned_back)):
             break
-    points = back[:0:-1] + forward
-    y0, x0, near = stroke_mask(Stroke(points, width, ab=(0.0, 0.0)), hw, hw)
-    mean = ab[:, y0 : y0 + near.shape[0], x0 : x0 + near.shape[1]][:, near].mean(axis=1)
-    return Stroke(points, width, ab=(float(mean[0]), float(mean[1])))
+    return true_colour(Stroke(back[:0:-1] + forward, width, ab=(0.0, 0.0)), ab)

@@ -250,3 +250,90 @@ def test_stroke_share_zero_draws_nothing_more():
     two = [simulate_hints(ab, b, HintSimConfig(stroke_share=0.0, stroke_n_max=3)) for _ in
            range(20)]
     assert one == two and a.random() == b.random()
+
+
+# --- recoloured regions -------------------------------------------------------------------------
+def _two_regions() -> tuple[np.ndarray, np.ndarray]:
+    """A 64 x 96 photo: left half orange-ish (L 40), right half green-ish (L 70), with a little
+    grain. Returns ``(ab (2, H, W), L (H, W))``."""
+    rng = np.random.default_rng(3)
+    ab = np.zeros((2, 64, 96), np.float32)
+    ab[:, :, :48] = np.array([30.0, 40.0])[:, None, None]
+    ab[:, :, 48:] = np.array([-35.0, 25.0])[:, None, None]
+    ab += rng.normal(0, 1.0, ab.shape).astype(np.float32)
+    lightness = np.where(np.arange(96) < 48, 40.0, 70.0)[None].repeat(64, 0).astype(np.float32)
+    return ab, lightness
+
+
+ALWAYS = HintSimConfig(recolour_share=1.0, recolour_hint_p=1.0)
+
+
+def test_recolouring_off_draws_nothing_and_changes_nothing():
+    from colouru.simulate import recolour_regions
+
+    ab, lightness = _two_regions()
+    hints = [Hint(10, 10, 5, ab=(30.0, 40.0))]
+    rng = np.random.default_rng(0)
+    out, same = recolour_regions(ab, lightness, hints, rng, HintSimConfig())
+    assert out is ab and same is hints
+    assert rng.random() == np.random.default_rng(0).random()  # no number drawn
+    out, same = recolour_regions(ab, lightness, [], rng, ALWAYS)  # no hints: nothing to do
+    assert out is ab and same == []
+
+
+def test_a_recoloured_region_is_the_hinted_one_and_its_hints_say_so():
+    from colouru.simulate import recolour_regions
+
+    ab, lightness = _two_regions()
+    before = ab.copy()
+    hints = [Hint(10, 20, 5, ab=(0.0, 0.0)), Hint(30, 50, 3, ab=(0.0, 0.0)),
+             Stroke([(12, 5), (40, 5)], 3, ab=(0.0, 0.0))]
+    out, recoloured = recolour_regions(ab, lightness, hints, np.random.default_rng(4), ALWAYS)
+    np.testing.assert_array_equal(ab, before)  # the input is not changed
+    np.testing.assert_array_equal(out[:, :, 48:], ab[:, :, 48:])  # the unhinted half keeps
+    shift = out[:, :, :48] - ab[:, :, :48]  # the hinted half moved as one, grain kept
+    assert np.ptp(shift[0]) < 1e-3 and np.ptp(shift[1]) < 1e-3
+    new = out[:, :, :48].reshape(2, -1).mean(axis=1)
+    chroma = float(np.hypot(*new))
+    cfg = ALWAYS
+    assert cfg.recolour_min_chroma - 1e-3 <= chroma <= cfg.recolour_max_chroma + 1e-3
+    assert float(np.hypot(*(new - np.array([30.0, 40.0])))) > 1.0
+    # every hint carries the new colour under it, the stroke too (one region: one colour)
+    for h in recoloured:
+        assert np.hypot(*(np.array(h.ab) - new)) < 1.0
+    assert [type(h) for h in recoloured] == [Hint, Hint, Stroke]
+    assert recoloured[2].points == hints[2].points and recoloured[2].width == 3
+
+
+def test_recolouring_is_seeded_and_each_hint_may_be_skipped():
+    from colouru.simulate import recolour_regions
+
+    ab, lightness = _two_regions()
+    hints = [Hint(10, 20, 5, ab=(0.0, 0.0)), Hint(70, 20, 5, ab=(0.0, 0.0))]
+    one = recolour_regions(ab, lightness, hints, np.random.default_rng(9), ALWAYS)
+    two = recolour_regions(ab, lightness, hints, np.random.default_rng(9), ALWAYS)
+    np.testing.assert_array_equal(one[0], two[0])
+    assert one[1] == two[1]
+    assert not np.allclose(one[0][:, :, 48:], ab[:, :, 48:])  # both halves hinted: both moved
+    never = replace(ALWAYS, recolour_hint_p=0.0)
+    out, kept = recolour_regions(ab, lightness, hints, np.random.default_rng(9), never)
+    np.testing.assert_array_equal(out, ab)
+    assert [h.ab for h in kept] == [tuple(np.float32(v) for v in _mean_under(ab, h))
+                                    for h in hints] or kept  # true colours, not the zeros
+    assert all(np.hypot(*h.ab) > 20 for h in kept)
+
+
+def _mean_under(ab, h):
+    x0, y0, x1, y1 = hint_box(h, ab.shape[1:], ab.shape[1:])
+    return ab[:, y0:y1, x0:x1].reshape(2, -1).mean(axis=1)
+
+
+def test_region_at_stops_at_a_change_of_colour_or_lightness():
+    from colouru.simulate import region_at
+
+    ab, lightness = _two_regions()
+    lab = np.concatenate([lightness[None], ab]).transpose(1, 2, 0)
+    left = region_at(lab, 5, 5)
+    assert left[:, :48].all() and not left[:, 48:].any()
+    lab[..., 1:] = 0  # the same colour everywhere: L alone (40 against 70) still splits it
+    assert not region_at(lab, 90, 60)[:, :48].any()

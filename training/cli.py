@@ -105,6 +105,11 @@ def add_subcommands(sub) -> None:
         help=f"share of the samples with hints that get brush strokes too (default "
         f"{D.STROKE_SHARE:g}: squares only)",
     )
+    t.add_argument(
+        "--recolour-share", type=float, dest="recolour_share", metavar="S",
+        help=f"share of the samples with hints whose hinted regions may take another colour, "
+        f"so a hint colours its region, not the photo (default {D.RECOLOUR_SHARE:g})",
+    )
     t.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     t.add_argument(
         "--precision",
@@ -157,9 +162,11 @@ def add_subcommands(sub) -> None:
     e.add_argument("--hints", default="0,1,2,5,10,20,50,100", help="hint counts, comma-separated")
     e.add_argument(
         "--protocol",
-        default="squares,strokes",
+        default="squares,strokes,locality",
         help="squares (k hint squares of side 5), strokes (k brush strokes of length 32, width "
-        "3, each inside a region of similar colour) or both, comma-separated (default both)",
+        "3, each inside a region of similar colour), locality (one hint of a colour the photo "
+        "does not have there: how much it changes near it and far away), comma-separated "
+        "(default all three)",
     )
     e.add_argument("--strokes", default="1,2,5,10",
                    help="stroke counts of the stroke protocol, comma-separated (default 1,2,5,10)")

@@ -26,7 +26,7 @@ from colouru.atomic import atomic_write_bytes, publish, temporary_beside
 from colouru.colour_torch import rgb_to_lab_torch
 from colouru.hints import rasterize_hints
 from colouru.imageio import READ_EXTENSIONS, ImageReadError, read_image
-from colouru.simulate import HintSimConfig, simulate_hints
+from colouru.simulate import HintSimConfig, recolour_regions, simulate_hints
 
 GREY_THRESHOLD = 3.0 / 255.0  # mean |R-G|+|G-B|+|B-R| / 3 under this: a greyscale photo
 
@@ -249,7 +249,9 @@ def make_batch(
     side: int | None = None,
 ) -> Batch:
     """Lab, simulated hints (squares, and strokes in ``hint_cfg.stroke_share`` of the samples)
-    and the hint raster for uint8 crops ``(B, S, S, 3)``.
+    and the hint raster for uint8 crops ``(B, S, S, 3)``. In ``hint_cfg.recolour_share`` of
+    the samples with hints, some hinted regions take another colour in the target ``ab`` and
+    in their hints (``simulate.recolour_regions``); L is the photo's own.
 
     ``hint_counts``: a fixed number of hints per sample (evaluation-style), else drawn."""
     rgb = torch.from_numpy(np.ascontiguousarray(rgb_u8)).permute(0, 3, 1, 2).float() / 255.0
@@ -259,15 +261,20 @@ def make_batch(
     s = rgb_u8.shape[1]
     hint_ab = np.zeros((len(rgb_u8), 2, s, s), dtype=np.float32)
     mask = np.zeros((len(rgb_u8), 1, s, s), dtype=np.float32)
+    target = ab_np
     for j in range(len(rgb_u8)):
         count = None if hint_counts is None else hint_counts[j]
         hints = simulate_hints(ab_np[j], rng, hint_cfg, count=count, side=side,
                                lightness=lightness_np[j])
+        recoloured, hints = recolour_regions(ab_np[j], lightness_np[j], hints, rng, hint_cfg)
+        if recoloured is not ab_np[j]:
+            target = target if target is not ab_np else ab_np.copy()
+            target[j] = recoloured
         hint_ab[j], m = rasterize_hints(hints, (s, s))
         mask[j, 0] = m
     return Batch(
         lab[:, :1].to(device),
-        lab[:, 1:].to(device),
+        torch.from_numpy(target).to(device),
         torch.from_numpy(hint_ab).to(device),
         torch.from_numpy(mask).to(device),
     )

@@ -20,6 +20,7 @@ LOSS = "mse"  # the one used
 HUBER_DELTA = 1.0  # huber: where the loss turns linear, in ab units (Zhang et al. 2017: 1)
 LAMBDA_MSE = 100.0  # weight of MSE beside the adversarial loss in the gan stage
 STROKE_SHARE = 0.0  # share of the samples with hints that get brush strokes too
+RECOLOUR_SHARE = 0.0  # share of the samples with hints whose hinted regions take new colours
 SEED = 0
 CACHE = "auto"  # the prepared uint8 cache of the photos: auto (on), on, off
 PRECISION = "auto"  # auto: bf16 on a CUDA GPU that has it, else fp32

@@ -103,7 +103,8 @@ class TrainConfig:
     disc_width: int = 32
     gan: GanConfig = field(default_factory=GanConfig)
     hints: HintSimConfig = field(
-        default_factory=lambda: HintSimConfig(stroke_share=defaults.STROKE_SHARE)
+        default_factory=lambda: HintSimConfig(stroke_share=defaults.STROKE_SHARE,
+                                      recolour_share=defaults.RECOLOUR_SHARE)
     )
     val: str | None = None  # validation folder (else a split of data, else none)
     val_split: float | None = None  # share of data held out for validation
@@ -188,6 +189,10 @@ class TrainConfig:
         _whole("hints.stroke_max_width", h.stroke_max_width, h.stroke_min_width)
         _real("hints.stroke_tolerance", h.stroke_tolerance, 0, math.inf)
         _real("hints.stroke_l_tolerance", h.stroke_l_tolerance, 0, math.inf)
+        _real("hints.recolour_share", h.recolour_share, 0, 1)
+        _real("hints.recolour_hint_p", h.recolour_hint_p, 0, 1)
+        _real("hints.recolour_min_chroma", h.recolour_min_chroma, 0, 128)
+        _real("hints.recolour_max_chroma", h.recolour_max_chroma, h.recolour_min_chroma, 128)
         if self.val is not None:
             _text("val", self.val)
         if self.val_split is not None:
@@ -293,6 +298,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         cfg.gan = dataclasses.replace(cfg.gan, **gan)
     if args.stroke_share is not None:
         cfg.hints = dataclasses.replace(cfg.hints, stroke_share=args.stroke_share)
+    if args.recolour_share is not None:
+        cfg.hints = dataclasses.replace(cfg.hints, recolour_share=args.recolour_share)
     if args.steps:
         cfg.steps = parse_steps(args.steps, len(cfg.stages))
     else:
@@ -416,6 +423,7 @@ def _changes(args: argparse.Namespace, cfg: TrainConfig) -> list[tuple[str, obje
         ("--loss", args.loss, cfg.gan.loss, None),
         ("--huber-delta", args.huber_delta, cfg.gan.huber_delta, None),
         ("--stroke-share", args.stroke_share, cfg.hints.stroke_share, None),
+        ("--recolour-share", args.recolour_share, cfg.hints.recolour_share, None),
         ("--val", args.val, cfg.val, same_path),
         ("--val-split", args.val_split, cfg.val_split, None),
         ("--init", args.init, cfg.init, same_path),
@@ -757,6 +765,7 @@ class Run:
             "loss": cfg.gan.loss,
             **({"huber_delta": cfg.gan.huber_delta} if cfg.gan.loss == "huber" else {}),
             "stroke_share": cfg.hints.stroke_share,
+            "recolour_share": cfg.hints.recolour_share,
             "seed": cfg.seed,
         })
         return save_model(self.run_dir / name, self.published, info)
