@@ -143,7 +143,8 @@ def test_missing_folder_and_model(tmp_path, capsys, photo_dir):
 
 def test_square_figures_are_those_of_a_squares_only_run(evaluated, photo_dir, tiny_model_path,
                                                         tmp_path, capsys):
-    """Adding the stroke protocol changes nothing of the squares' results and JSON."""
+    """Adding the stroke and locality protocols changes nothing of the squares' results and
+    JSON."""
     out, _ = evaluated
     both = json.loads((out / "figures.json").read_text())
     rc = main(["evaluate", "--data", str(photo_dir), "--model", str(tiny_model_path),
@@ -152,8 +153,10 @@ def test_square_figures_are_those_of_a_squares_only_run(evaluated, photo_dir, ti
     assert rc == 1
     squares = json.loads((tmp_path / "sq.json").read_text())
     assert "strokes" not in squares and "strokes" not in squares["per_photo"][0]
+    assert "locality" not in squares and "locality" not in squares["per_photo"][0]
     assert squares["results"] == both["results"]
-    assert [{k: v for k, v in r.items() if k != "strokes"} for r in both["per_photo"]] == (
+    others = ("strokes", "locality")
+    assert [{k: v for k, v in r.items() if k not in others} for r in both["per_photo"]] == (
         squares["per_photo"])
     assert "strokes" not in capsys.readouterr().out
 
@@ -204,3 +207,54 @@ def test_workers_give_the_same_figures(photo_dir, tiny_model_path):
     two = ev.evaluate(colorizer, paths, [0, 2], seed=1, workers=2, progress=False,
                       log=lambda s: None)
     assert one.per_photo == two.per_photo and one.skipped == two.skipped
+
+
+def test_evaluate_reports_locality(evaluated):
+    """The default protocols include locality: its medians, and each photo's pair."""
+    out, _ = evaluated
+    doc = json.loads((out / "figures.json").read_text())
+    loc = doc["locality"]
+    assert loc["protocol"]["trials"] == ev.LOCALITY_TRIALS
+    assert set(loc["results"]) == {"near_change_median", "far_share_median",
+                                   "near_change_mean", "far_share_mean"}
+    assert all(len(row["locality"]) == 2 for row in doc["per_photo"])
+    assert 0 <= loc["results"]["far_share_median"] <= 1
+    assert loc["results"]["near_change_median"] >= 0
+
+
+def test_locality_hint_is_a_colour_the_photo_does_not_have_there():
+    truth = ev.load_photo(EXAMPLES / "macaws.png")
+    ab = ev.rgb_to_lab(truth.astype(np.float32) / 255.0)[..., 1:].transpose(2, 0, 1)
+    for trial in range(3):
+        hint = ev.locality_hint(truth, 0, 4, trial)
+        assert hint == ev.locality_hint(truth, 0, 4, trial)  # seeded
+        x0, y0, x1, y1 = ev.hint_box(hint, truth.shape[:2], truth.shape[:2])
+        true = ab[:, y0:y1, x0:x1].reshape(2, -1).mean(axis=1)
+        chroma = np.hypot(*hint.ab)
+        assert chroma >= ev.LOCALITY_MIN_CHROMA - 1e-6
+        # the opposite hue: the cosine between the two colours is -1
+        cos = float(np.dot(hint.ab, true) / (chroma * np.hypot(*true)))
+        assert cos == pytest.approx(-1.0, abs=1e-4)
+    assert ev.locality_hint(truth, 1, 4, 0) != ev.locality_hint(truth, 0, 4, 0)
+    grey = np.full((256, 256, 3), 120, np.uint8)  # no hue to turn: a seeded one, chroma 30
+    assert np.hypot(*ev.locality_hint(grey, 0, 0, 0).ab) == pytest.approx(30.0, abs=1e-3)
+
+
+def test_locality_measures_near_and_far_change():
+    before = np.full((120, 150, 3), 128, np.uint8)
+    hint = ev.Hint(20, 30, 5, ab=(40.0, 0.0))
+    local = before.copy()
+    local[20:41, 10:31] = (200, 90, 110)  # a reddish patch around the hint only
+    near, far = ev.locality(before, local, hint)
+    assert near > 20 and far == 0.0
+    everywhere = np.zeros_like(before)
+    everywhere[:] = (200, 90, 110)
+    near, far = ev.locality(before, everywhere, hint)
+    assert near > 20 and far == 1.0
+    # half of the far pixels (those right of column 75) moved
+    half = before.copy()
+    half[:, 75:] = (200, 90, 110)
+    _, far = ev.locality(before, half, hint)
+    ys, xs = np.mgrid[0:120, 0:150]
+    far_px = np.hypot(xs - 20, ys - 30) > np.hypot(120, 150) / 3
+    assert far == pytest.approx((far_px & (xs >= 75)).sum() / far_px.sum())

@@ -18,6 +18,18 @@ Protocol (the same for every model, baseline and run):
   start would cover another colour), carrying the true mean ab under its brush. The generator
   is seeded per (seed, photo index, k, 1). Its figures are reported apart (``strokes`` in the
   JSON, a second table), so the square figures and their keys are those of before.
+* Locality, a third protocol (``--protocol``): does one hint stay on its object? For each of
+  ``LOCALITY_TRIALS`` one-hint edits per photo, one square of side 5 at a Gaussian position
+  (``simulate_hints``, seeded per (seed, photo index, trial, 2)) takes a colour the photo does
+  not have there: the true mean ab under it with its hue turned 180 degrees and its chroma
+  raised to at least ``LOCALITY_MIN_CHROMA``. The model's result with that hint is compared
+  with its result without hints: the *near change* is the median ab change (CIE units) within
+  ``NEAR_RADIUS`` pixels of the hint's centre (it should be large: the hint is followed), the
+  *far share* the share of the pixels farther than ``FAR_FRACTION`` of the diagonal whose ab
+  moved by more than ``MOVED`` (it should be small: the rest of the photo keeps its colour).
+  Each is averaged over a photo's trials; the report gives their medians over the photos.
+  Grey ignores hints and Levin's one constraint colours the whole photo, so only the model is
+  measured.
 * Methods: the model (``Colorizer.colorize`` at working size 256, so the network runs at native
   size), plain grey (the photo's own L with ab = 0, ``metrics.grey_of``; it ignores hints, so
   its normalised loss is 1 by definition), and Levin et al. 2004 (``levin.colorize``); with no
@@ -58,7 +70,12 @@ SIZE = 256  # evaluation photos are SIZE x SIZE
 HINT_SIDE = 5  # side of every simulated hint square, pixels
 STROKE_LENGTH = 32  # length of every simulated stroke, pixels (shorter where colour changes)
 STROKE_WIDTH = 3  # its brush diameter, pixels
-PROTOCOLS = ("squares", "strokes")
+LOCALITY_TRIALS = 3  # one-hint edits per photo in the locality protocol
+LOCALITY_MIN_CHROMA = 30.0  # the locality hint's chroma at least (ab units)
+NEAR_RADIUS = 8  # pixels from the hint's centre that count as near it
+FAR_FRACTION = 1 / 3  # pixels farther than this share of the diagonal count as far
+MOVED = 10.0  # a far pixel whose ab changed by more than this (CIE units) was moved
+PROTOCOLS = ("squares", "strokes", "locality")
 METHODS = ("model", "grey", "levin")
 FIGURES = ("psnr", "ssim", "normalized_loss", "colourfulness")
 SAMPLE_PHOTOS = 4  # --samples writes strips of this many photos (the first ones)
@@ -103,6 +120,37 @@ def strokes_for(truth: np.ndarray, seed: int, index: int, k: int) -> list[Stroke
     )
 
 
+def locality_hint(truth: np.ndarray, seed: int, index: int, trial: int) -> Hint:
+    """The one-hint edit ``trial`` of photo ``index``: a square of side ``HINT_SIDE`` at a
+    Gaussian position whose colour is the true one there with its hue turned 180 degrees
+    (chroma at least ``LOCALITY_MIN_CHROMA``; a grey spot takes a seeded hue)."""
+    ab = rgb_to_lab(truth.astype(np.float32) / 255.0)[..., 1:].transpose(2, 0, 1)
+    rng = np.random.default_rng([seed, index, trial, 2])  # 2: not the squares' or strokes'
+    (hint,) = simulate_hints(ab, rng, HintSimConfig(), count=1, side=HINT_SIDE)
+    a, b = hint.ab
+    chroma = math.hypot(a, b)
+    turn = rng.uniform(0.0, 2 * math.pi)  # drawn always: one stream whatever the photo
+    if chroma < 1.0:
+        a, b, chroma = math.cos(turn), math.sin(turn), 1.0
+    scale = -max(chroma, LOCALITY_MIN_CHROMA) / chroma
+    return hint.with_ab((a * scale, b * scale))
+
+
+def locality(before: np.ndarray, after: np.ndarray, hint: Hint) -> tuple[float, float]:
+    """``(near change, far share)`` of a one-hint edit: uint8 sRGB results without and with
+    ``hint``. Near: the median ab change within ``NEAR_RADIUS`` of its centre; far: the share
+    of pixels farther than ``FAR_FRACTION`` of the diagonal whose ab moved by over ``MOVED``."""
+    ab0 = rgb_to_lab(before.astype(np.float32) / 255.0)[..., 1:]
+    ab1 = rgb_to_lab(after.astype(np.float32) / 255.0)[..., 1:]
+    change = np.hypot(*(ab1 - ab0).transpose(2, 0, 1))
+    h, w = change.shape
+    ys, xs = np.mgrid[0:h, 0:w]
+    r = np.hypot(xs - hint.x, ys - hint.y)
+    near = float(np.median(change[r <= NEAR_RADIUS]))
+    far = r > FAR_FRACTION * math.hypot(h, w)
+    return near, float((change[far] > MOVED).mean()) if far.any() else 0.0
+
+
 def figures(result: np.ndarray, truth: np.ndarray) -> tuple[float, float, float, float]:
     """(PSNR, SSIM, normalised loss, colourfulness) of one result against the truth."""
     return (
@@ -137,6 +185,7 @@ class PhotoWork:
     strokes: dict[int, list[Stroke]] = field(default_factory=dict)  # the stroke protocol's
     stroke_figures: dict[str, dict[int, tuple[float, float, float]]] = field(default_factory=dict)
     levin_stroke_images: dict[int, np.ndarray] = field(default_factory=dict)
+    locality_hints: list[Hint] = field(default_factory=list)  # the locality protocol's edits
     truth_colourfulness: float = 0.0  # of the true photo (Hasler and Suesstrunk 2003)
     skipped: str | None = None  # why, when the photo could not be used
     failed: bool = False  # skipped because unreadable (not merely greyscale)
@@ -151,9 +200,11 @@ def baseline_photo(
     keep_images: bool,
     size: int = SIZE,
     stroke_counts: Sequence[int] = (),
+    with_locality: bool = False,
 ) -> PhotoWork:
-    """Load one photo, draw its hints (squares for ``counts``, strokes for ``stroke_counts``)
-    and score the baselines (runs in a worker process)."""
+    """Load one photo, draw its hints (squares for ``counts``, strokes for ``stroke_counts``,
+    the one-hint edits when ``with_locality``) and score the baselines (runs in a worker
+    process)."""
     work = PhotoWork(index, str(path))
     try:
         truth = load_photo(path, size)
@@ -165,6 +216,8 @@ def baseline_photo(
         return work
     work.truth = truth
     work.truth_colourfulness = metrics.colourfulness(truth)
+    if with_locality:
+        work.locality_hints = [locality_hint(truth, seed, index, t) for t in range(LOCALITY_TRIALS)]
     grey = figures(metrics.grey_of(truth), truth)
     work.figures["grey"] = {k: grey for k in counts}
     work.stroke_figures["grey"] = {k: grey for k in stroke_counts}
@@ -210,6 +263,7 @@ class Report:
     stroke_counts: list[int] = field(default_factory=list)
     per_photo_strokes: list[dict[str, dict[int, tuple[float, ...]]]] = field(default_factory=list)
     truth_colourfulness: list[float] = field(default_factory=list)  # of each true photo
+    locality: list[tuple[float, float]] = field(default_factory=list)  # (near, far) per photo
     skipped: list[str] = field(default_factory=list)
     failed: int = 0  # unreadable files among the skipped
     seconds: float = 0.0
@@ -226,6 +280,17 @@ class Report:
         truth = float(np.mean(self.truth_colourfulness)) if self.truth_colourfulness else 0.0
         out["colourfulness_ratio"] = out["colourfulness"] / truth if truth > 0 else float("nan")
         return out
+
+    def locality_summary(self) -> dict[str, float]:
+        """The locality protocol's figures over the photos: medians and means of the near
+        change and the far share."""
+        near, far = np.array(self.locality, dtype=np.float64).reshape(-1, 2).T
+        return {
+            "near_change_median": float(np.median(near)),
+            "far_share_median": float(np.median(far)),
+            "near_change_mean": float(near.mean()),
+            "far_share_mean": float(far.mean()),
+        }
 
     def to_dict(self) -> dict:
         doc = {
@@ -282,6 +347,22 @@ class Report:
             }
             for row, fig in zip(doc["per_photo"], self.per_photo_strokes, strict=True):
                 row["strokes"] = _rounded(fig, self.methods, self.stroke_counts)
+        if self.locality:
+            doc["locality"] = {
+                "protocol": {
+                    "trials": LOCALITY_TRIALS,
+                    "hint": f"one square of side {HINT_SIDE} at simulate_hints' Gaussian position "
+                    "(numpy Generator seeded with [seed, photo index, trial, 2]), its true mean "
+                    f"ab turned 180 degrees in hue, chroma at least {LOCALITY_MIN_CHROMA:g}",
+                    "near": f"median ab change within {NEAR_RADIUS} px of the hint's centre, "
+                    "against the result without hints",
+                    "far": f"share of pixels farther than {FAR_FRACTION:.3f} of the diagonal "
+                    f"whose ab changed by more than {MOVED:g}",
+                },
+                "results": _finite(self.locality_summary()),
+            }
+            for row, (near, far) in zip(doc["per_photo"], self.locality, strict=True):
+                row["locality"] = [round(near, 5), round(far, 5)]
         return doc
 
 
@@ -313,9 +394,11 @@ def _baseline_results(
     n_samples: int,
     size: int = SIZE,
     stroke_counts: Sequence[int] = (),
+    with_locality: bool = False,
 ) -> Iterator[PhotoWork]:
     tasks = [
-        (i, str(p), tuple(counts), seed, with_levin, i < n_samples, size, tuple(stroke_counts))
+        (i, str(p), tuple(counts), seed, with_levin, i < n_samples, size, tuple(stroke_counts),
+         with_locality)
         for i, p in enumerate(paths)
     ]
     if workers <= 1:
@@ -341,9 +424,11 @@ def evaluate(
     log=None,
     size: int = SIZE,
     stroke_counts: Sequence[int] = (),
+    with_locality: bool = False,
 ) -> Report:
     """Score ``colorizer`` and the baselines on ``paths`` at each hint count in ``counts``
-    (squares) and each stroke count in ``stroke_counts`` (the stroke protocol).
+    (squares) and each stroke count in ``stroke_counts`` (the stroke protocol), and the
+    model's one-hint edits when ``with_locality`` (the locality protocol).
 
     ``paths``: photo files in a fixed order (a photo's index seeds its hints). ``log``:
     called with one line per skipped photo (default: written above the progress bar).
@@ -360,7 +445,7 @@ def evaluate(
     t0 = time.perf_counter()
     n_samples = SAMPLE_PHOTOS if samples_dir is not None else 0
     results = _baseline_results(
-        paths, counts, seed, with_levin, workers, n_samples, size, stroke_counts
+        paths, counts, seed, with_levin, workers, n_samples, size, stroke_counts, with_locality
     )
     bar = tqdm(
         results,
@@ -383,8 +468,15 @@ def evaluate(
             {
                 **{("squares", k): h for k, h in work.hints.items()},
                 **{("strokes", k): h for k, h in work.strokes.items()},
+                **{("locality", t): [h] for t, h in enumerate(work.locality_hints)},
+                **({("locality", None): []} if with_locality else {}),
             },
         )
+        if with_locality:
+            edits = [locality(images["locality", None], images["locality", t], h)
+                     for t, h in enumerate(work.locality_hints)]
+            near, far = np.mean(edits, axis=0)
+            report.locality.append((float(near), float(far)))
         model_images = {k: images["squares", k] for k in counts}
         model_stroke_images = {k: images["strokes", k] for k in stroke_counts}
         work.figures["model"] = {k: figures(model_images[k], work.truth) for k in counts}
@@ -562,6 +654,7 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         samples_dir=samples_dir,
         stroke_counts=stroke_counts,
+        with_locality="locality" in protocols,
     )
     if not report.photos:
         print(f"colouru: no photo in {args.data} could be evaluated", file=sys.stderr)
@@ -579,6 +672,14 @@ def run(args: argparse.Namespace) -> int:
             f"width {STROKE_WIDTH}:"
         )
         print(format_table(report, "strokes"))
+    if report.locality:
+        loc = report.locality_summary()
+        print(
+            f"locality, {LOCALITY_TRIALS} one-hint edits a photo (a colour the photo does not "
+            f"have there): ab change within {NEAR_RADIUS} px {loc['near_change_median']:.1f} "
+            f"(median over photos); far pixels moved > {MOVED:g}: median "
+            f"{loc['far_share_median']:.3f}, mean {loc['far_share_mean']:.3f}"
+        )
     notes = ["grey: the photo's own L with no colour (normalised loss 1 by definition)"]
     if "levin" in report.methods:
         notes.append("Levin: Levin, Lischinski and Weiss 2004 from the same hints (0 hints: grey)")
