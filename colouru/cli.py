@@ -348,13 +348,13 @@ def run_jobs(jobs: list[Job], colorizer, args, inputs: set[Path], shared_hints,
 
 def _predict(colorizer, batch: list[_Loaded]) -> list:
     """The network's ab for each photo of ``batch``; a batch that fails is retried photo by
-    photo, so only the photo at fault fails (its exception in its place)."""
+    photo, so only the photo at fault fails (its exception in its place). Never raises."""
     try:
         return colorizer.predict_ab_batch([(b.prepared, b.hints, b.saturation)
                                            for b in batch])
-    except Exception:
+    except Exception as e:
         if len(batch) == 1:
-            raise
+            return [e]
     out = []
     for b in batch:
         try:

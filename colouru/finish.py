@@ -89,11 +89,10 @@ def _window(lo: int, hi: int, n: int) -> tuple[int, int, np.ndarray]:
     centre = (lo + hi) / 2.0
     reach = (hi - lo - 1) / 2.0  # from the centre to the outermost pixels' middles
     core = max((hi - lo) / 6.0, 0.5)
-    d = np.abs(np.arange(lo, hi, dtype=np.float32) + 0.5 - centre)
+    a, b = max(lo, 0), min(hi, n)  # only the pixels on the grid: a square of a billion
+    d = np.abs(np.arange(a, b, dtype=np.float64) + (0.5 - centre)).astype(np.float32)
     t = np.where(d <= core, 1.0, np.clip((reach - d) / max(reach - core, 1e-6), 0.0, 1.0))
-    w = (t * t * (3.0 - 2.0 * t)).astype(np.float32)
-    a, b = max(lo, 0), min(hi, n)
-    return a, b, w[a - lo:b - lo]
+    return a, b, (t * t * (3.0 - 2.0 * t)).astype(np.float32)
 
 
 class HintBlend:

@@ -40,6 +40,14 @@ READ_VERSIONS = (FORMAT_VERSION, STROKES_VERSION)
 SATURATION_RANGE = (0.0, 3.0)
 # Largest hints file read (a million hints take about 60 MB; a photo rarely has a hundred).
 MAX_HINTS_BYTES = 64 << 20
+# Most hints and stroke points one file may hold, all together (the app simplifies a stroke to a
+# few points; a photo rarely has a hundred hints). Counted in the text before it is parsed, so
+# a file of ten million points is refused before it takes gigabytes as Python objects.
+MAX_FILE_ITEMS = 1_000_000
+# Largest coordinate, square side or brush width, in image pixels: no photo is wider (PNG and
+# TIFF stop at 2**31 pixels a side). Larger numbers cannot mean a place on a photo; bounded,
+# they cannot overflow anything the rasterizer and the finishing step compute from them.
+MAX_EXTENT = float(1 << 31)
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
 
@@ -89,6 +97,8 @@ class Hint:
                 raise ValueError(f"hint {name} must be a finite number, got {v!r}")
         if size <= 0:
             raise ValueError(f"hint size must be positive, got {size!r}")
+        for name, v in (("x", x), ("y", y), ("size", size)):
+            _check_extent("hint", name, v)
         if not (-128.0 <= a <= 128.0 and -128.0 <= b <= 128.0):
             raise ValueError(f"hint ab must lie in -128..128, got ({a}, {b})")
         object.__setattr__(self, "x", x)
@@ -153,6 +163,11 @@ class Stroke:
             raise ValueError("stroke points must be finite numbers")
         if width <= 0:
             raise ValueError(f"stroke width must be positive, got {width!r}")
+        _check_extent("stroke", "width", width)
+        for x, y in pts:
+            if not (abs(x) <= MAX_EXTENT and abs(y) <= MAX_EXTENT):
+                _check_extent("stroke", "point x", x)
+                _check_extent("stroke", "point y", y)
         if not (-128.0 <= a <= 128.0 and -128.0 <= b <= 128.0):
             raise ValueError(f"stroke ab must lie in -128..128, got ({a}, {b})")
         object.__setattr__(self, "points", pts)
@@ -179,6 +194,14 @@ class Stroke:
         r = self.width / 2
         xs, ys = [p[0] for p in self.points], [p[1] for p in self.points]
         return min(xs) - r, min(ys) - r, max(xs) + r + 1, max(ys) + r + 1
+
+
+def _check_extent(what: str, name: str, v: float) -> None:
+    """Refuse a coordinate or size beyond ``MAX_EXTENT`` pixels (no photo is that large)."""
+    if not abs(v) <= MAX_EXTENT:
+        n = f"{MAX_EXTENT:.0f}"
+        bound = f"be at most {n}" if name in ("size", "width") else f"lie between -{n} and {n}"
+        raise ValueError(f"{what} {name} must {bound} pixels (no photo is larger), got {v:g}")
 
 
 def _short(v, limit: int = 24) -> str:
@@ -240,6 +263,12 @@ def hints_to_json(hints: Iterable[Hint | Stroke], image_size: tuple[int, int] | 
 def read_hints_doc(text: str, source: str = "<hints>") -> HintsDoc:
     """Parse hints JSON of version 1 or 2; raises ``HintsFileError`` (one line) naming the
     source and the item at fault."""
+    # Each point and each square's ab is a '[', each item a '{': an upper bound on the objects
+    # parsing would make, known before any is made.
+    items = text.count("[") + text.count("{")
+    if items > MAX_FILE_ITEMS:
+        raise HintsFileError(f"{source}: too many hints and stroke points (about {items:,}; a "
+                             f"hints file holds at most {MAX_FILE_ITEMS:,})")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
@@ -421,7 +450,8 @@ def stroke_mask(stroke: Stroke, image_hw: tuple[int, int], out_hw: tuple[int, in
     pixel, so a thin stroke stays an unbroken line at any grid size) of the polyline, and the
     pixel under each point always is (so a dab or a short stroke inside the image never
     vanishes on a small grid, as a hint's square never does); the coordinates follow
-    ``hint_square``'s (pixel i covers [i, i + 1))."""
+    ``hint_square``'s (pixel i covers [i, i + 1)). The work grows with the stroke's points
+    and the pixels it covers on this grid, never with its coordinates (``_draw_segments``)."""
     (ih, iw), (oh, ow) = image_hw, out_hw
     sx, sy = ow / iw, oh / ih
     pts = np.array(stroke.points, dtype=np.float64)
@@ -433,30 +463,127 @@ def stroke_mask(stroke: Stroke, image_hw: tuple[int, int], out_hw: tuple[int, in
     y1 = min(int(math.ceil(pts[:, 1].max() + r)) + 1, oh)
     if x0 >= x1 or y0 >= y1:
         return None
-    gx = np.arange(x0, x1, dtype=np.float64) + 0.5
-    gy = (np.arange(y0, y1, dtype=np.float64) + 0.5)[:, None]
     near = np.zeros((y1 - y0, x1 - x0), dtype=bool)
-    segments = zip(pts[:-1], pts[1:], strict=True) if len(pts) > 1 else [(pts[0], pts[0])]
-    for p, q in segments:
-        # only the window around this segment: a long stroke stays linear in its length
-        wx0 = max(int(math.floor(min(p[0], q[0]) - r)) - x0, 0)
-        wx1 = min(int(math.ceil(max(p[0], q[0]) + r)) + 1 - x0, x1 - x0)
-        wy0 = max(int(math.floor(min(p[1], q[1]) - r)) - y0, 0)
-        wy1 = min(int(math.ceil(max(p[1], q[1]) + r)) + 1 - y0, y1 - y0)
-        if wx0 >= wx1 or wy0 >= wy1:
-            continue
-        px, py = gx[wx0:wx1] - p[0], gy[wy0:wy1] - p[1]
-        d = q - p
-        length2 = float(d @ d)
-        t = 0.0 if length2 == 0 else np.clip((px * d[0] + py * d[1]) / length2, 0.0, 1.0)
-        dist2 = (px - t * d[0]) ** 2 + (py - t * d[1]) ** 2
-        near[wy0:wy1, wx0:wx1] |= dist2 <= r * r
+    if len(pts) > 1:
+        _draw_segments(near, x0, y0, pts[:-1], pts[1:], r)
+    else:
+        _draw_segments(near, x0, y0, pts, pts, r)
     ix, iy = np.floor(pts[:, 0]).astype(np.int64), np.floor(pts[:, 1]).astype(np.int64)
     inside = (ix >= 0) & (ix < ow) & (iy >= 0) & (iy < oh)
     near[iy[inside] - y0, ix[inside] - x0] = True
     if not near.any():
         return None
     return y0, x0, near
+
+
+_ROWS_PER_PASS = 1 << 14  # (segment, row) pairs looked at in one pass of _draw_segments
+_PIXELS_PER_PASS = 1 << 17  # pixels measured at once: a few MB of temporaries
+
+
+def _draw_segments(near: np.ndarray, x0: int, y0: int, p: np.ndarray, q: np.ndarray,
+                   r: float) -> None:
+    """Set the pixels of ``near`` (its corner at grid column ``x0``, row ``y0``) whose centre
+    lies within ``r`` of a segment ``p[i]``-``q[i]`` (``(n, 2)`` float64 grid coordinates).
+
+    Vectorized over the segments, in passes of bounded memory. In each row a segment's brush
+    reaches, only the pixels whose centres fall in the brush's span on that row
+    (``_capsule_spans``) are measured, and a segment whose box, or a row span, is already
+    covered is not measured again: a long thin stroke costs about its own pixels, and a
+    stroke that goes over one patch thousands of times little more than the patch. Each
+    pixel is decided by the exact test (its distance to the segment), so the result does not
+    depend on how the work is split."""
+    h, w = near.shape
+    if len(p) > 64:  # a stroke over itself: each segment once
+        keep = np.unique(np.concatenate([p, q], axis=1), axis=0)
+        p, q = keep[:, :2], keep[:, 2:]
+    d = q - p
+    length2 = np.matmul(d[:, None, :], d[:, :, None])[:, 0, 0]  # d @ d for each segment
+    # each segment's window (relative to the corner): the brush's box clipped to ``near``
+    wx0 = np.maximum(np.floor(np.minimum(p[:, 0], q[:, 0]) - r).astype(np.int64) - x0, 0)
+    wx1 = np.minimum(np.ceil(np.maximum(p[:, 0], q[:, 0]) + r).astype(np.int64) + 1 - x0, w)
+    wy0 = np.maximum(np.floor(np.minimum(p[:, 1], q[:, 1]) - r).astype(np.int64) - y0, 0)
+    wy1 = np.minimum(np.ceil(np.maximum(p[:, 1], q[:, 1]) + r).astype(np.int64) + 1 - y0, h)
+    seen = (wx0 < wx1) & (wy0 < wy1)
+    p, q, d, length2 = p[seen], q[seen], d[seen], length2[seen]
+    wx0, wx1, wy0, wy1 = wx0[seen], wx1[seen], wy0[seen], wy1[seen]
+    gx = np.arange(x0, x0 + w, dtype=np.float64) + 0.5
+    gy = np.arange(y0, y0 + h, dtype=np.float64) + 0.5
+    rows = wy1 - wy0
+    ends = np.cumsum(rows)
+    a = 0
+    while a < len(p):
+        b = max(int(np.searchsorted(ends, ends[a] - rows[a] + _ROWS_PER_PASS, "right")), a + 1)
+        idx = np.arange(a, b)
+        covered = None
+        if a > 0:  # what earlier passes drew: boxes and row spans already full are skipped
+            covered = np.zeros((h + 1, w + 1), dtype=np.int32)
+            np.cumsum(near, axis=1, out=covered[1:, 1:])
+            box = np.cumsum(covered, axis=0)
+            full = (box[wy1[idx], wx1[idx]] - box[wy0[idx], wx1[idx]] - box[wy1[idx], wx0[idx]]
+                    + box[wy0[idx], wx0[idx]]) == rows[idx] * (wx1[idx] - wx0[idx])
+            idx = idx[~full]
+        seg = np.repeat(idx, rows[idx])
+        row = wy0[seg] + np.arange(len(seg)) - np.repeat(np.cumsum(rows[idx]) - rows[idx],
+                                                         rows[idx])
+        lo, hi = _capsule_spans(p[seg], q[seg], length2[seg], gy[row], r)
+        c0 = np.maximum(np.ceil(lo - 0.5).astype(np.int64) - x0, wx0[seg])
+        c1 = np.minimum(np.floor(hi - 0.5).astype(np.int64) + 1 - x0, wx1[seg])
+        todo = c1 > c0
+        if covered is not None:
+            c0c, c1c = np.clip(c0, 0, w), np.clip(c1, 0, w)
+            todo &= covered[row + 1, c1c] - covered[row + 1, c0c] < c1 - c0
+        seg, row, c0, c1 = seg[todo], row[todo], c0[todo], c1[todo]
+        _measure(near, gx, gy, seg, row, c0, c1 - c0, p, d, length2, r)
+        a = b
+
+
+def _capsule_spans(p, q, length2, yc, r):
+    """Where the line ``y = yc[i]`` crosses the brush of segment ``p[i]``-``q[i]`` (the points
+    within ``r`` of it): ``(lo, hi)`` in x, widened by far more than rounding, so every pixel
+    centre within ``r`` lies inside; empty (``lo > hi``) where the line misses the brush.
+
+    The brush is two discs and the rectangle between them; the rectangle's short sides are
+    diameters of the discs, so the span runs from the leftmost to the rightmost of: each
+    disc's chord on the line, and where the line crosses the two long sides."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cands = []
+        for c in (p, q):  # the round ends: NaN where the line misses the disc
+            half = np.sqrt(r * r - (yc - c[:, 1]) ** 2)
+            cands += [c[:, 0] - half, c[:, 0] + half]
+        d = q - p
+        scale = r / np.sqrt(length2)  # the unit normal times r: (-dy, dx) * scale
+        nx, ny = -d[:, 1] * scale, d[:, 0] * scale
+        for sign in (1.0, -1.0):  # the long sides, p + sign n to q + sign n
+            t = (yc - (p[:, 1] + sign * ny)) / d[:, 1]
+            x = p[:, 0] + sign * nx + t * d[:, 0]
+            x[~((t >= 0) & (t <= 1))] = np.nan  # misses it, or the side is level (dy = 0)
+            cands.append(x)
+        lo = np.fmin.reduce(cands)
+        hi = np.fmax.reduce(cands)
+    slack = 1e-9 * (np.abs(p).sum(axis=1) + np.abs(q).sum(axis=1) + r + 1.0)
+    missed = ~(lo <= hi)
+    return np.where(missed, 0.0, lo - slack), np.where(missed, -1.0, hi + slack)
+
+
+def _measure(near, gx, gy, seg, row, c0, n, p, d, length2, r) -> None:
+    """Set ``near[row[i], c0[i]:c0[i] + n[i]]`` where the pixel centre lies within ``r`` of
+    segment ``seg[i]`` (``p + t d``, ``t`` in 0..1), in passes of ``_PIXELS_PER_PASS``."""
+    ends = np.cumsum(n)
+    a = 0
+    while a < len(n):
+        start = ends[a] - n[a]
+        b = max(int(np.searchsorted(ends, start + _PIXELS_PER_PASS, "right")), a + 1)
+        k = np.repeat(np.arange(a, b), n[a:b])
+        col = c0[k] + np.arange(len(k)) - np.repeat(ends[a:b] - n[a:b] - start, n[a:b])
+        s, rr = seg[k], row[k]
+        px, py = gx[col] - p[s, 0], gy[rr] - p[s, 1]
+        dx, dy, l2 = d[s, 0], d[s, 1], length2[s]
+        t = np.zeros_like(px)
+        some = l2 != 0
+        t[some] = np.clip((px[some] * dx[some] + py[some] * dy[some]) / l2[some], 0.0, 1.0)
+        hit = (px - t * dx) ** 2 + (py - t * dy) ** 2 <= r * r
+        near[rr[hit], col[hit]] = True
+        a = b
 
 
 def rasterize_hints(hints: Iterable[Hint | Stroke], image_hw: tuple[int, int],

@@ -813,3 +813,80 @@ def test_a_stroke_in_a_version_1_file_is_refused_in_one_line(corpus, tmp_path, r
     code, _, err = run("colorize", corpus / "good.png", "-o", tmp_path / "out", "--hints", hints)
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "hint 0 (a stroke) 'stroke' must be a list of one or more points" in err
+
+
+# --- nothing lost, round two (issue 27) ----------------------------------------------------------
+OVERFLOWING_STROKE = ('{"version": 2, "hints": [{"stroke": [[1.7e308, 5]], "width": 1.7e308, '
+                      '"ab": [1, 2]}]}')
+
+
+def _photos(folder: Path, names, hw=(30, 40)) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, name in enumerate(names):
+        Image.fromarray(gradient_photo(*hw, seed=i)).save(folder / name)
+    return folder
+
+
+@pytest.mark.parametrize("batch", ["1", "8"])
+def test_hints_that_overflow_when_drawn_fail_their_photo_alone(tmp_path, run, batch):
+    """Item 1: finite numbers whose sum overflows; in a hints folder, the photo they belong to
+    fails in one line and the batch and its report go on."""
+    from colouru.report import read_report
+
+    src = _photos(tmp_path / "in", ["a.png", "b.png", "c.png"])
+    (tmp_path / "h").mkdir()
+    (tmp_path / "h" / "a.json").write_text(OVERFLOWING_STROKE)
+    report = tmp_path / "r.jsonl"
+    code, _, err = run("colorize", src, "-o", tmp_path / "out", "--hints", tmp_path / "h",
+                       "--report", report, "--batch-size", batch)
+    assert code == 1 and "2 colorized, 0 skipped (exist), 1 failed" in err
+    (line,) = [ln for ln in err.splitlines() if ln.startswith("colouru: skipped ")]
+    assert line.startswith(f"colouru: skipped {tmp_path / 'h' / 'a.json'}: hint 0 (a stroke): ")
+    assert "must be at most 2147483648 pixels (no photo is larger)" in line
+    assert sorted(os.listdir(tmp_path / "out")) == ["b.png", "c.png"]
+    lines = read_report(report)
+    assert sorted((Path(x["input"]).name, x["status"]) for x in lines) == [
+        ("a.png", "failed"), ("b.png", "ok"), ("c.png", "ok")]
+
+
+@pytest.mark.parametrize("text,reason", [
+    (OVERFLOWING_STROKE, "hint 0 (a stroke): stroke width must be at most 2147483648 pixels"),
+    ('{"version": 1, "hints": [{"x": 5, "y": 5, "size": 1e300, "ab": [1, 2]}]}',
+     "hint 0: hint size must be at most 2147483648 pixels"),
+    ('{"version": 2, "hints": [{"stroke": [[-1e308, 5], [1e308, 5]], "width": 3, "ab": [1, 2]}]}',
+     "hint 0 (a stroke): stroke point x must lie between"),
+])
+def test_hints_larger_than_any_photo_are_one_line_at_load_and_exit_2(tmp_path, run, text,
+                                                                     reason):
+    """Item 5: what would fail later, per photo and unclearly, is refused once, at load."""
+    src = _photos(tmp_path / "in", ["a.png", "b.png"])
+    hints = tmp_path / "h.json"
+    hints.write_text(text)
+    code, _, err = run("colorize", src, "-o", tmp_path / "out", "--hints", hints)
+    assert code == 2
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"colouru: {hints}: {reason}")
+    assert not (tmp_path / "out").exists() or os.listdir(tmp_path / "out") == []
+
+
+def test_a_photo_the_network_fails_on_in_a_batch_of_one_fails_alone(tmp_path, run, monkeypatch):
+    """Item 1: a batch of one photo that the network fails on was re-raised: the run stopped
+    with a traceback and the rest of the report was lost."""
+    from colouru.report import read_report
+
+    src = _photos(tmp_path / "in", ["a.png", "c.png"])
+    Image.fromarray(gradient_photo(31, 40)).save(src / "b.png")
+    real = colorizer_module.Colorizer.predict_ab_batch
+
+    def picky(self, items):
+        if any(p.image_hw == (31, 40) for p, *_ in items):
+            raise OverflowError("cannot convert float infinity to integer")
+        return real(self, items)
+    monkeypatch.setattr(colorizer_module.Colorizer, "predict_ab_batch", picky)
+    report = tmp_path / "r.jsonl"
+    code, _, err = run("colorize", src, "-o", tmp_path / "out", "--batch-size", "1",
+                       "--report", report)
+    assert code == 1 and "2 colorized, 0 skipped (exist), 1 failed" in err
+    assert f"colouru: skipped {src / 'b.png'}: OverflowError: cannot convert" in err
+    assert sorted((Path(x["input"]).name, x["status"]) for x in read_report(report)) == [
+        ("a.png", "ok"), ("b.png", "failed"), ("c.png", "ok")]

@@ -167,3 +167,25 @@ def test_strokes_pass_through_the_finishing_step():
         np.testing.assert_array_equal(a, b)
     out = finish.finish(lightness, lightness[::2, ::2], ab_work, [stroke], (30, 40))
     assert out.shape == (30, 40, 3)
+
+
+def test_a_square_far_larger_than_the_photo_costs_no_more_than_the_photo():
+    """A square of side 10**8 on a 160 x 120 photo (issue 27: the blend window was made for
+    the whole square, 2.7 GB): the window covers the grid and nothing beyond it."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        blend = finish.HintBlend([Hint(80, 60, 1e8, ab=(30, -20))], (120, 160), (120, 160))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20
+    (ya, yb, xa, xb, w, _), = blend.boxes
+    assert (ya, yb, xa, xb) == (0, 120, 0, 160) and w.shape == (120, 160)
+    assert (w == 1).all()  # the grid lies in the square's core
+    lightness = np.full((120, 160), 50.0, np.float32)
+    out = finish.finish(lightness, lightness, np.zeros((2, 120, 160), np.float32),
+                        [Hint(80, 60, 1e8, ab=(30, -20))])
+    lab = rgb_to_lab(out.astype(np.float32) / 255)
+    assert np.abs(lab[..., 1:] - (30, -20)).max() < 2

@@ -12,7 +12,9 @@ import pytest
 from skimage import color
 
 from colouru import Hint, HintsFileError, load_hints, save_hints
+from colouru import hints as hints_module
 from colouru.hints import (
+    MAX_FILE_ITEMS,
     MAX_HINTS_BYTES,
     MAX_STROKE_POINTS,
     NEUTRAL_HINT_A,
@@ -139,6 +141,9 @@ BAD_FILES = {
         {"x": 1, "y": 1, "size": 1, "rgb": 12599328}]}), "must be a string"),
     "huge number": ('{"version": 1, "hints": [{"x": 1' + "0" * 400
                     + ', "y": 1, "size": 1, "ab": [0, 0]}]}', "numbers expected"),
+    # finite, but larger than any photo: refused at load, not per photo later (issue 27)
+    "square larger than any photo": (_doc(size=1e300), "size must be at most 2147483648 pixels"),
+    "x far off any photo": (_doc(x=-1e308), "x must lie between -2147483648 and 2147483648"),
     "bad image block": ('{"version": 1, "image": {"width": -4, "height": 3}, "hints": []}',
                         "'image'"),
     # json.loads raises RecursionError for deep nesting, ValueError past Python's 4,300 digits.
@@ -500,6 +505,10 @@ STROKE_BAD_FILES = {
     "unknown key": (_stroke_doc(colour="red"), "unknown keys"),
     "square keys on a stroke": (_stroke_doc(x=3), r"unknown keys \['x'\]"),
     "huge number": (_stroke_doc(width=10**400), "numbers expected"),
+    # finite, but their sums overflow when drawn (issue 27): refused at load
+    "point past any photo": (_stroke_doc(stroke=[[1.7e308, 5]]), "point x must lie between"),
+    "point far left": (_stroke_doc(stroke=[[-1e308, 5], [1e308, 5]]), "point x must lie"),
+    "width past any photo": (_stroke_doc(width=1.7e308), "width must be at most"),
     "too many points": (_stroke_doc(stroke=[[1, 1]] * (MAX_STROKE_POINTS + 1)), "at most"),
     "saturation too high": ('{"version": 2, "saturation": 3.5, "hints": []}', "0..3"),
     "saturation negative": ('{"version": 1, "saturation": -1, "hints": []}', "0..3"),
@@ -521,3 +530,75 @@ def test_bad_strokes_and_saturations_are_refused_in_one_line(tmp_path, name):
     assert msg.startswith(str(path) + ":") and "\n" not in msg and len(msg) < 300
     if "saturation" not in name:
         assert "hint 1" in msg  # the item at fault, counted from 0
+
+
+# --- bounded work, whatever the numbers in the file (issue 27) ----------------------------
+def test_a_file_of_too_many_points_is_refused_before_it_is_parsed(tmp_path, monkeypatch):
+    """Ten million points would take gigabytes as Python objects: the count is read off the
+    text first, and the parser never runs."""
+    path = tmp_path / "many.json"
+    path.write_text('{"version": 2, "hints": [{"stroke": [' + "[1,1]," * MAX_FILE_ITEMS
+                    + '[1,1]], "width": 3, "ab": [1, 2]}]}')
+
+    def parse(*a, **k):
+        raise AssertionError("parsed")
+    monkeypatch.setattr(hints_module.json, "loads", parse)
+    with pytest.raises(HintsFileError, match="too many hints and stroke points") as e:
+        load_hints_doc(path)
+    assert str(e.value).startswith(f"{path}: ") and "\n" not in str(e.value)
+
+
+def test_the_biggest_square_costs_no_more_than_the_photo():
+    """A square of side 2**31 (the largest allowed) on a small grid: clipped to it."""
+    huge = Hint(40, 30, 2**31, ab=(5, 6))
+    assert hint_box(huge, (60, 80), (60, 80)) == (0, 0, 80, 60)
+    _, mask = rasterize_hints([huge], (60, 80))
+    assert mask.all()
+
+
+@pytest.mark.parametrize("budget", [(1 << 14, 1 << 17), (3, 5)])
+def test_strokes_are_drawn_exactly_however_the_work_is_split(budget, monkeypatch):
+    """Random strokes of every width, on the image's grid and smaller ones, against the brute
+    force, with the rasterizer's passes as large as usual and as small as can be."""
+    monkeypatch.setattr(hints_module, "_ROWS_PER_PASS", budget[0])
+    monkeypatch.setattr(hints_module, "_PIXELS_PER_PASS", budget[1])
+    rng = np.random.default_rng(2)
+    for trial in range(120):
+        ih, iw = (int(v) for v in rng.integers(5, 60, 2))
+        out_hw = (ih, iw) if trial % 2 else (max(1, ih // 3), max(1, iw // 2))
+        n = int(rng.integers(1, 90 if trial % 5 == 0 else 12))
+        raw = rng.integers(-10, 70, (n, 2)) if trial % 3 == 0 else rng.uniform(-10, 70, (n, 2))
+        points = [(float(x), float(y)) for x, y in raw]
+        if trial % 7 == 0:
+            points = points[:2] * 40  # back and forth over itself
+        if trial % 11 == 0:
+            points = [(x, 20.0) for x, _ in points]  # level
+        width = float(rng.choice([0.5, 1, 2, 3, 4, 5, 9, 20, 60]))
+        _, mask = rasterize_hints([Stroke(points, width, ab=(3, 4))], (ih, iw), out_hw)
+        np.testing.assert_array_equal(mask, _covered(points, width, (ih, iw), out_hw))
+
+
+def test_a_stroke_over_one_patch_again_and_again_costs_about_the_patch(monkeypatch):
+    """100,000 distinct segments back and forth across a 160 x 120 grid, 5 px wide: the pixels
+    measured stay within a small multiple of the grid (a segment at a time would measure each
+    of them every time: over 10**8), and the mask is the brute force's."""
+    measured = [0]
+    real = hints_module._measure
+
+    def counting(near, gx, gy, seg, row, c0, n, *rest):
+        measured[0] += int(n.sum())
+        return real(near, gx, gy, seg, row, c0, n, *rest)
+    monkeypatch.setattr(hints_module, "_measure", counting)
+    rng = np.random.default_rng(0)
+    k = 100_000
+    points = np.zeros((k, 2))
+    points[0::2], points[1::2] = (10, 10), (150, 110)
+    points[:, 0] += rng.uniform(0, 0.01, k)  # no two segments alike
+    stroke = Stroke(points.tolist(), 5, ab=(1, 2))
+    y0, x0, near = stroke_mask(stroke, (120, 160), (120, 160))
+    assert measured[0] < 20 * 120 * 160
+    full = np.zeros((120, 160), bool)
+    full[y0:y0 + near.shape[0], x0:x0 + near.shape[1]] = near
+    base = [(10, 10), (150, 110)]  # every segment lies within 0.01 px of this one
+    assert not (_covered(base, 4.9, (120, 160), (120, 160)) & ~full).any()
+    assert not (full & ~_covered(base, 5.1, (120, 160), (120, 160))).any()
