@@ -8,8 +8,9 @@ With ``--sheet NAME=MODEL [NAME=MODEL ...] [--more PHOTO ...]`` it draws a conta
 instead (default ``docs/contact_sheet.png``): one row per photo (the old photographs, then
 colour examples and the ``--more`` photos made grey, with their colour original last), the
 input beside each model's result without hints; then the surfer with the few hints
-of ``assets/examples/demo/1890Surfer.hints.json`` (skin on the man, sky, sea, foliage), to see
-whether a hint's colour stays in its object.
+of ``assets/examples/demo/1890Surfer.hints.json`` (skin on the man, sky, sea, foliage), and the
+cyclist with one hint of a colour he does not wear (``EDITS``: red on the shirt, green on the
+grass), to see whether a hint's colour stays in its object or tints the whole photo.
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ def _label(img: np.ndarray, text: str) -> np.ndarray:
 
 
 GREYED = ["fruit_stand.png", "macaws.png", "tulip_field.png", "kingfisher.png"]
+# One-hint edits of the contact sheet: photo, hints file (assets/examples/demo), label.
+EDITS = [("1910Bike.jpg", "1910Bike.red-shirt.hints.json", "1 red hint, shirt"),
+         ("1910Bike.jpg", "1910Bike.green-grass.hints.json", "1 green hint, grass")]
 
 
 def contact_sheet(models: list[tuple[str, str]], out: str, more: list[str] = ()) -> None:
@@ -85,6 +89,10 @@ def contact_sheet(models: list[tuple[str, str]], out: str, more: list[str] = ())
     hints = load_hints(EX / "demo" / "1890Surfer.hints.json")
     rows.append([_label(_fit(_with_hints(grey_of(surfer), hints)), "5 hints")] + [
         _label(_fit(c.colorize(surfer, hints)), f"{label}, 5 hints") for label, c in colorizers])
+    for name, hints_file, text in EDITS:
+        im, hints = read_image(EX / name), load_hints(EX / "demo" / hints_file)
+        rows.append([_label(_fit(_with_hints(grey_of(im), hints)), text)] + [
+            _label(_fit(c.colorize(im, hints)), label) for label, c in colorizers])
     width = max(sum(t.shape[1] for t in r) + 4 * (len(r) - 1) for r in rows)
     lines = []
     for r in rows:

@@ -9,7 +9,8 @@ for a model evaluated with --no-levin. ``--rows``: one row of PSNR per model (an
 colourfulness of its results without hints against the true photos'), for comparing models.
 ``--paired``: two models on the same photos and hints, photo by photo: the mean PSNR
 difference (new - old) and its standard error at each count, and the share of photos where
-the new model is better; for the stroke protocol too where both runs have it.
+the new model is better; for the stroke protocol too where both runs have it, and the
+locality protocol's near change and far share (medians, and the paired mean difference).
 """
 
 from __future__ import annotations
@@ -59,6 +60,24 @@ def paired(new_path: str, old_path: str) -> None:
         print("| PSNR, new - old (dB) | " + " | ".join(means) + " |")
         print("| photos where new is better | " + " | ".join(better) + " |")
         print()
+    if all("locality" in p for doc in (new, old) for p in doc["per_photo"]):
+        print("| locality | new | old | paired mean, new - old |")
+        print("|---|---|---|---|")
+        for i, name in enumerate(("near change (ab)", "far share")):
+            a = [p["locality"][i] for p in new["per_photo"]]
+            b = [p["locality"][i] for p in old["per_photo"]]
+            d = [x - y for x, y in zip(a, b, strict=True)]
+            m = sum(d) / len(d)
+            se = math.sqrt(sum((v - m) ** 2 for v in d) / (len(d) - 1) / len(d))
+            print(f"| {name}, median over photos | {_median(a):.3f} | {_median(b):.3f} | "
+                  f"{m:+.3f} ± {se:.3f} |")
+        print()
+
+
+def _median(values: list[float]) -> float:
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
 
 
 def main() -> None:

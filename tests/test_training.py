@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -412,7 +413,8 @@ TINY = ["--arch", "unet", "--width", "8", "--depth", "3", "--batch-size", "2", "
     ["--lambda-mse", "-1"], ["--lr", "nan"], ["--lr", "-0.1"], ["--batch-size", "0"],
     ["--steps", "0"], ["--steps", "ten"], ["--epochs", "nan"], ["--val-split", "1.5"],
     ["--val-every", "0"], ["--ckpt-every", "-5"], ["--ema", "nan"], ["--threads", "0"],
-    ["--stroke-share", "1.5"], ["--stroke-share", "nan"],
+    ["--stroke-share", "1.5"], ["--stroke-share", "nan"], ["--recolour-share", "-0.1"],
+    ["--recolour-share", "nan"], ["--until", "0"],
 ])
 def test_bad_arguments_are_refused_before_the_data_loads(photos, tmp_path, monkeypatch, capsys,
                                                          bad):
@@ -755,3 +757,47 @@ def test_a_run_trains_with_the_huber_loss(photos, tmp_path, capsys):
     code, err = _main(capsys, "train", "--data", photos, "--out", tmp_path / "run2", *TINY,
                       "--steps", "1", "--huber-delta", "0")
     assert code != 0 and "huber_delta" in err
+
+
+def test_until_stops_with_a_checkpoint_and_the_model_of_that_step(photos, tmp_path, capsys):
+    """--until: a long run in sittings. It stops at the step asked with a checkpoint and that
+    step's model, and --resume goes on to the end on the same schedule."""
+    run = tmp_path / "run"
+    args = ["--data", photos, "--out", run, *TINY, "--stages", "pretrain-g", "--steps", "6",
+            "--ckpt-every", "4"]
+    code, err = _main(capsys, "train", *args, "--until", "3")
+    assert code == 0, err
+    assert "stopped at step 3" in err and "--resume" in err
+    assert _stage_step(run / "checkpoint.safetensors") == (0, 3)
+    assert (run / "model-step3.safetensors").is_file() and not (run / "model.safetensors").exists()
+    from colouru.weights import load_model
+
+    assert load_model(run / "model-step3.safetensors")[1].provenance["steps"] == [6]
+    code, err = _main(capsys, "train", "--out", run, "--resume", "--threads", "1")
+    assert code == 0, err
+    assert (run / "model.safetensors").is_file()
+    logged = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
+    assert max(r["step"] for r in logged if r["kind"] == "train") == 6
+
+
+def test_recolour_share_reaches_the_batches_and_the_run(photos, tmp_path, capsys):
+    from colouru.simulate import HintSimConfig
+    from colouru.training.data import make_batch
+
+    u8 = np.zeros((2, 64, 64, 3), np.uint8)
+    u8[:, :, :32] = (200, 60, 40)  # two flat halves: red-brown and blue
+    u8[:, :, 32:] = (40, 80, 200)
+    cfg = HintSimConfig(no_hint_share=0.0, n_min=800, n_max=800, recolour_share=1.0,
+                        recolour_hint_p=1.0)
+    plain = make_batch(u8, np.random.default_rng(2), replace(cfg, recolour_share=0.0),
+                       torch.device("cpu"))
+    batch = make_batch(u8, np.random.default_rng(2), cfg, torch.device("cpu"))
+    torch.testing.assert_close(batch.lightness, plain.lightness)  # L is the photo's own
+    assert not torch.allclose(batch.ab, plain.ab)  # the hinted regions changed colour ...
+    m = batch.hint_mask.bool().expand_as(batch.hint_ab)
+    torch.testing.assert_close(batch.hint_ab[m], batch.ab[m], atol=1e-3, rtol=0)  # ... as hints
+    code, err = _main(capsys, "train", "--data", photos, "--out", tmp_path / "run", *TINY,
+                      "--stages", "pretrain-g", "--steps", "2", "--recolour-share", "0.5")
+    assert code == 0, err
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())["hints"]
+    assert saved["recolour_share"] == 0.5

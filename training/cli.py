@@ -139,8 +139,14 @@ def add_subcommands(sub) -> None:
         "--resume",
         action="store_true",
         help="continue from the run's last checkpoint; it keeps its settings (refused if "
-        "changed) except --steps, --val-every, --ckpt-every, --precision, --cache, --threads "
-        "and --device",
+        "changed) except --steps, --until, --val-every, --ckpt-every, --precision, --cache, "
+        "--threads and --device",
+    )
+    t.add_argument(
+        "--until", type=int, metavar="STEP",
+        help="stop once the run reaches this global step: a checkpoint and the model at that "
+        "step (model-stepSTEP.safetensors) are written; --resume goes on (a long run in "
+        "sittings; its learning-rate schedule is that of the whole --steps)",
     )
     t.add_argument("--seed", type=int, help=f"seeds the run (default {D.SEED})")
     t.set_defaults(func=_run_train)

@@ -75,6 +75,10 @@ SIZES = (32, 2048)  # training crop sides: the patch discriminator needs 32 (thr
 CACHES = ("auto", "on", "off")
 
 
+class StoppedAt(Exception):
+    """The run reached its ``--until`` step: checkpointed, to be resumed."""
+
+
 class TrainingError(Exception):
     """A run that cannot go on (a non-finite loss); one-line message."""
 
@@ -567,6 +571,7 @@ class Run:
         self.ckpt_path = run_dir / "checkpoint.safetensors"
         self.precision = resolve_precision(device, cfg.precision)
         self.stage_i, self.step = 0, 0
+        self.until: int | None = None  # stop at this global step (train's ``until``)
         self.logger = None
         self._build_networks(resume)
 
@@ -661,6 +666,14 @@ class Run:
                 self._log_train(stage, total, losses, timing)
             if self.step % cfg.ckpt_every == 0 and self.step < total:
                 self.checkpoint()
+            global_step = int(self.offsets[self.stage_i] + self.step)
+            if self.until is not None and global_step >= self.until and self.step < total:
+                self.checkpoint()
+                model = self.export(f"model-step{global_step}.safetensors") if d.main else None
+                self.bar.close()
+                raise StoppedAt(f"stopped at step {global_step} as asked (--until); model at "
+                                f"this step: {model}; continue with: colouru train --out "
+                                f"{self.run_dir} --resume")
             if (d.main and self.val_data is not None and self.step % cfg.val_every == 0
                     and self.step < total):
                 self.validate()
@@ -779,13 +792,15 @@ class Run:
 
 
 def train(cfg: TrainConfig, run_dir: Path, device: torch.device, resume: bool = False,
-          d: Dist = Dist(), progress: bool = True) -> Path | None:
+          d: Dist = Dist(), progress: bool = True, until: int | None = None) -> Path | None:
     """Run (or resume) the stages of ``cfg`` in ``run_dir``. Returns the final model path (rank
-    0) or None."""
+    0) or None. ``until``: stop at this global step (``StoppedAt``) with a checkpoint and the
+    model of that step exported; the schedule stays that of the whole run."""
     run_dir.mkdir(parents=True, exist_ok=True)
     if d.main:  # what a killed run was writing (checkpoint, model, cache) when it died
         clean_leftovers(run_dir, recursive=True)
     run = Run(cfg, run_dir, device, d, progress, resume)
+    run.until = until
     try:
         run.start(resume)
         while run.stage_i < len(cfg.stages):
@@ -856,7 +871,13 @@ def run(args: argparse.Namespace) -> int:
                 )
         if args.threads:
             torch.set_num_threads(args.threads)
-        final = train(cfg, run_dir, device, resume=args.resume, d=d)
+        if args.until is not None and args.until < 1:
+            raise ValueError(f"--until must be 1 or more, got {args.until}")
+        final = train(cfg, run_dir, device, resume=args.resume, d=d, until=args.until)
+    except StoppedAt as e:
+        if d.main:
+            print(f"colouru train: {e}", file=sys.stderr)
+        return 0
     except (CheckpointError, DataError, ModelFileError, TrainingError, OSError, ValueError) as e:
         print(f"colouru train: {e}", file=sys.stderr)
         return 2 if isinstance(e, ValueError) else 1
