@@ -36,22 +36,31 @@ class Job:
 
 # --- collecting inputs ---------------------------------------------------------------------------
 def collect_inputs(items: list[str], recursive: bool, exclude: Path | None = None,
-                   ) -> tuple[list[tuple[Path, Path]], list[str]]:
+                   is_result=None) -> tuple[list[tuple[Path, Path]], list[str]]:
     """Expand files, folders and globs into ``(file, base folder)`` pairs, in order, without
     duplicates. Returns ``(found, problems)``: names that matched nothing are problems.
-    ``exclude``: a folder (the output folder) whose files are never taken from a folder input
-    that contains it, so a rerun does not colorize the last run's results."""
-    from colouru.imageio import READ_EXTENSIONS
 
+    ``exclude``: the output folder. A folder input that contains it never takes its files,
+    and a file a folder or a glob finds in it (the output folder given as the input too, or a
+    glob reaching into it) is left out when ``is_result(file)`` says ColourU made it (the note
+    in every result; default ``imageio.is_colouru_result``), so a rerun never colorizes the
+    last run's results. Files named one by one are always taken."""
+    from colouru.imageio import READ_EXTENSIONS, is_colouru_result
+
+    is_result = is_result or is_colouru_result
     found: list[tuple[Path, Path]] = []
     seen: set[Path] = set()
     problems: list[str] = []
+    out = exclude.resolve() if exclude is not None else None
 
     def add(p: Path, base: Path):
         key = p.resolve()
         if key not in seen:
             seen.add(key)
             found.append((p, base))
+
+    def result(f: Path) -> bool:  # a result of ours in the output folder
+        return out is not None and out in f.resolve().parents and is_result(f)
 
     for item in items:
         p = Path(item)
@@ -62,9 +71,14 @@ def collect_inputs(items: list[str], recursive: bool, exclude: Path | None = Non
                            if f.is_file() and f.suffix.lower() in READ_EXTENSIONS
                            and not f.name.startswith(".")
                            and not (skip is not None and _inside(f, skip)))
+            within = out is not None and (out == p.resolve() or out in p.resolve().parents)
+            ours = {f for f in files if is_result(f)} if within else set()
+            files = [f for f in files if f not in ours]
             if not files:
-                problems.append(f"{p}: folder has no images"
-                                + ("" if recursive else " (use --recursive for sub-folders)"))
+                problems.append(
+                    f"{p}: nothing to colorize: its {len(ours)} image(s) are ColourU results"
+                    if ours else f"{p}: folder has no images"
+                    + ("" if recursive else " (use --recursive for sub-folders)"))
             for f in files:
                 add(f, p)
         elif p.exists():
@@ -72,8 +86,11 @@ def collect_inputs(items: list[str], recursive: bool, exclude: Path | None = Non
         elif glob.has_magic(item):
             matches = sorted(Path(m) for m in glob.glob(item, recursive=recursive))
             matches = [m for m in matches if m.is_file()]
+            ours = {m for m in matches if result(m)}
+            matches = [m for m in matches if m not in ours]
             if not matches:
-                problems.append(f"{item}: no files match")
+                problems.append(f"{item}: no files match" + (
+                    f" but ColourU's own {len(ours)} result(s) in {exclude}" if ours else ""))
             for m in matches:
                 add(m, m.parent)
         else:
@@ -135,6 +152,25 @@ def _one_line(e: BaseException) -> str:
     return f"{e.__class__.__name__}: {first}" if first else e.__class__.__name__
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]}
+_CONTROL.update({0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"})
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters (a newline in a file name) escaped as Python writes
+    them, so each message stays one line on the terminal and in a log."""
+    return text.translate(_CONTROL)
+
+
+def _say(text: str, write=None) -> None:
+    """One line on stderr (through ``write``: tqdm's, while its bar is shown)."""
+    line = one_line(text)
+    if write is None:
+        print(line, file=sys.stderr)
+    else:
+        write(line, file=sys.stderr)
+
+
 def _default_ext(src: Path) -> str:
     s = src.suffix.lower().lstrip(".")
     return {"jpeg": "jpg", "tiff": "tif"}.get(s, s if s in FORMATS else "png")
@@ -143,13 +179,12 @@ def _default_ext(src: Path) -> str:
 # --- commands --------------------------------------------------------------------------------
 def cmd_colorize(args) -> int:
     import torch
-    from tqdm import tqdm
 
     from colouru.atomic import clean_leftovers
     from colouru.colorizer import Colorizer, NoModelError
     from colouru.device import resolve_device, resolve_precision
     from colouru.hints import HintsFileError, check_saturation, load_hints_doc
-    from colouru.report import Report
+    from colouru.report import Report, ReportError, check_report_path, reported_outputs
     from colouru.shard import local_device_index, parse_shard, shard_from_env
     from colouru.weights import ModelFileError
 
@@ -164,11 +199,11 @@ def cmd_colorize(args) -> int:
             check_saturation(args.saturation)
         except ValueError as e:
             raise UsageError(f"--saturation: {e}") from None
-    try:
-        shard = parse_shard(args.shard) if args.shard else shard_from_env()
+    try:  # "--shard ''" (an unset variable) is refused, not taken for no --shard
+        shard = parse_shard(args.shard) if args.shard is not None else shard_from_env()
     except ValueError as e:
         raise UsageError(f"--shard: {e}") from None
-    from_launcher = shard is not None and not args.shard
+    from_launcher = shard is not None and args.shard is None
     shard = shard or parse_shard("0/1")
     try:
         device = str(resolve_device(args.device))
@@ -186,72 +221,108 @@ def cmd_colorize(args) -> int:
         raise UsageError(f"--hints {hints_path}: no such file or folder")
     outdir = Path(args.output)
     found, problems = collect_inputs(args.inputs, args.recursive, exclude=outdir)
+    inputs = {src.resolve() for src, _ in found}
+    if args.report is not None:
+        try:
+            check_report_path(args.report, inputs)
+        except ReportError as e:
+            raise UsageError(f"--report {e}") from None
     for msg in problems:
-        print(f"colouru: {msg}", file=sys.stderr)
+        _say(f"colouru: {msg}")
     if not found:
         print("colouru: nothing to colorize", file=sys.stderr)
         return 1 if problems else 2
     try:
         outdir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        print(f"colouru: cannot create output folder {outdir} ({e.strerror})", file=sys.stderr)
+        _say(f"colouru: cannot create output folder {outdir} ({e.strerror})")
         return 1
     if not os.access(outdir, os.W_OK):
-        print(f"colouru: output folder {outdir} is not writable", file=sys.stderr)
+        _say(f"colouru: output folder {outdir} is not writable")
         return 1
     removed = clean_leftovers(outdir, recursive=True)
     if removed:
-        print(f"colouru: removed {len(removed)} temporary file(s) left in {outdir} by an "
-              f"interrupted run", file=sys.stderr)
+        _say(f"colouru: removed {len(removed)} temporary file(s) left in {outdir} by an "
+             f"interrupted run")
     shared_hints = None
     if hints_path is not None and not hints_path.is_dir():  # a file, a pipe, or /dev/zero
         try:
             shared_hints = load_hints_doc(hints_path)
         except HintsFileError as e:
-            print(f"colouru: {e}", file=sys.stderr)
+            _say(f"colouru: {e}")
             return 2
     try:
         colorizer = Colorizer.load(args.model, device=device, precision=args.precision)
     except (NoModelError, ModelFileError, ValueError) as e:
-        print(f"colouru: {e}", file=sys.stderr)
+        _say(f"colouru: {e}")
         return 1
 
     batch_size = args.batch_size or DEFAULT_BATCH
-    inputs = {src.resolve() for src, _ in found}
     jobs = [job for job in plan_jobs(found, outdir, args.format, hints_path)
             if shard.owns(job.rel)]
     try:
         report = Report(args.report, colorizer.source, str(shard)) if args.report else None
-    except OSError as e:
-        print(f"colouru: cannot write the report {args.report} ({e.strerror or e})",
-              file=sys.stderr)
+    except ReportError as e:
+        _say(f"colouru: {e}")
         return 1
+    try:
+        return _run(args, jobs, colorizer, inputs, shared_hints, batch_size, report, problems,
+                    shard, len(found), outdir,
+                    {os.path.abspath(o) for o in reported_outputs(args.report)}
+                    if report and args.skip_existing else set())
+    finally:
+        if report is not None:
+            report.close()
+
+
+def _run(args, jobs, colorizer, inputs, shared_hints, batch_size, report, problems, shard,
+         n_found, outdir, reported: set[str]) -> int:
+    """The batch with its progress bar, report and summary; the exit status."""
+    from tqdm import tqdm
+
     if report is not None and shard.index == 0:
         for msg in problems:
             report.add(msg.split(": ")[0], None, "failed", msg)
+    warned = [False]
+
+    def record(job, status, error, seconds, note=None):
+        """A job's line, written as soon as it ends: in the saving thread right after its
+        result is published, so a kill leaves no published result unreported (all but the
+        instant between the two; a rerun with --skip-existing reports what it finds)."""
+        if report is not None:
+            report.add(job.src, job.dst, status, error, seconds, note)
+
+    def found_published(job) -> bool:  # an unreported result of ours, from a killed run
+        from colouru.imageio import is_colouru_result
+
+        return (report is not None and os.path.abspath(job.dst) not in reported
+                and is_colouru_result(job.dst))
+
     counts = {"ok": 0, "skipped": 0, "failed": 0}
     t0 = time.perf_counter()
     bar = tqdm(total=len(jobs), unit="photo", disable=args.quiet or None, file=sys.stderr,
                dynamic_ncols=True)
-    for job, status, error, seconds in run_jobs(jobs, colorizer, args, inputs, shared_hints,
-                                                batch_size):
+    for job, status, error, _ in run_jobs(jobs, colorizer, args, inputs, shared_hints,
+                                                batch_size, record, found_published):
         bar.update(1)
-        bar.set_postfix_str(job.src.name[-30:], refresh=False)
+        bar.set_postfix_str(one_line(job.src.name[-30:]), refresh=False)
         counts[status] += 1
         if error:
-            tqdm.write(f"colouru: {'skipped ' if status == 'failed' else ''}{error}",
-                       file=sys.stderr)
-        if report is not None:
-            report.add(job.src, job.dst, status, error, seconds)
+            _say(f"colouru: {'skipped ' if status == 'failed' else ''}{error}", tqdm.write)
+        if report is not None and report.error is not None and not warned[0]:
+            warned[0] = True
+            _say(f"colouru: cannot write the report {report.path} ({report.error}); the batch "
+                 f"goes on without it", tqdm.write)
     bar.close()
-    if report is not None:
-        report.close()
     dt = time.perf_counter() - t0
     n_fail = counts["failed"] + len(problems)
-    part = f" (shard {shard} of {len(found)} inputs)" if shard.count > 1 else ""
-    print(f"colouru: {counts['ok']} colorized, {counts['skipped']} skipped (exist), {n_fail} "
-          f"failed in {dt:.1f} s -> {outdir}{part}", file=sys.stderr)
-    return 1 if n_fail else 0
+    part = f" (shard {shard} of {n_found} inputs)" if shard.count > 1 else ""
+    lost = ""
+    if report is not None and report.error is not None:
+        lost = f"; the report {report.path} lacks {report.lost} line(s) ({report.error})"
+    _say(f"colouru: {counts['ok']} colorized, {counts['skipped']} skipped (exist), {n_fail} "
+         f"failed in {dt:.1f} s -> {outdir}{part}{lost}")
+    return 1 if n_fail or lost else 0
 
 
 # --- running the jobs ----------------------------------------------------------------------------
@@ -267,12 +338,18 @@ class _Loaded:
 
 
 def run_jobs(jobs: list[Job], colorizer, args, inputs: set[Path], shared_hints,
-             batch_size: int = 1):
+             batch_size: int = 1, record=None, found_published=None):
     """Colorize ``jobs``, yielding ``(job, status, error or note, seconds)`` for each as it
     ends; status is ``ok``, ``skipped`` or ``failed``. Never raises for a bad photo: one must
     not stop the batch. ``shared_hints``: the ``HintsDoc`` of ``--hints FILE`` (None: each
     job's own hints file, if any). A photo's saturation is ``--saturation`` when given, else
     its hints file's.
+
+    ``record(job, status, error, seconds, note=None)``, when given, is called once for each
+    job the moment it ends, in the thread that ended it (for a result: right after it is
+    published). ``found_published(job)`` (with ``record``): whether an output that exists
+    (skipped with --skip-existing) is a result an earlier run published and never reported;
+    it is yielded as skipped and recorded as ``ok`` with a note saying so.
 
     Three stages overlap: a thread reads and prepares the next photo, the network colours
     ``batch_size`` photos at a time in this thread (those of one working size in one call),
@@ -281,15 +358,26 @@ def run_jobs(jobs: list[Job], colorizer, args, inputs: set[Path], shared_hints,
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    def ended(job, status, error, t0, note=None):
+        out = job, status, error, time.perf_counter() - t0
+        if record is not None:
+            record(*out, note)
+        return out
+
     def fail(job, t0, e):
-        return job, "failed", _failure(job, e), time.perf_counter() - t0
+        return ended(job, "failed", _failure(job, e), t0)
 
     def load(job: Job):
         t0 = time.perf_counter()
         try:
             skip = _precheck(job, args, inputs)
             if skip is not None:
-                return job, "skipped", None, time.perf_counter() - t0
+                if found_published is not None and found_published(job):
+                    # skipped here, but the report learns that it was made after all
+                    out = job, "skipped", None, time.perf_counter() - t0
+                    record(job, "ok", None, out[3], FOUND_NOTE)
+                    return out
+                return ended(job, "skipped", None, t0)
             doc = shared_hints if shared_hints is not None else _job_hints(job)
             saturation = doc.saturation if args.saturation is None else args.saturation
             image = _read(job, args)
@@ -302,7 +390,7 @@ def run_jobs(jobs: list[Job], colorizer, args, inputs: set[Path], shared_hints,
         try:
             result = colorizer.finish_ab(item.prepared, ab, item.hints)
             status, note = _save(item.job, result, args, inputs)
-            return item.job, status, note, time.perf_counter() - item.t0
+            return ended(item.job, status, note, item.t0)
         except Exception as e:
             return fail(item.job, item.t0, e)
 
@@ -364,13 +452,24 @@ def _predict(colorizer, batch: list[_Loaded]) -> list:
     return out
 
 
+FOUND_NOTE = ("found: published by an earlier run that was stopped before it reported it "
+              "(it carries ColourU's note)")
+
+
 def _precheck(job: Job, args, inputs: set[Path]) -> str | None:
     """Refuse an output that would replace an input, or that exists (``skipped`` with
-    --skip-existing, returned as the string; an error otherwise). None: go ahead."""
+    --skip-existing, returned as the string; an error otherwise). None: go ahead.
+
+    A symbolic link to nothing at the output's name is no result: it is not skipped (there is
+    nothing there) and not written through; it is refused by name unless --overwrite, which
+    replaces the link itself."""
     from colouru.imageio import ImageWriteError
 
     if job.dst.resolve() in inputs:
         raise ImageWriteError(f"{job.dst}: refusing to overwrite an input photo")
+    if job.dst.is_symlink() and not job.dst.exists() and not args.overwrite:
+        raise ImageWriteError(f"{job.dst}: a symbolic link to nothing stands at the output's "
+                              f"name; remove it or use --overwrite")
     if job.dst.exists() and not args.overwrite:
         if args.skip_existing:
             return "skipped"
@@ -417,8 +516,8 @@ def _failure(job: Job, e: BaseException) -> str:
     from colouru.imageio import ImageReadError, ImageWriteError
 
     if isinstance(e, (ImageReadError, ImageWriteError, HintsFileError)):
-        return str(e)
-    return f"{job.src}: {_one_line(e)}"
+        return one_line(str(e))
+    return one_line(f"{job.src}: {_one_line(e)}")
 
 
 def cmd_info(args) -> int:
@@ -503,9 +602,25 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _values_that_look_like_options(argv: list[str]) -> list[str]:
+    """``--shard -1/2`` as ``--shard=-1/2``: argparse takes a value starting with '-' for an
+    option (and says only 'expected one argument'); joined, the value gets its own message."""
+    out, i = [], 0
+    while i < len(argv):
+        if (argv[i] == "--shard" and i + 1 < len(argv) and argv[i + 1][:1] == "-"
+                and argv[i + 1][1:2].isdigit()):
+            out.append(f"--shard={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser.parse_args(_values_that_look_like_options(argv))
     try:
         return int(args.func(args) or 0)
     except UsageError as e:

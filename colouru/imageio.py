@@ -183,6 +183,26 @@ def _refuse_non_finite(pixels: np.ndarray, path: Path) -> None:
                              f"refused, not repaired")
 
 
+def is_colouru_result(path: str | os.PathLike) -> bool:
+    """Whether the image at ``path`` carries the note ``save_image`` writes into every result
+    (ColourU colorized it): read from the file's header, no pixel decoded. False for anything
+    that is not a regular image file in ``READ_FORMATS`` or cannot be read."""
+    path = Path(path)
+    try:
+        if not path.is_file():  # a pipe would block
+            return False
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path, formats=READ_FORMATS) as im:
+                if im.info.get("Description") == DESCRIPTION_TAG:  # PNG text
+                    return True
+                exif = im.getexif()
+                return (exif.get(0x010E) == DESCRIPTION_TAG
+                        or str(exif.get(0x0131, "")).startswith("ColourU "))
+    except Exception:  # unreadable or not an image: not ours, whatever it is
+        return False
+
+
 def to_uint8(rgb: np.ndarray) -> np.ndarray:
     """Float sRGB 0..1 -> uint8, rounded."""
     return (np.clip(rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
 
-_SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+_SPEC = re.compile(r"^\s*(-?\d+)\s*/\s*(-?\d+)\s*$")  # signs parsed, then refused by name
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,9 @@ def shard_index(relative_path: str | PurePath, count: int) -> int:
 
 def parse_shard(spec: str) -> Shard:
     """``"K/N"`` (K counted from 0) -> ``Shard``; a clear ``ValueError`` otherwise."""
+    if not spec.strip():
+        raise ValueError("shard is empty (an unset variable in a job script?); give K/N with K "
+                         "counted from 0, e.g. 0/4")
     m = _SPEC.match(spec)
     if not m:
         raise ValueError(f"shard must be K/N with K counted from 0, e.g. 0/4, got {spec!r}")

@@ -5,6 +5,7 @@ left, the inputs stay byte-for-byte the same, and the exit code says what happen
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -890,3 +891,223 @@ def test_a_photo_the_network_fails_on_in_a_batch_of_one_fails_alone(tmp_path, ru
     assert f"colouru: skipped {src / 'b.png'}: OverflowError: cannot convert" in err
     assert sorted((Path(x["input"]).name, x["status"]) for x in read_report(report)) == [
         ("a.png", "ok"), ("b.png", "failed"), ("c.png", "ok")]
+
+
+def test_a_report_never_writes_into_a_photo(tmp_path, run):
+    """Item 2: ``--report rp/*.png -o out``, the report's name forgotten: the shell makes the
+    first photo the report. Refused in one line before any work, the photo untouched."""
+    src = _photos(tmp_path / "rp", ["p0.png", "p1.png"])
+    before = snapshot(src)
+    code, _, err = run("colorize", "--report", src / "p0.png", src / "p1.png",
+                       "-o", tmp_path / "out")
+    assert code == 2 and err.strip().splitlines()[-1] == (
+        f"colouru: error: --report {src / 'p0.png'}: exists and is not a ColourU report (its "
+        f"first line is not a report line); name a new file or an earlier report")
+    code, _, err = run("colorize", src / "p0.png", src / "p1.png", "--report", src / "p1.png",
+                       "-o", tmp_path / "out")
+    assert code == 2 and f"--report {src / 'p1.png'}: is one of the photos to colorize" in err
+    code, _, err = run("colorize", src, "--report", src, "-o", tmp_path / "out")
+    assert code == 2 and "is a folder" in err
+    assert snapshot(src) == before and not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_report_that_cannot_be_written_does_not_stop_the_batch(tmp_path, run):
+    """Item 4: a full disk under the report: every photo is still colorized; one line says
+    the report is lost, the summary says how much, and the exit status is 1."""
+    src = _photos(tmp_path / "in", ["a.png", "b.png", "c.png"])
+    code, _, err = run("colorize", src, "-o", tmp_path / "out", "--report", "/dev/full")
+    assert code == 1
+    assert sorted(os.listdir(tmp_path / "out")) == ["a.png", "b.png", "c.png"]
+    lines = err.strip().splitlines()
+    assert lines.count("colouru: cannot write the report /dev/full (No space left on device); "
+                       "the batch goes on without it") == 1
+    assert lines[-1].startswith("colouru: 3 colorized, 0 skipped (exist), 0 failed in ")
+    assert lines[-1].endswith("; the report /dev/full lacks 3 line(s) (No space left on device)")
+
+
+def test_a_report_pipe_is_written_when_read_and_refused_when_not(tmp_path, run):
+    """Item 4: a named pipe that no program reads blocked the run before any work, silently;
+    it is refused in one line. A pipe a program reads (``--report >(jq ...)``) gets the lines."""
+    import threading
+
+    src = _photos(tmp_path / "in", ["a.png", "b.png"])
+    fifo = tmp_path / "report.jsonl"
+    os.mkfifo(fifo)
+    # a safety net only: should the run wait for a reader, one comes, and the test fails
+    rescue = threading.Timer(60, lambda: os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)))
+    rescue.start()
+    try:
+        code, _, err = run("colorize", src, "-o", tmp_path / "out", "--report", fifo)
+    finally:
+        rescue.cancel()
+    assert code == 1 and err.strip().splitlines() == [
+        f"colouru: {fifo}: cannot write the report (a pipe that no program reads)"]
+    assert not (tmp_path / "out").exists() or not os.listdir(tmp_path / "out")
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # a program reading (the lines fit
+    try:  # the pipe's buffer, so it reads them afterwards)
+        code, _, err = run("colorize", src, "-o", tmp_path / "out", "--report", fifo)
+        got = os.read(reader, 1 << 16)
+    finally:
+        os.close(reader)
+    assert code == 0, err
+    lines = [json.loads(ln) for ln in got.decode().splitlines() if ln]
+    assert sorted(Path(x["input"]).name for x in lines) == ["a.png", "b.png"]
+
+
+def test_each_result_is_reported_as_it_is_published(tmp_path, run, monkeypatch):
+    """Item 9: a report line is written when its result is published, not a batch later (a
+    kill then left up to a batch of results with no line). When each result is about to be
+    published, every earlier one has its line."""
+    from colouru import imageio
+    from colouru.report import read_report
+
+    src = _photos(tmp_path / "in", [f"{i}.png" for i in range(6)])
+    report, out = tmp_path / "r.jsonl", tmp_path / "out"
+    real = imageio.save_image
+    published, checked = [], []
+
+    def save_image(path, *a, **k):
+        lines = read_report(report) if report.exists() else []
+        checked.append(sorted(x["output"] for x in lines) == sorted(map(str, published)))
+        done = real(path, *a, **k)
+        published.append(Path(path))
+        return done
+    monkeypatch.setattr(imageio, "save_image", save_image)
+    code, _, err = run("colorize", src, "-o", out, "--report", report, "--batch-size", "4")
+    assert code == 0, err
+    assert len(checked) == 6 and all(checked)
+
+
+def test_a_rerun_reports_the_results_a_killed_run_left_unreported(tmp_path, run):
+    """Item 9: results published by a run that was killed before it could write their lines
+    are reported ``ok`` by the rerun (with a note: they carry ColourU's mark); a file of
+    another origin at an output's name stays ``skipped``; once reported, they are skipped."""
+    from colouru.report import read_report
+
+    src = _photos(tmp_path / "in", ["a.png", "b.png", "c.png"])
+    out, report = tmp_path / "out", tmp_path / "r.jsonl"
+    assert run("colorize", src / "a.png", src / "b.png", "-o", out)[0] == 0  # no report
+    (out / "c.png").write_bytes((src / "c.png").read_bytes())  # not ColourU's result
+    code, _, err = run("colorize", src, "-o", out, "--report", report, "--skip-existing")
+    assert code == 0 and "0 colorized, 3 skipped (exist)" in err
+    lines = {Path(x["input"]).name: x for x in read_report(report)}
+    assert {k: x["status"] for k, x in lines.items()} == {"a.png": "ok", "b.png": "ok",
+                                                         "c.png": "skipped"}
+    assert lines["a.png"]["note"].startswith("found: published by an earlier run")
+    assert "note" not in lines["c.png"]
+    run("colorize", src, "-o", out, "--report", report, "--skip-existing")
+    assert [x["status"] for x in read_report(report)[3:]] == ["skipped"] * 3
+
+
+@pytest.mark.slow  # fresh interpreters, killed part-way
+def test_killed_runs_and_a_rerun_leave_every_result_reported(tmp_path, tiny_model_path):
+    """Item 9, as reported: kill -9 a run at several points, then rerun: every input has an
+    ``ok`` line in the report."""
+    import signal
+
+    from colouru.report import read_report
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(24):
+        Image.fromarray(gradient_photo(160, 200, seed=i)).save(src / f"{i:02d}.png")
+    out, report = tmp_path / "out", tmp_path / "r.jsonl"
+    args = [sys.executable, "-m", "colouru", "colorize", str(src), "-o", str(out), "--report",
+            str(report), "--skip-existing", "-q", "--model", str(tiny_model_path)]
+    for target in (3, 9, 15):
+        proc = subprocess.Popen(args, stderr=subprocess.DEVNULL)
+        while proc.poll() is None and len(list(out.glob("[0-9]*.png"))) < target:
+            pass
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert subprocess.run(args, capture_output=True, timeout=300).returncode == 0
+    ok = {Path(x["input"]).name for x in read_report(report) if x["status"] == "ok"}
+    assert ok == {f"{i:02d}.png" for i in range(24)} == set(os.listdir(out))
+
+
+def test_names_that_are_not_utf8_keep_the_report_utf8(tmp_path, run):
+    """Item 11: a file name of Latin-1 bytes made the report invalid UTF-8; its line holds
+    JSON escapes that read back to the very name."""
+    from colouru.report import read_report
+
+    src = tmp_path / "in"
+    src.mkdir()
+    name = os.fsdecode(b"caf\xe9.png")
+    Image.fromarray(gradient_photo(30, 40)).save(src / name)
+    report = tmp_path / "r.jsonl"
+    code, _, err = run("colorize", src, "-o", tmp_path / "out", "--report", report)
+    assert code == 0, err
+    text = report.read_bytes().decode("utf-8")  # strict: valid UTF-8
+    (line,) = [json.loads(x) for x in text.splitlines()]
+    assert os.fsencode(line["input"]).endswith(b"/caf\xe9.png")
+    assert Path(line["output"]).exists() and read_report(report) == [line]
+
+
+def test_a_newline_in_a_file_name_keeps_each_message_one_line(tmp_path, run):
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "bad\nname.png").write_bytes(b"")
+    Image.fromarray(gradient_photo(30, 40)).save(src / "good.png")
+    code, _, err = run("colorize", src, "-o", tmp_path / "out")
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert lines[0] == f"colouru: skipped {src}/bad\\nname.png: the file is empty"
+    assert lines[1].startswith("colouru: 1 colorized, 0 skipped (exist), 1 failed") and len(
+        lines) == 2
+
+
+def test_a_symbolic_link_to_nothing_at_an_outputs_name(tmp_path, run):
+    """Item 11: it was reported as a result that 'appeared while it was being written'. It is
+    no result: refused by name (also with --skip-existing: nothing is there to keep), and
+    --overwrite replaces the link, never what it would point to."""
+    src = _photos(tmp_path / "in", ["a.png", "b.png"])
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.png").symlink_to(tmp_path / "nowhere.png")
+    for extra in ([], ["--skip-existing"]):
+        code, _, err = run("colorize", src, "-o", out, *extra)
+        assert code == 1
+        (line,) = [ln for ln in err.splitlines() if "a.png" in ln]
+        assert line == (f"colouru: skipped {out / 'a.png'}: a symbolic link to nothing stands "
+                        f"at the output's name; remove it or use --overwrite")
+    code, _, err = run("colorize", src, "-o", out, "--overwrite")
+    assert code == 0 and not (out / "a.png").is_symlink() and (out / "a.png").is_file()
+    assert not (tmp_path / "nowhere.png").exists()
+
+
+@pytest.mark.parametrize("spec,says", [
+    ("", "--shard: shard is empty (an unset variable in a job script?)"),
+    ("-1/2", "--shard: shard -1/2: the index must be 0 to 1 (shards count from 0)"),
+    (" ", "--shard: shard is empty"),
+])
+def test_a_shard_that_is_empty_or_negative_says_so(tmp_path, run, spec, says):
+    """Item 11: ``--shard ""`` (an unset $K in a job script) ran every photo; ``--shard -1/2``
+    got argparse's 'expected one argument'."""
+    src = _photos(tmp_path / "in", ["a.png"])
+    code, _, err = run("colorize", src, "-o", tmp_path / "out", "--shard", spec)
+    assert code == 2 and f"colouru: error: {says}" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_glob_into_the_output_folder_never_takes_the_last_runs_results(tmp_path, run):
+    """Item 8: ``'g/**/*.png' -r -o g/out --skip-existing`` three times made q.png, then
+    q_png.png, then q_png_png.png; ``-o`` the input folder with ``--format jpg`` re-made every
+    photo. ColourU's results found in the output folder are not inputs."""
+    g = _photos(tmp_path / "g", ["q.png"])
+    _photos(g / "sub", ["r.png"])
+    for _ in range(3):
+        code, _, err = run("colorize", str(g / "**" / "*.png"), "-r", "-o", g / "out",
+                           "--skip-existing")
+        assert code == 0, err
+    assert sorted(os.listdir(g / "out")) == ["q.png", "r.png"]
+    assert "0 colorized, 2 skipped (exist), 0 failed" in err
+    same = _photos(tmp_path / "same", ["p.png", "s.png"])
+    for _ in range(2):
+        code, _, err = run("colorize", same, "-o", same, "--format", "jpg", "--skip-existing")
+        assert code == 0, err
+    assert "0 colorized, 2 skipped (exist), 0 failed" in err
+    assert sorted(os.listdir(same)) == ["p.jpg", "p.png", "s.jpg", "s.png"]
+    # a photo named one by one is taken, whatever it is
+    code, _, err = run("colorize", same / "p.jpg", "-o", tmp_path / "again")
+    assert code == 0 and os.listdir(tmp_path / "again") == ["p.jpg"]

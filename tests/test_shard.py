@@ -137,3 +137,70 @@ def test_a_killed_shard_resumes_with_skip_existing(tmp_path, tiny_model_path):
     assert sorted(last) == sorted(names) and set(last.values()) <= {"ok", "skipped"}
     assert sum(x["status"] == "skipped" for x in lines[len(first):]) >= len(first)
     assert all(json.loads(line) for line in report.read_text().splitlines()[len(first):])
+
+
+# --- reports that lose nothing (issue 27) --------------------------------------------------------
+def test_a_line_cut_by_a_kill_does_not_swallow_the_next_runs_first_line(tmp_path):
+    model = tmp_path / "m.safetensors"
+    model.write_bytes(b"weights")
+    path = tmp_path / "r.jsonl"
+    with Report(path, model) as r:
+        r.add("a.png", "out/a.png", "ok")
+    with open(path, "a") as f:
+        f.write('{"input": "b.png", "sta')  # killed in mid-line
+    with Report(path, model) as r:
+        r.add("c.png", "out/c.png", "ok")
+    assert [x["input"] for x in read_report(path)] == ["a.png", "c.png"]
+
+
+def test_only_a_report_is_appended_to(tmp_path):
+    from colouru.report import ReportError, check_report_path
+
+    photo = tmp_path / "p.png"
+    Image.fromarray(gradient_photo(8, 8)).save(photo)
+    for path, says in [(photo, "is one of the photos"), (tmp_path, "is a folder")]:
+        with pytest.raises(ReportError, match=says):
+            check_report_path(path, {photo.resolve()})
+    with pytest.raises(ReportError, match="not a ColourU report"):
+        check_report_path(photo, set())
+    (tmp_path / "notes.txt").write_text("my notes\n")
+    with pytest.raises(ReportError, match="not a ColourU report"):
+        check_report_path(tmp_path / "notes.txt")
+    model = tmp_path / "m.safetensors"
+    model.write_bytes(b"weights")
+    report = tmp_path / "r.jsonl"
+    check_report_path(report)  # new
+    report.write_bytes(b"")
+    check_report_path(report)  # empty
+    with Report(report, model) as r:
+        r.add("a.png", None, "failed", "a.png: the file is empty")
+    check_report_path(report)  # a report
+    report.write_text('{"input": "a.png", "sta')  # a report cut in its first line
+    check_report_path(report)
+
+
+def test_a_report_that_fails_keeps_the_reason_and_never_raises(tmp_path, monkeypatch):
+    import errno
+
+    from colouru import report as report_module
+
+    model = tmp_path / "m.safetensors"
+    model.write_bytes(b"weights")
+    with Report(tmp_path / "r.jsonl", model) as r:
+        assert r.add("a.png", "out/a.png", "ok")
+
+        def eio(fd, data):
+            raise OSError(errno.EIO, "Input/output error")
+        monkeypatch.setattr(report_module.os, "write", eio)
+        assert not r.add("b.png", "out/b.png", "ok")
+        monkeypatch.undo()
+        assert not r.add("c.png", "out/c.png", "ok")  # no more tries: a cut line would eat it
+    assert r.error == "Input/output error" and r.lost == 2
+    assert [x["input"] for x in read_report(tmp_path / "r.jsonl")] == ["a.png"]
+
+
+def test_an_empty_or_negative_shard_is_named():
+    with pytest.raises(ValueError, match="unset variable"):
+        parse_shard("")
+    with pytest.raises(ValueError, match="shards count from 0"):
+        parse_shard("-1/2")
