@@ -32,11 +32,34 @@ from colouru.geometry import working_shape
 from colouru.hints import Hint, Stroke, rasterize_hints
 from colouru.inputs import make_input
 from colouru.parallel import map_bands, row_bands
-from colouru.weights import ModelInfo, load_model
+from colouru.weights import ModelFileError, ModelInfo, load_model
+
+# The generator ends in tanh: its ab (normalised) lies in -1..1; a little more is rounding
+# (bf16). Anything else, or NaN, is a broken network, not a colour.
+OUTPUT_LIMIT = 1.001
 
 
 class NoModelError(Exception):
     """No model file to load (e.g. the bundled default has not been trained yet)."""
+
+
+class ModelOutputError(ValueError):
+    """The network's colours for a photo are no colours (NaN, infinite or out of range)."""
+
+
+def check_output(ab: torch.Tensor) -> None:
+    """Raise ``ModelOutputError`` unless the network's normalised ab ``(B, 2, h, w)`` is
+    finite and within ``OUTPUT_LIMIT`` (a model with finite but wrong weights, e.g. negative
+    batch-norm variances, gives NaN: saved, it is a pure white photo)."""
+    finite = torch.isfinite(ab)
+    if not bool(finite.all()):
+        n = int((~finite).sum())
+        raise ModelOutputError(f"the model gave {n:,} colour value(s) that are not numbers (NaN "
+                               f"or infinity): its weights are broken")
+    top = float(ab.abs().max()) if ab.numel() else 0.0
+    if top > OUTPUT_LIMIT:
+        raise ModelOutputError(f"the model gave colours out of its range ({top:.3g} times the "
+                               f"largest): its weights are broken")
 
 
 @dataclass
@@ -87,7 +110,18 @@ class Colorizer:
             # On the CPU, oneDNN runs the transposed convolutions in channels-last layout; the
             # default layout takes a much slower path (about 1.8x for the whole network).
             model = model.to(memory_format=torch.channels_last)
-        return cls(model, info, dev, source=str(path), precision=precision)
+        colorizer = cls(model, info, dev, source=str(path), precision=precision)
+        try:
+            colorizer.self_test()
+        except ModelOutputError as e:
+            raise ModelFileError(f"{path}: refused: on a test photo, {e}") from None
+        return colorizer
+
+    def self_test(self) -> None:
+        """Run the network once on a small grey ramp without hints; ``ModelOutputError`` if
+        its colours are no colours (a model that fails every photo is refused at load)."""
+        ramp = np.linspace(5.0, 95.0, 48 * 64, dtype=np.float32).reshape(48, 64)
+        self.predict_ab(self.prepare_lightness(ramp, 64), follow=False)
 
     # -- steps ------------------------------------------------------------------------------
     def prepare(self, image: np.ndarray, work_size: int | None = None) -> Prepared:
@@ -126,7 +160,9 @@ class Colorizer:
         """One photo's network ab ``(1, 2, h, w)`` -> CIE ab ``(2, h, w)``, bent towards its
         hints, saturated, and with their squares filled (``follow=False``: the network's
         alone, saturated). Saturating before the squares are filled keeps each filled square
-        as colourful as what surrounds it; at 1 the ab is left as it is, bit for bit."""
+        as colourful as what surrounds it; at 1 the ab is left as it is, bit for bit.
+        ``ModelOutputError`` when the network's ab is no colour (``check_output``)."""
+        check_output(ab)
         if follow:
             ab = finish.follow(ab, x, mask)
         ab = np.ascontiguousarray(denormalize_ab(ab[0]).cpu().numpy())

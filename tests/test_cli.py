@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from conftest import gradient_photo
 from PIL import Image
 
@@ -1111,3 +1112,31 @@ def test_a_glob_into_the_output_folder_never_takes_the_last_runs_results(tmp_pat
     # a photo named one by one is taken, whatever it is
     code, _, err = run("colorize", same / "p.jpg", "-o", tmp_path / "again")
     assert code == 0 and os.listdir(tmp_path / "again") == ["p.jpg"]
+
+
+def test_a_model_with_broken_weights_writes_no_white_photos(tmp_path, run, monkeypatch):
+    """Item 7: refused at load in one line (exit 1), nothing written; a photo the network
+    gives no colours for fails alone."""
+    from test_colorizer import _broken_model_file
+
+    src = _photos(tmp_path / "in", ["a.png", "b.png"])
+    Image.fromarray(gradient_photo(31, 40)).save(src / "odd.png")
+    model = _broken_model_file(tmp_path / "broken.safetensors", "negative variances")
+    code, _, err = run("colorize", src, "-o", tmp_path / "out", "--model", model, model=False)
+    assert code == 1 and err.strip().splitlines() == [
+        f"colouru: {model}: refused: on a test photo, the model gave 6,144 colour value(s) "
+        f"that are not numbers (NaN or infinity): its weights are broken"]
+    assert not (tmp_path / "out").exists() or not os.listdir(tmp_path / "out")
+    real = colorizer_module.Colorizer._network
+
+    def nan_for_odd(self, work_lightness, hint_ab):
+        x, ab = real(self, work_lightness, hint_ab)
+        if work_lightness.shape[-2] == 31:
+            ab = ab * torch.nan
+        return x, ab
+    monkeypatch.setattr(colorizer_module.Colorizer, "_network", nan_for_odd)
+    code, _, err = run("colorize", src, "-o", tmp_path / "out", "--batch-size", "1")
+    assert code == 1 and "2 colorized, 0 skipped (exist), 1 failed" in err
+    assert (f"colouru: skipped {src / 'odd.png'}: the model gave 2,480 colour value(s) that "
+            f"are not numbers (NaN or infinity): its weights are broken") in err.splitlines()
+    assert sorted(os.listdir(tmp_path / "out")) == ["a.png", "b.png"]

@@ -407,3 +407,65 @@ def test_a_stroke_colours_the_region_it_crosses(tiny_colorizer):
         assert np.abs(stroked[int(y), int(x), 1:] - want).max() < 5
     out = c.colorize(img, [stroke])
     assert out.shape == (90, 120, 3)
+
+
+# --- the network's output is checked (issue 27) --------------------------------------------------
+def _broken_model_file(path, how: str):
+    """The tiny model with finite but wrong weights, saved as a real model file."""
+    from conftest import make_tiny_model
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    make_tiny_model(path)
+    with safe_open(str(path), "pt") as f:
+        meta = f.metadata()
+    state = load_file(str(path))
+    for k, v in state.items():
+        if how == "negative variances" and k.endswith("running_var"):
+            state[k] = -v - 1
+        elif how == "weights x 1e30" and k.endswith("weight") and v.dim() == 4:
+            state[k] = v * 1e30
+    save_file(state, str(path), metadata=meta)
+    return path
+
+
+@pytest.mark.parametrize("how", ["negative variances", "weights x 1e30"])
+def test_a_model_whose_colours_are_no_numbers_is_refused_at_load(tmp_path, how):
+    """It wrote pure white photos, each reported as done."""
+    from colouru.weights import ModelFileError
+
+    path = _broken_model_file(tmp_path / "broken.safetensors", how)
+    with pytest.raises(ModelFileError) as e:
+        Colorizer.load(path, device="cpu")
+    assert str(e.value) == (f"{path}: refused: on a test photo, the model gave 6,144 colour "
+                            f"value(s) that are not numbers (NaN or infinity): its weights "
+                            f"are broken")
+
+
+class _NaNWhereBright(torch.nn.Module):
+    """A network whose output is NaN for a bright photo, sound otherwise."""
+
+    def forward(self, x):
+        ab = torch.full_like(x[:, :2], 0.2)
+        return torch.where(x[:, :1].mean() > 0.3, torch.nan, ab)
+
+
+def test_a_photo_the_network_gives_no_colours_for_fails_in_one_line():
+    from colouru.colorizer import ModelOutputError
+
+    c = Colorizer(_NaNWhereBright(), ModelInfo(GeneratorConfig(), work_size=32),
+                  torch.device("cpu"))
+    dark, bright = np.full((20, 30), 40, np.uint8), np.full((20, 30), 230, np.uint8)
+    assert c.colorize(dark).shape == (20, 30, 3)
+    for call in (lambda: c.colorize(bright), lambda: c.predict_ab_batch([(c.prepare(bright), [])])):
+        with pytest.raises(ModelOutputError, match="not numbers .NaN or infinity.") as e:
+            call()
+        assert "\n" not in str(e.value)
+
+
+def test_colours_out_of_the_networks_range_fail():
+    from colouru.colorizer import ModelOutputError, check_output
+
+    check_output(torch.tensor([[[[1.0, -1.0]]]]))
+    with pytest.raises(ModelOutputError, match="out of its range"):
+        check_output(torch.tensor([[[[3.0, 0.0]]]]))
