@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from colouru import __version__
-from colouru.errors import UsageError
+from colouru.errors import UsageError, one_line
 from colouru.geometry import DEFAULT_WORK_SIZE
 
 FORMATS = ("png", "jpg", "tif", "webp")
@@ -150,16 +150,6 @@ def _one_line(e: BaseException) -> str:
     if first and isinstance(e, (ValueError, OSError, MemoryError, RuntimeError)):
         return first
     return f"{e.__class__.__name__}: {first}" if first else e.__class__.__name__
-
-
-_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]}
-_CONTROL.update({0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"})
-
-
-def one_line(text: str) -> str:
-    """``text`` with control characters (a newline in a file name) escaped as Python writes
-    them, so each message stays one line on the terminal and in a log."""
-    return text.translate(_CONTROL)
 
 
 def _say(text: str, write=None) -> None:

@@ -27,12 +27,16 @@ from colouru import finish
 from colouru.assets import bundled_model_path
 from colouru.colour import denormalize_ab, srgb_image_lightness
 from colouru.device import autocast, describe_precision, resolve_device, resolve_precision
+from colouru.errors import one_line
 from colouru.generator import inference_copy
 from colouru.geometry import working_shape
 from colouru.hints import Hint, Stroke, rasterize_hints
 from colouru.inputs import make_input
 from colouru.parallel import map_bands, row_bands
 from colouru.weights import ModelFileError, ModelInfo, load_model
+
+PROVENANCE_LINES = 40  # entries of a model's provenance that describe() shows
+PROVENANCE_WIDTH = 300  # characters of each (a command line with its options fits)
 
 # The generator ends in tanh: its ab (normalised) lies in -1..1; a little more is rounding
 # (bf16). Anything else, or NaN, is a broken network, not a colour.
@@ -273,12 +277,17 @@ class Colorizer:
         # the pretrained down path sets its own depth; the other U-Nets have one
         encoder = ("" if g.arch == "unet-pretrained" else f"depth {g.depth}, ") + (
             f"encoder {g.encoder}, " if g.encoder else "")
-        lines = [f"model: {self.source}",
+        lines = [one_line(f"model: {self.source}"),
                  f"architecture: {g.arch} ({encoder}width {g.width}, hint scales "
                  f"{g.hint_scales}, edge-aware hints {g.edge_hints}), "
                  f"working size {self.work_size}",
                  f"device: {self.device}",
                  describe_precision(self.device, self.precision)]
-        for k, v in self.info.provenance.items():
-            lines.append(f"{k}: {v}")
+        # A model file's provenance is whatever its maker wrote (it may hold megabytes): each
+        # entry is shown as one line of a readable length, and only the first few.
+        items = list(self.info.provenance.items())
+        for k, v in items[:PROVENANCE_LINES]:
+            lines.append(one_line(f"{k}: {v}", PROVENANCE_WIDTH))
+        if len(items) > PROVENANCE_LINES:
+            lines.append(f"... and {len(items) - PROVENANCE_LINES} more provenance entries")
         return "\n".join(lines)

@@ -1140,3 +1140,23 @@ def test_a_model_with_broken_weights_writes_no_white_photos(tmp_path, run, monke
     assert (f"colouru: skipped {src / 'odd.png'}: the model gave 2,480 colour value(s) that "
             f"are not numbers (NaN or infinity): its weights are broken") in err.splitlines()
     assert sorted(os.listdir(tmp_path / "out")) == ["a.png", "b.png"]
+
+
+def test_info_shows_a_huge_provenance_in_a_few_readable_lines(tmp_path, run):
+    """Item 11: ``colouru info`` printed a 5 MB provenance value (and every one of a hundred
+    entries) verbatim."""
+    from colouru.generator import GeneratorConfig, build_generator
+    from colouru.weights import ModelInfo, save_model
+
+    cfg = GeneratorConfig(width=4, depth=3, max_width=16)
+    provenance = {"command": "x" * 5_000_000, "note": "two\nlines"}
+    provenance.update({f"k{i}": i for i in range(100)})
+    model = tmp_path / "chatty.safetensors"
+    save_model(model, build_generator(cfg).eval(), ModelInfo(generator=cfg, work_size=64,
+                                                               provenance=provenance))
+    code, out, _ = run("info", "--model", model, "--device", "cpu")
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) < 60 and max(map(len, lines)) < 400
+    assert "command: xxx" in out and "(4,999,709 characters more)" in out
+    assert "note: two\\nlines" in lines and "... and 62 more provenance entries" in lines
