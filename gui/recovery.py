@@ -3,18 +3,26 @@
 Each photo with unsaved hints has two files in the recovery folder, named by a hash of the
 photo's absolute path: ``KEY.json`` (an ordinary hints file in the core format, usable with
 ``colouru colorize --hints``: version 2 when there are strokes, with the saturation when it is
-not 1) and ``KEY.photo`` (the photo's path, one line). They are removed when the hints are
-saved or deliberately discarded.
+not 1) and ``KEY.photo`` (the photo's path as the file system's bytes, one line: a name that
+is not UTF-8 is kept as it is). They are removed when the hints are saved or deliberately
+discarded.
+
+Whatever else the folder holds (a marker that is not ours, too long, not a regular file, or
+naming nothing) is passed over: the app starts whatever it finds there.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
 from colouru.atomic import atomic_write_bytes
 from colouru.hints import Hint, HintsDoc, HintsFileError, Stroke, load_hints_doc, save_hints
+
+MAX_MARKER_BYTES = 1 << 16  # a path is at most 4,096 bytes on Linux, 32,767 UTF-16 on Windows
 
 
 class RecoveryStore:
@@ -23,7 +31,9 @@ class RecoveryStore:
 
     @staticmethod
     def key(photo: str | Path) -> str:
-        return hashlib.sha1(str(Path(photo).resolve()).encode("utf-8")).hexdigest()[:16]
+        """A hash of the photo's absolute path as the file system spells it (``os.fsencode``:
+        a name that is not UTF-8 has a key too; UTF-8 names keep the keys they always had)."""
+        return hashlib.sha1(os.fsencode(Path(photo).resolve())).hexdigest()[:16]
 
     def _paths(self, photo: str | Path) -> tuple[Path, Path]:
         k = self.key(photo)
@@ -35,7 +45,7 @@ class RecoveryStore:
         is (width, height)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         hints_path, photo_path = self._paths(photo)
-        atomic_write_bytes(photo_path, (str(Path(photo).resolve()) + "\n").encode("utf-8"))
+        atomic_write_bytes(photo_path, os.fsencode(Path(photo).resolve()) + b"\n")
         save_hints(hints_path, hints, image_size=image_size, saturation=saturation)
         return hints_path
 
@@ -61,16 +71,33 @@ class RecoveryStore:
             p.unlink(missing_ok=True)
 
     def pending(self) -> list[Path]:
-        """Photos with autosaved hints, newest first (photos that no longer exist skipped)."""
+        """Photos with autosaved hints, newest first (photos that no longer exist skipped, and
+        markers that are not regular files of a path each)."""
         if not self.folder.is_dir():
             return []
         found = []
         for marker in self.folder.glob("*.photo"):
+            photo = _read_marker(marker)
             hints_path = marker.with_suffix(".json")
             try:
-                photo = Path(marker.read_text(encoding="utf-8").strip())
-            except OSError:
+                if photo is not None and hints_path.is_file() and photo.is_file():
+                    found.append((hints_path.stat().st_mtime, photo))
+            except (OSError, ValueError):  # a name too long, a NUL in it
                 continue
-            if hints_path.is_file() and photo.is_file():
-                found.append((hints_path.stat().st_mtime, photo))
         return [p for _, p in sorted(found, key=lambda t: -t[0])]
+
+
+def _read_marker(marker: Path) -> Path | None:
+    """The photo a ``KEY.photo`` names, or None: a FIFO would block the app's start, a huge
+    file is no path, and one that cannot be read is no marker of ours."""
+    try:
+        st = marker.lstat()
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_MARKER_BYTES:
+            return None
+        with open(marker, "rb") as f:
+            data = f.read(MAX_MARKER_BYTES + 1).rstrip(b"\r\n")
+    except OSError:
+        return None
+    if not data or len(data) > MAX_MARKER_BYTES or b"\0" in data or b"\n" in data:
+        return None
+    return Path(os.fsdecode(data))

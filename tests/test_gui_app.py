@@ -1355,3 +1355,47 @@ def test_drags_preview_on_one_core_fewer_and_end_on_the_settled_result(window, q
 
     during = held_then_released(hold_slider, lambda: slider.setSliderDown(False))
     assert set(during) == {1} and w.session.saturation == 1.5
+
+
+# --- the recovery folder and odd names never stop the app (issue 27) ------------------------------
+def test_a_photo_whose_name_is_not_utf8_opens_autosaves_and_is_offered_back(make_window, dialogs,
+                                                                           qtbot, tmp_path):
+    import os
+
+    photo = tmp_path / os.fsdecode(b"caf\xe9.png")
+    Image.fromarray(gradient_photo(40, 60)).save(photo)
+    w = make_window()
+    with qtbot.waitSignal(w.service.previewReady, timeout=WAIT):
+        assert w.open_photo(photo)
+    click(qtbot, w.canvas, 20, 20)
+    hints = w.session.hints
+    assert len(hints) == 1 and w.recovery.load(photo) == list(hints)
+    w.undo.blockSignals(True)  # a crash
+    w.service.shutdown()
+    w.hide()
+    again = make_window()
+    dialogs.answers["question"] = Btn.Yes
+    assert again.offer_recovery()
+    assert again.session.photo.path == photo and again.session.hints == hints
+    w.undo.blockSignals(False)
+
+
+def test_the_app_starts_whatever_the_recovery_folder_holds(make_window, dialogs, tmp_path):
+    """A marker of bytes that are not UTF-8, one of 5 MB and a FIFO (the start waited on it
+    for ever): passed over, and the one good entry is offered."""
+    import os
+
+    rec = tmp_path / "recovery"
+    rec.mkdir()
+    (rec / "latin.photo").write_bytes(b"/no/caf\xe9.png\n")
+    (rec / "huge.photo").write_bytes(b"/" + b"a" * 5_000_000)
+    os.mkfifo(rec / "fifo.photo")
+    for name in ("latin", "huge", "fifo"):
+        (rec / f"{name}.json").write_text('{"version": 1, "hints": []}')
+    w = make_window()
+    assert not w.offer_recovery() and dialogs.kinds() == []
+    photo = tmp_path / "left.png"
+    Image.fromarray(gradient_photo(30, 40)).save(photo)
+    w.recovery.save(photo, [Hint(3, 4, 2, ab=(10, -10))], (40, 30))
+    dialogs.answers["question"] = Btn.No
+    assert not w.offer_recovery() and dialogs.kinds() == ["question"]

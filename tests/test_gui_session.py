@@ -304,3 +304,41 @@ def test_recovery_keeps_strokes_and_saturation(tmp_path):
     doc = load_hints_doc(path)  # an ordinary hints file (version 2: it has a stroke)
     assert doc.hints == items and doc.saturation == 1.5 and doc.image_size == (64, 48)
     assert store.load(photo) == items and store.load_doc(photo).saturation == 1.5
+
+
+# --- the recovery folder never stops the app (issue 27) -------------------------------------------
+def test_recovery_of_a_photo_whose_name_is_not_utf8(tmp_path):
+    """Its key and marker are the file system's bytes: saved, offered and loaded back."""
+    import os
+
+    photo = tmp_path / os.fsdecode(b"caf\xe9 \xff.png")
+    photo.write_bytes(b"x")
+    store = RecoveryStore(tmp_path / "rec")
+    hints = [Hint(3, 4, 5, ab=(10, -3))]
+    store.save(photo, hints, (64, 48))
+    assert store.pending() == [photo.resolve()] and store.load(photo) == hints
+    (marker,) = (tmp_path / "rec").glob("*.photo")
+    assert marker.read_bytes() == os.fsencode(photo.resolve()) + b"\n"
+    store.discard(photo)
+    assert store.pending() == [] and store.load(photo) is None
+
+
+def test_what_is_not_a_marker_of_ours_is_passed_over(tmp_path):
+    """A marker of bytes that are not UTF-8 (naming nothing), one of 5 MB, a FIFO (reading
+    it would block the start), a folder, one with a NUL: none stops ``pending``; a good one
+    among them is still offered."""
+    import os
+
+    rec = tmp_path / "rec"
+    store = RecoveryStore(rec)
+    photo = tmp_path / "p.png"
+    photo.write_bytes(b"x")
+    store.save(photo, [Hint(1, 2, 3, ab=(4, 5))], (8, 8))
+    for name, data in [("latin", b"/no/caf\xe9.png\n"), ("huge", b"/" + b"a" * 5_000_000),
+                       ("long", b"/" + b"a/" * 3000 + b"x.png"), ("nul", b"/tmp/a\0b.png\n")]:
+        (rec / f"{name}.photo").write_bytes(data)
+        (rec / f"{name}.json").write_bytes(b'{"version": 1, "hints": []}')
+    os.mkfifo(rec / "fifo.photo")
+    (rec / "fifo.json").write_bytes(b'{"version": 1, "hints": []}')
+    (rec / "dir.photo").mkdir()
+    assert store.pending() == [photo.resolve()]
