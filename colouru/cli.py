@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import itertools
 import os
 import sys
 import time
@@ -45,6 +46,7 @@ def collect_inputs(items: list[str], recursive: bool, exclude: Path | None = Non
     glob reaching into it) is left out when ``is_result(file)`` says ColourU made it (the note
     in every result; default ``imageio.is_colouru_result``), so a rerun never colorizes the
     last run's results. Files named one by one are always taken."""
+    from colouru.film_settings import is_video_path
     from colouru.imageio import READ_EXTENSIONS, is_colouru_result
 
     is_result = is_result or is_colouru_result
@@ -68,7 +70,8 @@ def collect_inputs(items: list[str], recursive: bool, exclude: Path | None = Non
             pattern = "**/*" if recursive else "*"
             skip = exclude if exclude is not None and _inside(exclude, p) else None
             files = sorted(f for f in p.glob(pattern)
-                           if f.is_file() and f.suffix.lower() in READ_EXTENSIONS
+                           if f.is_file() and (f.suffix.lower() in READ_EXTENSIONS
+                                               or is_video_path(f))
                            and not f.name.startswith(".")
                            and not (skip is not None and _inside(f, skip)))
             within = out is not None and (out == p.resolve() or out in p.resolve().parents)
@@ -112,6 +115,8 @@ def plan_jobs(found, outdir: Path, fmt: str | None, hints: Path | None) -> list[
     (``photo_png.png``, then ``photo-2.png``, ``photo-3.png`` ...) and the new name is checked
     again. The plan depends only on the inputs, so a rerun maps each photo to the same output.
     """
+    from colouru.video_cli import film_output_ext
+
     jobs = []
     used: set[str] = set()  # case-folded: one file on case-insensitive file systems
 
@@ -123,7 +128,7 @@ def plan_jobs(found, outdir: Path, fmt: str | None, hints: Path | None) -> list[
             rel = src.relative_to(base)
         except ValueError:
             rel = Path(src.name)
-        ext = "." + (fmt or _default_ext(src))
+        ext = film_output_ext(src) or "." + (fmt or _default_ext(src))  # a film keeps its own
         dst = outdir / rel.with_suffix(ext)
         if key(dst) in used:
             dst = dst.with_name(f"{src.stem}_{src.suffix.lstrip('.').lower()}{ext}")
@@ -176,8 +181,10 @@ def cmd_colorize(args) -> int:
     from colouru.hints import HintsFileError, check_saturation, load_hints_doc
     from colouru.report import Report, ReportError, check_report_path, reported_outputs
     from colouru.shard import local_device_index, parse_shard, shard_from_env
+    from colouru.video_cli import check_film_options, load_shared_hints
     from colouru.weights import ModelFileError
 
+    check_film_options(args)
     if args.work_size is not None and not 16 <= args.work_size <= 4096:
         raise UsageError(f"--work-size must be between 16 and 4096, got {args.work_size}")
     if args.batch_size is not None and not 1 <= args.batch_size <= 256:
@@ -237,7 +244,7 @@ def cmd_colorize(args) -> int:
     shared_hints = None
     if hints_path is not None and not hints_path.is_dir():  # a file, a pipe, or /dev/zero
         try:
-            shared_hints = load_hints_doc(hints_path)
+            shared_hints = load_shared_hints(hints_path, found, load_hints_doc)  # films too
         except HintsFileError as e:
             _say(f"colouru: {e}")
             return 2
@@ -288,12 +295,18 @@ def _run(args, jobs, colorizer, inputs, shared_hints, batch_size, report, proble
         return (report is not None and os.path.abspath(job.dst) not in reported
                 and is_colouru_result(job.dst))
 
+    from colouru.video_cli import is_video_path, run_film_jobs
+
+    films = [job for job in jobs if is_video_path(job.src)]  # colorized after the photos
+    photos = [job for job in jobs if not is_video_path(job.src)]
     counts = {"ok": 0, "skipped": 0, "failed": 0}
     t0 = time.perf_counter()
-    bar = tqdm(total=len(jobs), unit="photo", disable=args.quiet or None, file=sys.stderr,
-               dynamic_ncols=True)
-    for job, status, error, _ in run_jobs(jobs, colorizer, args, inputs, shared_hints,
-                                                batch_size, record, found_published):
+    bar = tqdm(total=len(jobs), unit="file" if films else "photo", disable=args.quiet or None,
+               file=sys.stderr, dynamic_ncols=True)
+    for job, status, error, _ in itertools.chain(
+            run_jobs(photos, colorizer, args, inputs, shared_hints, batch_size, record,
+                     found_published),
+            run_film_jobs(films, colorizer, args, inputs, shared_hints, record, position=1)):
         bar.update(1)
         bar.set_postfix_str(one_line(job.src.name[-30:]), refresh=False)
         counts[status] += 1
@@ -477,7 +490,10 @@ def _job_hints(job: Job):
 def _read(job: Job, args):
     from colouru.imageio import read_image
 
-    return read_image(job.src, max_pixels=args.max_pixels or None, keep_grey=True)
+    # Held as read (a grey photo in one channel, an 8-bit one as its codes) until its L is
+    # made: a 100-megapixel colour photo takes 300 MB here, not 1.2 GB of float RGB.
+    return read_image(job.src, max_pixels=args.max_pixels or None, keep_grey=True,
+                      keep_8bit=True)
 
 
 def _save(job: Job, result, args, inputs: set[Path]) -> tuple[str, str | None]:
@@ -578,6 +594,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"photos through the network at a time (default {DEFAULT_BATCH}; fewer "
                    "when they are large)")
     c.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    from colouru.video_cli import add_film_options
+
+    add_film_options(c)
     c.set_defaults(func=cmd_colorize)
 
     i = sub.add_parser("info", help="version, device and the model's card")

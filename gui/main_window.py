@@ -74,7 +74,8 @@ def load_photo(path: Path, report, cancelled, colorizer: Colorizer | None = None
     image already in the pixmap's format (so making the pixmap copies nothing). The decoded
     photo is dropped once its L is known."""
     report(f"Reading {path.name}", None)
-    image = read_image(path, keep_grey=True)  # a grey photo: one channel
+    # a grey photo in one channel, an 8-bit one as its codes: as colouru colorize reads it
+    image = read_image(path, keep_grey=True, keep_8bit=True)
     tone = photo_tone(image)
     if cancelled():
         return None

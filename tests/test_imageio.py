@@ -445,3 +445,22 @@ def test_out_of_memory_is_said_so(tmp_path, monkeypatch):
     with pytest.raises(ImageReadError) as e:
         read_image(p)
     assert str(e.value) == f"{p}: not enough memory to decode this image"
+
+
+def test_an_8bit_colour_photo_can_be_kept_as_its_codes(tmp_path):
+    """``keep_8bit``: the uint8 codes, a quarter of float32's memory, whose lightness is the
+    one every reader of it uses (the command line and the app read alike)."""
+    from colouru.colour import srgb_image_lightness
+
+    img = gradient_photo(40, 60)
+    Image.fromarray(img).save(tmp_path / "c.png")
+    Image.fromarray(img).convert("CMYK").save(tmp_path / "c.jpg")
+    codes = read_image(tmp_path / "c.png", keep_grey=True, keep_8bit=True)
+    assert codes.dtype == np.uint8 and np.array_equal(codes, img)
+    floats = read_image(tmp_path / "c.png")
+    assert np.array_equal(codes.astype(np.float32) / 255, floats)
+    np.testing.assert_allclose(srgb_image_lightness(codes), srgb_image_lightness(floats),
+                               atol=1e-3)
+    assert read_image(tmp_path / "c.jpg", keep_8bit=True).dtype == np.uint8  # converted
+    grey = read_image(tmp_path / "c.png", keep_8bit=True)
+    assert grey.shape == (40, 60, 3)
