@@ -200,8 +200,11 @@ def _lines(path: str | os.PathLike):
 
 def reported_outputs(path: str | os.PathLike) -> set[str]:
     """The outputs that lines of the report at ``path`` say were made (``ok``); empty when
-    there is no report there or it cannot be read. Read a line at a time."""
+    there is no report there, it cannot be read, or it is not a regular file (``/dev/stdout``:
+    reading a terminal or a pipe would wait or take what is not ours). A line at a time."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return set()
         return {line["output"] for line in _lines(path) if isinstance(line, dict)
                 and line.get("status") == "ok" and isinstance(line.get("output"), str)}
     except (OSError, ValueError):

@@ -204,3 +204,18 @@ def test_an_empty_or_negative_shard_is_named():
         parse_shard("")
     with pytest.raises(ValueError, match="shards count from 0"):
         parse_shard("-1/2")
+
+
+def test_outputs_already_reported_are_read_from_a_regular_report_only(tmp_path):
+    from colouru.report import reported_outputs
+
+    model = tmp_path / "m.safetensors"
+    model.write_bytes(b"weights")
+    with Report(tmp_path / "r.jsonl", model) as r:
+        r.add("a.png", "out/a.png", "ok")
+        r.add("b.png", "out/b.png", "failed", "b.png: the file is empty")
+    assert reported_outputs(tmp_path / "r.jsonl") == {"out/a.png"}
+    assert reported_outputs(tmp_path / "none.jsonl") == set()
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    assert reported_outputs(fifo) == set()  # not opened: it would wait for a writer
