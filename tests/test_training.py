@@ -773,6 +773,12 @@ def test_until_stops_with_a_checkpoint_and_the_model_of_that_step(photos, tmp_pa
     from colouru.weights import load_model
 
     assert load_model(run / "model-step3.safetensors")[1].provenance["steps"] == [6]
+    before = (run / "model-step3.safetensors").read_bytes()
+    # resumed at the step asked, it stops at once with the same model
+    code, err = _main(capsys, "train", "--out", run, "--resume", "--until", "3",
+                      "--threads", "1")
+    assert code == 0 and "stopped at step 3" in err, err
+    assert (run / "model-step3.safetensors").read_bytes() == before
     code, err = _main(capsys, "train", "--out", run, "--resume", "--threads", "1")
     assert code == 0, err
     assert (run / "model.safetensors").is_file()

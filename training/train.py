@@ -657,6 +657,7 @@ class Run:
                         file=sys.stderr)
         timing = [0.0, 0.0, 0]  # data seconds, step seconds, steps since the last log
         while self.step < total:
+            self._stop_if_asked()
             losses = self._one_step(stage, total, timing)
             self.step += 1
             self.bar.update(1)
@@ -666,18 +667,23 @@ class Run:
                 self._log_train(stage, total, losses, timing)
             if self.step % cfg.ckpt_every == 0 and self.step < total:
                 self.checkpoint()
-            global_step = int(self.offsets[self.stage_i] + self.step)
-            if self.until is not None and global_step >= self.until and self.step < total:
-                self.checkpoint()
-                model = self.export(f"model-step{global_step}.safetensors") if d.main else None
-                self.bar.close()
-                raise StoppedAt(f"stopped at step {global_step} as asked (--until); model at "
-                                f"this step: {model}; continue with: colouru train --out "
-                                f"{self.run_dir} --resume")
             if (d.main and self.val_data is not None and self.step % cfg.val_every == 0
                     and self.step < total):
                 self.validate()
         self.bar.close()
+
+    def _stop_if_asked(self) -> None:
+        """At the ``until`` step: checkpoint, export that step's model and stop
+        (``StoppedAt``). A run resumed at that step stops at once."""
+        global_step = int(self.offsets[self.stage_i] + self.step)
+        if self.until is None or global_step < self.until:
+            return
+        self.checkpoint()
+        model = self.export(f"model-step{global_step}.safetensors") if self.d.main else None
+        self.bar.close()
+        raise StoppedAt(f"stopped at step {global_step} as asked (--until); model at this "
+                        f"step: {model}; continue with: colouru train --out {self.run_dir} "
+                        "--resume")
 
     def _one_step(self, stage: Stage, total: int, timing: list) -> dict:
         cfg, d = self.cfg, self.d
