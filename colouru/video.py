@@ -346,6 +346,16 @@ def _encoder_for(fmt: str) -> str:
                           f"{', '.join(ENCODERS.get(fmt, DEFAULT_ENCODERS))})")
 
 
+def _pix_fmt(encoder: str, size: tuple[int, int], chroma: str) -> str:
+    """The encoded pixels: 4:2:0 (what every player plays) unless ``chroma`` is ``"444"``
+    (colour at full resolution: H.264's High 4:4:4 profile, VP9's profile 1) or the size is
+    odd (4:2:0 needs even sides; the film keeps its size in 4:4:4)."""
+    odd = size[0] % 2 or size[1] % 2
+    if encoder in ("libx264", "libvpx-vp9") and (chroma == "444" or odd):
+        return "yuv444p"
+    return "yuv420p"
+
+
 def _encoder_options(encoder: str, crf: int, preset: str) -> dict:
     if encoder == "libx264":
         # No B-frames: the segments are joined packet by packet, and without reordering each
@@ -373,7 +383,8 @@ class _SegmentWriter:
     published as ``NNNNNN.EXT`` when the segment is whole (after its state file)."""
 
     def __init__(self, parts: Path, fmt: str, ext: str, encoder: str, options: dict,
-                 size: tuple[int, int], time_base: Fraction, rate: Fraction | None):
+                 pix_fmt: str, size: tuple[int, int], time_base: Fraction,
+                 rate: Fraction | None):
         self.parts, self.fmt, self.ext = parts, fmt, ext
         self.encoder, self.options = encoder, options
         self.width, self.height = size
@@ -381,9 +392,7 @@ class _SegmentWriter:
         self.out = self.stream = self.tmp = None
         self.segment = None
         self.pts: list[int] = []  # the open segment's frame times, in order
-        # 4:2:0 needs even sides; an odd-sized film keeps its size in 4:4:4.
-        even = self.width % 2 == 0 and self.height % 2 == 0
-        self.pix_fmt = "yuv420p" if even or encoder != "libx264" else "yuv444p"
+        self.pix_fmt = pix_fmt
 
     def _open(self, segment: int) -> None:
         import av
@@ -496,7 +505,7 @@ def colorize_video(src: str | os.PathLike, dst: str | os.PathLike, colorizer=Non
                    hints: VideoHints | Sequence[Hint | Stroke] | str | os.PathLike | None = None,
                    *, progress: Callable[[int, int], None] | None = None,
                    steadiness: float = DEFAULT_CARRY, saturation: float | None = None,
-                   crf: int = DEFAULT_CRF, preset: str = DEFAULT_PRESET,
+                   crf: int = DEFAULT_CRF, preset: str = DEFAULT_PRESET, chroma: str = "420",
                    work_size: int | None = None, overwrite: bool = False, resume: bool = False,
                    segment_frames: int | None = None, batch_size: int = DEFAULT_BATCH,
                    max_pixels: int | None = DEFAULT_MAX_PIXELS,
@@ -513,8 +522,10 @@ def colorize_video(src: str | os.PathLike, dst: str | os.PathLike, colorizer=Non
     it is trusted (``temporal.SteadyConfig.carry``; 0: each frame on its own). ``saturation``:
     the chroma factor (default: the hints file's, else 1). ``crf``, ``preset``: the encoder's
     quality (H.264's constant rate factor, 0 lossless .. 51; VP9's 0 .. 63) and x264's speed
-    preset. ``resume``: continue from an interrupted run's finished segments when they were
-    made with the same source and settings (else they are removed and the film starts over).
+    preset. ``chroma``: ``"420"`` (colour at half resolution, as every player expects) or
+    ``"444"`` (full resolution; with ``crf=0`` a lossless master of the frames made here).
+    ``resume``: continue from an interrupted run's finished segments when they were made with
+    the same source and settings (else they are removed and the film starts over).
     ``segment_frames``: frames a segment, the unit a resumed run restarts from (default
     ``DEFAULT_SEGMENT_FRAMES``). ``protect``: files never to replace (the inputs). Raises
     ``VideoReadError`` or ``VideoWriteError`` (one line), ``HintsFileError`` for a bad hints
@@ -544,8 +555,11 @@ def colorize_video(src: str | os.PathLike, dst: str | os.PathLike, colorizer=Non
         from colouru.colorizer import Colorizer
 
         colorizer = Colorizer.load()
+    if chroma not in ("420", "444"):
+        raise ValueError(f"chroma must be '420' or '444', got {chroma!r}")
     encoder = _encoder_for(fmt)
     options = _encoder_options(encoder, crf, preset)
+    pix_fmt = _pix_fmt(encoder, (info.width, info.height), chroma)
     batch = max(1, min(batch_size, BATCH_PIXELS // (info.width * info.height)))
     notes = []
     if encoder not in ("libx264", "libvpx-vp9"):
@@ -557,6 +571,7 @@ def colorize_video(src: str | os.PathLike, dst: str | os.PathLike, colorizer=Non
                 "hints": json.dumps({str(k): hints_as_json_list(v) for k, v in
                                      doc.frames.items()}),
                 "saturation": saturation, "encoder": encoder, "options": options,
+                "pix_fmt": pix_fmt,
                 "work_size": work_size, "segment_frames": segment_frames, "batch": batch,
                 "format": fmt}
     plan = _plan(info, colorizer, settings)
@@ -596,7 +611,7 @@ def colorize_video(src: str | os.PathLike, dst: str | os.PathLike, colorizer=Non
         else:
             frames, cuts, rotation = _colorize_segments(
                 info, colorizer, doc, config, saturation, work_size, batch, segment_frames,
-                start_segment, state, parts, fmt, ext, encoder, options, progress)
+                start_segment, state, parts, fmt, ext, encoder, options, pix_fmt, progress)
         _join(info, parts, ext, dst, fmt, rotation, overwrite)
     finally:
         Path(lock).unlink(missing_ok=True)
@@ -621,7 +636,8 @@ def _as_video_hints(hints) -> VideoHints:
 def _colorize_segments(info: VideoInfo, colorizer, doc: VideoHints, config: SteadyConfig,
                        saturation: float, work_size, batch: int, segment_frames: int,
                        start_segment: int, state: dict, parts: Path, fmt: str, ext: str,
-                       encoder: str, options: dict, progress) -> tuple[int, int, int]:
+                       encoder: str, options: dict, pix_fmt: str,
+                       progress) -> tuple[int, int, int]:
     """Colorize the frames from ``start_segment`` on into segment files; returns ``(frames in
     the film, cuts, rotation)``. The stages overlap (see the module docstring)."""
     start = start_segment * segment_frames
@@ -632,8 +648,9 @@ def _colorize_segments(info: VideoInfo, colorizer, doc: VideoHints, config: Stea
         stream.thread_type = "AUTO"
         reader = _Reader(c, stream, colorizer, work_size, doc, config, segment_frames, start,
                          state["hints"])
-        writer = _SegmentWriter(parts, fmt, ext, encoder, options, (info.width, info.height),
-                                stream.time_base, stream.average_rate)
+        writer = _SegmentWriter(parts, fmt, ext, encoder, options, pix_fmt,
+                                (info.width, info.height), stream.time_base,
+                                stream.average_rate)
 
         broken = []  # set once a write failed: the batches queued behind it must not run
 

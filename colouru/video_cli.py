@@ -40,6 +40,9 @@ def add_film_options(parser) -> None:
                    f"lower is better (VP9 for WebM: 0 to 63; default {DEFAULT_CRF})")
     g.add_argument("--preset", default=DEFAULT_PRESET, choices=X264_PRESETS,
                    help=f"H.264's speed against size (default {DEFAULT_PRESET})")
+    g.add_argument("--chroma", default="420", choices=("420", "444"),
+                   help="colour at half resolution (420: every player) or full (444: H.264 "
+                   "High 4:4:4, fewer players; with --crf 0 a lossless master)")
 
 
 def check_film_options(args) -> None:
@@ -128,9 +131,9 @@ def run_film_jobs(jobs: list, colorizer, args, inputs: set[Path], shared_hints,
             result = colorize_video(
                 job.src, job.dst, colorizer, _film_hints(shared_hints, job), progress=progress,
                 steadiness=args.steadiness, saturation=args.saturation, crf=args.crf,
-                preset=args.preset, work_size=args.work_size, overwrite=args.overwrite,
-                resume=args.skip_existing, max_pixels=args.max_pixels or None,
-                protect=tuple(p for p in inputs if p == job.src.resolve()),
+                preset=args.preset, chroma=args.chroma, work_size=args.work_size,
+                overwrite=args.overwrite, resume=args.skip_existing,
+                max_pixels=args.max_pixels or None,
                 **({"batch_size": args.batch_size} if args.batch_size else {}))
             bar.close()
             notes = list(result.notes)

@@ -18,7 +18,7 @@ av = pytest.importorskip("av")
 
 from colouru import temporal  # noqa: E402
 from colouru.cli import main  # noqa: E402
-from colouru.colour import srgb_image_lightness  # noqa: E402
+from colouru.colour import rgb_to_lab, srgb_image_lightness  # noqa: E402
 from colouru.hints import Hint, HintsFileError, Stroke, save_hints  # noqa: E402
 from colouru.video import VideoReadError, colorize_video, parts_folder  # noqa: E402
 from colouru.video_hints import (  # noqa: E402
@@ -336,17 +336,22 @@ def test_keyframe_hints_colour_the_film_and_a_photo_refuses_a_films_file(tmp_pat
     src = tmp_path / "film.mp4"
     make_film(src, frames=4, acodec=None)
     hints = tmp_path / "film.json"
-    red = Hint(20, 20, 6, rgb="#d02020")
-    save_video_hints(hints, {0: [red], 2: [red.moved(26, 22), Stroke([(5, 40), (30, 40)], 3,
+    green = Hint(20, 20, 6, ab=(-20.0, 10.0))  # in gamut at the picture's light greys
+    save_video_hints(hints, {0: [green], 2: [green.moved(26, 22), Stroke([(5, 40), (30, 40)], 3,
                                                                      rgb="#2040d0")]})
     code, err = run(src, "-o", tmp_path / "plain")
     code2, err2 = run(src, "-o", tmp_path / "hinted", "--hints", hints)
     assert code == code2 == 0, err + err2
     plain = decoded(tmp_path / "plain" / "film.mp4")[0]
     hinted = decoded(tmp_path / "hinted" / "film.mp4")[0]
-    # The hint's red is there at its keyframe, and again where frame 2's keyframe puts it.
-    assert int(hinted[0][20, 20, 0]) > int(plain[0][20, 20, 0]) + 20
-    assert int(hinted[2][22, 26, 0]) > int(plain[2][22, 26, 0]) + 20
+    # The hint's green is there at its keyframe, follows the pan (2 px left and 1 up a frame) to
+    # frame 1, and is where frame 2's keyframe puts it.
+    def off(frames, t, x, y):  # ab distance of the pixel from the hint's colour
+        lab = rgb_to_lab(frames[t][y:y + 1, x:x + 1].astype(np.float32) / 255)[0, 0]
+        return float(np.hypot(lab[1] - green.ab[0], lab[2] - green.ab[1]))
+
+    for t, x, y in ((0, 20, 20), (1, 18, 19), (2, 26, 22)):
+        assert off(hinted, t, x, y) < 0.5 * off(plain, t, x, y), t
     # One hints file for photos and films: a film's file fails for the photo alone.
     code, err = run(src, photo_file, "-o", tmp_path / "both", "--hints", hints)
     assert code == 1 and len(err) == 2 and "a film's hints file" in err[0]
