@@ -414,7 +414,7 @@ TINY = ["--arch", "unet", "--width", "8", "--depth", "3", "--batch-size", "2", "
     ["--steps", "0"], ["--steps", "ten"], ["--epochs", "nan"], ["--val-split", "1.5"],
     ["--val-every", "0"], ["--ckpt-every", "-5"], ["--ema", "nan"], ["--threads", "0"],
     ["--stroke-share", "1.5"], ["--stroke-share", "nan"], ["--recolour-share", "-0.1"],
-    ["--recolour-share", "nan"], ["--until", "0"],
+    ["--recolour-share", "nan"], ["--until", "0"], ["--rebalance", "0"], ["--rebalance", "1.5"],
 ])
 def test_bad_arguments_are_refused_before_the_data_loads(photos, tmp_path, monkeypatch, capsys,
                                                          bad):
@@ -807,3 +807,16 @@ def test_recolour_share_reaches_the_batches_and_the_run(photos, tmp_path, capsys
     assert code == 0, err
     saved = json.loads((tmp_path / "run" / "config.json").read_text())["hints"]
     assert saved["recolour_share"] == 0.5
+
+
+def test_rebalance_trains_and_is_recorded(photos, tmp_path, capsys):
+    run = tmp_path / "run"
+    code, err = _main(capsys, "train", "--data", photos, "--out", run, *TINY,
+                      "--stages", "pretrain-g", "--steps", "2",
+                      "--rebalance", "0.5")
+    assert code == 0, err
+    from colouru.weights import load_model
+
+    assert load_model(run / "model.safetensors")[1].provenance["rebalance"] == 0.5
+    logged = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
+    assert all("g_rebalanced" in r for r in logged if r["kind"] == "train")

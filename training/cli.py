@@ -101,6 +101,12 @@ def add_subcommands(sub) -> None:
         help=f"huber: where the loss turns linear, in ab units (default {D.HUBER_DELTA:g})",
     )
     t.add_argument(
+        "--rebalance", type=float, metavar="LAMBDA",
+        help=f"colour rebalancing: weight each pixel's loss by the rarity of its true colour, "
+        f"1 / ((1 - LAMBDA) p + LAMBDA / Q), pulling unsure colours away from sepia; 1 is none, "
+        f"Zhang et al. 2016 used 0.5 (default {D.REBALANCE:g})",
+    )
+    t.add_argument(
         "--stroke-share", type=float, dest="stroke_share", metavar="S",
         help=f"share of the samples with hints that get brush strokes too (default "
         f"{D.STROKE_SHARE:g}: squares only)",

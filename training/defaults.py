@@ -17,6 +17,7 @@ DISC = "patch"  # discriminator architecture
 LR = 2e-4  # Adam learning rate for both networks
 LOSSES = ("mse", "huber")  # the generator's regression losses on ab (training/gan.py)
 LOSS = "mse"  # the one used
+REBALANCE = 1.0  # colour rebalancing lambda of the loss: 1 none, 0.5 Zhang et al. 2016's
 HUBER_DELTA = 1.0  # huber: where the loss turns linear, in ab units (Zhang et al. 2017: 1)
 LAMBDA_MSE = 100.0  # weight of MSE beside the adversarial loss in the gan stage
 STROKE_SHARE = 0.0  # share of the samples with hints that get brush strokes too

@@ -27,6 +27,7 @@ from colouru.device import autocast
 from colouru.inputs import make_input
 from colouru.training import defaults
 from colouru.training.data import Batch
+from colouru.training.rebalance import weight_of
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,10 @@ class GanConfig:
     # truth is uncertain; Zhang et al. 2017 used it with delta 1).
     loss: str = defaults.LOSS
     huber_delta: float = defaults.HUBER_DELTA
+    # Colour rebalancing (training/rebalance.py): each pixel's loss weighted by the rarity of
+    # its true colour, w ~ 1 / ((1 - rebalance) p + rebalance / Q); 1: none, 0.5: Zhang et al.
+    # 2016's. A run saved before it existed lacks the key and takes 1 (none).
+    rebalance: float = defaults.REBALANCE
 
 
 def unwrap(model: nn.Module) -> nn.Module:
@@ -82,6 +87,13 @@ class Trainer:
         betas = (cfg.beta1, cfg.beta2)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr, betas=betas)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr, betas=betas)
+        self.ab_weights: torch.Tensor | None = None  # rebalancing table (set_ab_weights)
+
+    def set_ab_weights(self, weights) -> None:
+        """The colour rebalancing table ``(BINS, BINS)`` (``rebalance.rebalance_weights``),
+        or None: every pixel weighs the same."""
+        dev = next(self.G.parameters()).device
+        self.ab_weights = None if weights is None else torch.as_tensor(weights, device=dev)
 
     def set_lr(self, lr: float) -> None:
         for opt in (self.opt_g, self.opt_d):
@@ -97,22 +109,31 @@ class Trainer:
         with autocast(x.device, self.precision):
             return (model or self.G)(x).float()
 
-    def _weighted(self, err: torch.Tensor, batch: Batch) -> torch.Tensor:
+    def _weighted(self, err: torch.Tensor, batch: Batch, rebalanced: bool = True
+                  ) -> torch.Tensor:
         if self.cfg.hint_weight != 1.0:
             err = err * (1.0 + (self.cfg.hint_weight - 1.0) * batch.hint_mask)
+        if rebalanced and self.ab_weights is not None:
+            err = err * weight_of(self.ab_weights, batch.ab)
         return err.mean()
 
     def _regression(self, fake_ab: torch.Tensor, batch: Batch) -> tuple[torch.Tensor, dict]:
-        """The loss to train on (``cfg.loss``) and the figures to log: the MSE always."""
+        """The loss to train on (``cfg.loss``, rebalanced when the trainer has a table) and
+        the figures to log: the plain MSE always, so runs compare."""
         truth = normalize_ab(batch.ab)
-        mse = self._weighted((fake_ab - truth) ** 2, batch)
+        sq = (fake_ab - truth) ** 2
+        mse = self._weighted(sq, batch, rebalanced=False)
+        logged = {"g_mse": mse.item()}
         if self.cfg.loss == "mse":
-            return mse, {"g_mse": mse.item()}
+            if self.ab_weights is None:
+                return mse, logged
+            loss = self._weighted(sq, batch)
+            return loss, {**logged, "g_rebalanced": loss.item()}
         delta = float(normalize_ab(self.cfg.huber_delta))
         # x 2: the MSE itself within delta, then linear with MSE's slope at delta
         err = 2 * F.huber_loss(fake_ab, truth, reduction="none", delta=delta)
         huber = self._weighted(err, batch)
-        return huber, {"g_mse": mse.item(), "g_huber": huber.item()}
+        return huber, {**logged, "g_huber": huber.item()}
 
     @staticmethod
     def _lab(batch: Batch, ab_norm: torch.Tensor) -> torch.Tensor:

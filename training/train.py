@@ -60,6 +60,7 @@ from colouru.training.discriminators import DISCRIMINATORS, build_discriminator
 from colouru.training.ema import WeightAverage
 from colouru.training.gan import GanConfig, Trainer, lr_at, unwrap
 from colouru.training.logs import RunLogger, save_grid
+from colouru.training.rebalance import ab_prior, rebalance_weights
 from colouru.weights import (
     WORK_SIZES,
     ModelFileError,
@@ -176,6 +177,7 @@ class TrainConfig:
         if g.loss not in defaults.LOSSES:
             raise ValueError(f"unknown loss {g.loss!r}; valid: {list(defaults.LOSSES)}")
         _real("huber_delta", g.huber_delta, 0, 110, low_open=True)
+        _real("rebalance", g.rebalance, 0, 1, low_open=True)
         h = self.hints
         _real("hints.p", h.p, 0, 1)
         _whole("hints.n_min", h.n_min, 1)
@@ -298,6 +300,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         gan["loss"] = args.loss
     if args.huber_delta is not None:
         gan["huber_delta"] = args.huber_delta
+    if args.rebalance is not None:
+        gan["rebalance"] = args.rebalance
     if gan:
         cfg.gan = dataclasses.replace(cfg.gan, **gan)
     if args.stroke_share is not None:
@@ -426,6 +430,7 @@ def _changes(args: argparse.Namespace, cfg: TrainConfig) -> list[tuple[str, obje
         ("--lambda-mse", args.lambda_mse, cfg.gan.lambda_mse, None),
         ("--loss", args.loss, cfg.gan.loss, None),
         ("--huber-delta", args.huber_delta, cfg.gan.huber_delta, None),
+        ("--rebalance", args.rebalance, cfg.gan.rebalance, None),
         ("--stroke-share", args.stroke_share, cfg.hints.stroke_share, None),
         ("--recolour-share", args.recolour_share, cfg.hints.recolour_share, None),
         ("--val", args.val, cfg.val, same_path),
@@ -636,6 +641,9 @@ class Run:
                                                    self.progress and d.main)
         if d.world > 1 and d.main:
             dist.barrier()
+        if self.cfg.gan.rebalance != 1:  # counted alike by every process: a seeded choice
+            prior = ab_prior(self.train_data.images, seed=self.cfg.seed)
+            self.trainer.set_ab_weights(rebalance_weights(prior, self.cfg.gan.rebalance))
         if d.world > 1:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
@@ -783,6 +791,7 @@ class Run:
             "lr": cfg.gan.lr,
             "loss": cfg.gan.loss,
             **({"huber_delta": cfg.gan.huber_delta} if cfg.gan.loss == "huber" else {}),
+            **({"rebalance": cfg.gan.rebalance} if cfg.gan.rebalance != 1 else {}),
             "stroke_share": cfg.hints.stroke_share,
             "recolour_share": cfg.hints.recolour_share,
             "seed": cfg.seed,
