@@ -258,7 +258,6 @@ class _Reader:
         self.carried = carried
         self.last_pts = None
         self.rotation = 0
-        self.time_base = stream.time_base
         rate = stream.average_rate or stream.guessed_rate
         self.tick = (max(1, round(1 / (rate * stream.time_base)))
                      if rate and stream.time_base else 1)
@@ -418,7 +417,8 @@ class _SegmentWriter:
 
         if self.out is None:
             self._open(segment)
-        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(  # (a frame of
+            width=self.width, height=self.height,  # another size, mid-film, is scaled)
             format=self.pix_fmt, dst_colorspace="ITU709", dst_color_range="MPEG")
         frame.pts = pts
         frame.time_base = self.time_base
