@@ -458,3 +458,14 @@ def test_steadiness_is_checked(tmp_path):
         temporal.SteadyConfig(carry=1.5)
     with pytest.raises(VideoReadError, match="no such file"):
         colorize_video(tmp_path / "none.mp4", tmp_path / "out.mp4", object())
+
+
+def test_film_options_are_checked(tmp_path, run, capsys):
+    src = tmp_path / "film.mp4"
+    make_film(src, frames=2, acodec=None)
+    for bad, words in ((["--steadiness", "2"], "--steadiness must lie in 0..0.95"),
+                       (["--crf", "70"], "--crf must be")):
+        with pytest.raises(SystemExit) as e:
+            run(src, "-o", tmp_path / "out", *bad)
+        assert e.value.code == 2 and words in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
