@@ -258,3 +258,17 @@ def test_locality_measures_near_and_far_change():
     ys, xs = np.mgrid[0:120, 0:150]
     far_px = np.hypot(xs - 20, ys - 30) > np.hypot(120, 150) / 3
     assert far == pytest.approx((far_px & (xs >= 75)).sum() / far_px.sum())
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_locality_alone(tiny_model_path, tmp_path, capsys):
+    data = tmp_path / "photos"
+    data.mkdir()
+    (data / "macaws.png").symlink_to(EXAMPLES / "macaws.png")
+    rc = main(["evaluate", "--data", str(data), "--model", str(tiny_model_path), "--device",
+               "cpu", "--protocol", "locality", "--json", str(tmp_path / "l.json")])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "locality, 3 one-hint edits" in out and "hint squares" not in out
+    doc = json.loads((tmp_path / "l.json").read_text())
+    assert doc["hint_counts"] == [] and len(doc["per_photo"][0]["locality"]) == 2

@@ -495,7 +495,8 @@ def evaluate(
         psnr = [
             f[0] for f in (*work.figures["model"].values(), *work.stroke_figures["model"].values())
         ]
-        bar.set_postfix_str(f"model PSNR {np.mean(psnr):.2f}", refresh=False)
+        if psnr:  # the locality protocol alone has none
+            bar.set_postfix_str(f"model PSNR {np.mean(psnr):.2f}", refresh=False)
     bar.close()
     report.seconds = time.perf_counter() - t0
     return report
