@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from colouru.generator import GeneratorConfig, count_flops
+from colouru.flops import count_flops
+from colouru.generator import GeneratorConfig
 from colouru.training.data import batch_indices, cached_array, crops, list_photos, make_batch
 from colouru.training.discriminators import build_discriminator
 from colouru.training.gan import Trainer
@@ -72,6 +73,9 @@ def main() -> int:
         cfg.batch_size = args.batch_size
     if args.arch == "unet":
         cfg.generator = GeneratorConfig(width=16, depth=5, hint_scales=3, edge_hints=2)
+    if args.arch == "unet-pretrained":  # colouru train's default before issue 28
+        cfg.generator = GeneratorConfig(arch="unet-pretrained", encoder="efficientnet-lite0",
+                                        width=16, depth=5, hint_scales=3, edge_hints=2)
     if args.arch == "unet-semantic":
         cfg.generator = GeneratorConfig(arch="unet-semantic", encoder="efficientnet-lite0",
                                         width=16, depth=5, hint_scales=3, edge_hints=2)

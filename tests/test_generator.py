@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from colouru.generator import ARCHITECTURES, GeneratorConfig, UNet, build_generator, count_flops
+from colouru.flops import count_flops
+from colouru.generator import ARCHITECTURES, GeneratorConfig, UNet, build_generator
 
 SMALL = GeneratorConfig(width=4, depth=3, max_width=16)
 
@@ -110,7 +111,7 @@ def test_count_flops_scales_with_pixels_and_keeps_mode(small):
 
 
 def test_hint_features_carry_a_hint_colour_across_the_image():
-    from colouru.generator import hint_features
+    from colouru.propagation import hint_features
 
     x = torch.zeros(1, 4, 64, 96)
     x[0, 1:3, 30:33, 10:13] = torch.tensor([0.3, -0.2]).view(2, 1, 1)
@@ -142,7 +143,7 @@ def _two_regions(h: int = 48, w: int = 64) -> torch.Tensor:
 
 
 def test_edge_aware_hints_spread_within_a_region_but_not_across_its_edge():
-    from colouru.generator import edge_aware_hints
+    from colouru.propagation import edge_aware_hints
 
     x = _two_regions()
     x[0, 1:3, 20:23, 5:8] = torch.tensor([0.3, -0.2]).view(2, 1, 1)  # one hint, left half
@@ -162,7 +163,7 @@ def test_edge_aware_hints_spread_within_a_region_but_not_across_its_edge():
 
 
 def test_edge_aware_hints_without_hints_are_zero_and_unsure():
-    from colouru.generator import edge_aware_hints
+    from colouru.propagation import edge_aware_hints
 
     [(colour, confidence)] = edge_aware_hints(_two_regions(9, 5), (0.35,))
     assert colour.abs().sum() == 0 and confidence.abs().sum() == 0
@@ -171,7 +172,7 @@ def test_edge_aware_hints_without_hints_are_zero_and_unsure():
 def test_generator_with_edge_hints_starts_from_the_propagated_hints():
     # The output corrects the first propagation: with the head's weights at zero, the
     # generator returns exactly the spread hint colours (within tanh's domain).
-    from colouru.generator import EDGE_SIGMAS, edge_aware_hints
+    from colouru.propagation import EDGE_SIGMAS, edge_aware_hints
 
     g = build_generator(GeneratorConfig(width=4, depth=3, max_width=8, edge_hints=2)).eval()
     torch.nn.init.zeros_(g.head.weight)
@@ -196,7 +197,7 @@ def test_generator_with_edge_hints_on_odd_sizes(hw):
 
 
 def test_follow_hints_corrects_towards_a_hint_within_its_region_only():
-    from colouru.generator import follow_hints
+    from colouru.propagation import follow_hints
 
     x = _two_regions()
     lightness = x[:, :1]

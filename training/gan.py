@@ -25,31 +25,33 @@ import torch.nn.functional as F
 from colouru.colour import normalize_ab, normalize_l
 from colouru.device import autocast
 from colouru.inputs import make_input
-from colouru.training import defaults
 from colouru.training.data import Batch
 from colouru.training.rebalance import weight_of
 
 
 @dataclass(frozen=True)
 class GanConfig:
-    """Loss and optimiser settings (saved with every checkpoint)."""
+    """Loss and optimiser settings (saved with every checkpoint). These defaults are the values
+    of runs saved before a setting existed (a saved config lacking a key takes them); a new
+    run's values and ranges are ``training/config.py``'s."""
 
-    lr: float = defaults.LR  # Adam learning rate for both networks
+    lr: float = 2e-4  # Adam learning rate for both networks
     beta1: float = 0.5  # Adam beta1 (pix2pix / DCGAN)
     beta2: float = 0.999
-    lambda_mse: float = defaults.LAMBDA_MSE  # weight of MSE beside the adversarial BCE (gan)
+    lambda_mse: float = 100.0  # weight of MSE beside the adversarial BCE (gan)
     real_label: float = 0.9  # one-sided label smoothing for real samples (1.0 = off)
     label_flip: float = 0.0  # share of discriminator labels flipped (noisy labels)
     hint_weight: float = 1.0  # extra MSE weight on hinted pixels (1 = none)
     # The generator's regression loss on ab: "mse", or "huber" (quadratic within huber_delta
     # ab units of the truth, linear beyond: less pull towards the average colour where the
-    # truth is uncertain; Zhang et al. 2017 used it with delta 1).
-    loss: str = defaults.LOSS
-    huber_delta: float = defaults.HUBER_DELTA
+    # truth is uncertain; Zhang et al. 2017 used it with delta 1). Runs saved before it
+    # existed trained with the MSE.
+    loss: str = "mse"
+    huber_delta: float = 1.0
     # Colour rebalancing (training/rebalance.py): each pixel's loss weighted by the rarity of
     # its true colour, w ~ 1 / ((1 - rebalance) p + rebalance / Q); 1: none, 0.5: Zhang et al.
     # 2016's. A run saved before it existed lacks the key and takes 1 (none).
-    rebalance: float = defaults.REBALANCE
+    rebalance: float = 1.0
 
 
 def unwrap(model: nn.Module) -> nn.Module:

@@ -14,6 +14,7 @@ if [ -f "$RUN/checkpoint.safetensors" ]; then
 else
   .venv/bin/colouru train --data ../shared/data/train --classes "$CLASS" --val-split 0.1 \
     --init "$BASE" --stages pretrain-g --steps "$STEPS" --size "$SIZE" --val-every 200 \
+    --batch-size 16 --loss mse --huber-delta 1 --stroke-share 0 --recolour-share 0 \
     --out "$RUN" --threads 1
 fi
 for which in general:"$BASE" finetuned:"$RUN/model.safetensors"; do

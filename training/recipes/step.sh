@@ -6,6 +6,10 @@
 # recipes divide their global batch by PROCS. PROCS=1 runs one process of THREADS=N torch
 # threads (default 1), as the recorded runs did while the other core served evaluations.
 PROCS=${PROCS:-2}
+# What these runs took by default before a new run's defaults became the shipped recipe
+# (issue 28): the MSE, squares only, no recoloured regions. The recipes pass them first, so
+# that an option written after them wins, and each run trains what it trained.
+BEFORE=(--loss mse --huber-delta 1 --stroke-share 0 --recolour-share 0)
 train() {
   if [ "$PROCS" -gt 1 ]; then
     OMP_NUM_THREADS=1 .venv/bin/torchrun --standalone --nproc_per_node "$PROCS" \

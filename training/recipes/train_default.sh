@@ -23,32 +23,42 @@
 #      model.safetensors is the bundled model.
 # Re-running skips finished steps and resumes the one cut short. Step 1's settings were
 # `colouru train`'s defaults then (the plain U-Net: width 16, depth 5, 3 hint propagation
-# scales, 2 edge-aware hint spreads, 96 px crops, batch 16); they are spelled out here, with
-# --arch unet since the pretrained encoder became the default.
+# scales, 2 edge-aware hint spreads, 96 px crops, batch 16, the three stages); they are spelled
+# out here, as are the MSE and the squares-only hints every step took (BEFORE, step.sh), since
+# a new run's defaults are now the shipped recipe.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PROCS=${PROCS:-1}  # these runs were single processes: keep them reproducible
 source training/recipes/step.sh
-step runs/default --data ../shared/data/train --val ../shared/data/val --arch unet \
+step runs/default "${BEFORE[@]}" --stages pretrain-g,pretrain-d,gan \
+  --data ../shared/data/train --val ../shared/data/val --arch unet \
   --width 16 --depth 5 --hint-scales 3 --edge-hints 2 --size 96 --batch-size 16 \
   --steps 9000,300,500 --val-every 500 --ckpt-every 100
-step runs/general-ft --data ../shared/data/train --classes bsds,objects --val ../shared/data/val \
+step runs/general-ft "${BEFORE[@]}" \
+  --data ../shared/data/train --classes bsds,objects --val ../shared/data/val \
   --init runs/default/model-pretrain-g.safetensors --stages pretrain-g --steps 1500 \
+  --size 96 --batch-size 16 \
   --val-every 500 --ckpt-every 100
-step runs/general-ft160 --data ../shared/data/train --classes bsds,objects --val ../shared/data/val \
+step runs/general-ft160 "${BEFORE[@]}" \
+  --data ../shared/data/train --classes bsds,objects --val ../shared/data/val \
   --init runs/general-ft/model.safetensors --stages pretrain-g --steps 1000 --size 160 \
+  --batch-size 16 \
   --val-every 250 --ckpt-every 100
-THREADS=2 step runs/general-ft256 --data ../shared/data/train --classes bsds,objects \
+THREADS=2 step runs/general-ft256 "${BEFORE[@]}" \
+  --data ../shared/data/train --classes bsds,objects \
   --val ../shared/data/val --init runs/general-ft160/model.safetensors --stages pretrain-g \
   --steps 6000 --size 256 --batch-size 8 --val-every 500 --ckpt-every 100
-THREADS=2 step runs/general-ft256b --data ../shared/data/train --classes bsds,objects \
+THREADS=2 step runs/general-ft256b "${BEFORE[@]}" \
+  --data ../shared/data/train --classes bsds,objects \
   --val ../shared/data/val --init runs/general-ft256/model.safetensors --stages pretrain-g \
   --steps 5000 --size 256 --batch-size 8 --lr 1e-4 --seed 1 --val-every 500 --ckpt-every 100
-PROCS=2 step runs/sem-lo --data ../shared/data/train --classes bsds,objects \
+PROCS=2 step runs/sem-lo "${BEFORE[@]}" \
+  --data ../shared/data/train --classes bsds,objects \
   --val ../shared/data/val --init runs/general-ft256b/model.safetensors --arch unet-semantic \
   --stages pretrain-g --steps 1500 --size 256 --batch-size 4 --lr 5e-5 --seed 9 \
   --stroke-share 0.3 --val-every 500 --ckpt-every 50
-PROCS=2 step runs/sem-huber10 --data ../shared/data/train --classes bsds,objects \
+PROCS=2 step runs/sem-huber10 "${BEFORE[@]}" \
+  --data ../shared/data/train --classes bsds,objects \
   --val ../shared/data/val --init runs/sem-lo/model.safetensors --stages pretrain-g \
   --steps 1000 --size 256 --batch-size 4 --loss huber --huber-delta 10 --lr 5e-5 --seed 7 \
   --stroke-share 0.3 --val-every 500 --ckpt-every 50

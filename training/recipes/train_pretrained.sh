@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The exact commands that train the pretrained-encoder model (an ImageNet EfficientNet-Lite0
-# down path, `colouru train`'s default architecture) on this project's 2-core CPU machine, one
+# down path, --arch unet-pretrained) on this project's 2-core CPU machine, one
 # torch thread per run; see assets/models/README.md for what each step gave.
 #   1. runs/pre128: all of ../shared/data/train (7,864 usable photos), MSE, 128 px crops
 #      (photos cached at 160 px), batch 16. Started with --steps 5000 and shortened to 2600
@@ -26,29 +26,35 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source training/recipes/step.sh
-step runs/pre128 --data ../shared/data/train --val ../shared/data/val \
+step runs/pre128 "${BEFORE[@]}" \
+  --data ../shared/data/train --val ../shared/data/val \
   --arch unet-pretrained --encoder efficientnet-lite0 --width 16 --hint-scales 3 \
   --edge-hints 2 --stages pretrain-g --steps 2600 --size 128 --batch-size $((16 / PROCS)) \
   --val-every 500 --ckpt-every 100
-step runs/pre256 --data ../shared/data/train \
+step runs/pre256 "${BEFORE[@]}" \
+  --data ../shared/data/train \
   --classes bsds,objects,people,animals,things,flowers,rooms,clothing,streets \
   --val ../shared/data/val --init runs/pre128/model.safetensors --stages pretrain-g \
   --steps 1500 --size 256 --batch-size $((8 / PROCS)) --val-every 250 --ckpt-every 50
-step runs/pre256b --data ../shared/data/train \
+step runs/pre256b "${BEFORE[@]}" \
+  --data ../shared/data/train \
   --classes bsds,objects,people,animals,things,flowers,rooms,clothing,streets \
   --val ../shared/data/val --init runs/pre256/model.safetensors --stages pretrain-g \
   --steps 1500 --size 256 --batch-size $((8 / PROCS)) --lr 1e-4 --seed 1 --val-every 500 \
   --ckpt-every 50
-step runs/fine16 --data ../shared/data/train \
+step runs/fine16 "${BEFORE[@]}" \
+  --data ../shared/data/train \
   --classes bsds,objects,people,animals,things,flowers,rooms,clothing,streets \
   --val ../shared/data/val --init runs/pre256b/model.safetensors --fine-width 16 \
   --stages pretrain-g --steps 2500 --size 256 --batch-size $((8 / PROCS)) --lr 1e-4 --seed 3 \
   --val-every 500 --ckpt-every 50
-step runs/fine16-bo --data ../shared/data/train --classes bsds,objects \
+step runs/fine16-bo "${BEFORE[@]}" \
+  --data ../shared/data/train --classes bsds,objects \
   --val ../shared/data/val --init runs/fine16/model.safetensors --stages pretrain-g \
   --steps 1000 --size 256 --batch-size $((8 / PROCS)) --lr 1e-4 --seed 4 --stroke-share 0.3 \
   --val-every 500 --ckpt-every 50
-step runs/fine16-bo2 --data ../shared/data/train --classes bsds,objects \
+step runs/fine16-bo2 "${BEFORE[@]}" \
+  --data ../shared/data/train --classes bsds,objects \
   --val ../shared/data/val --init runs/fine16-bo/model.safetensors --stages pretrain-g \
   --steps 6000 --size 256 --batch-size $((8 / PROCS)) --lr 1e-4 --seed 5 --stroke-share 0.3 \
   --val-every 500 --ckpt-every 50
