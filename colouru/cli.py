@@ -11,28 +11,21 @@ import itertools
 import os
 import sys
 import time
-from collections import deque
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from colouru import __version__
 from colouru.errors import UsageError, one_line
 from colouru.geometry import DEFAULT_WORK_SIZE
 
+if TYPE_CHECKING:
+    from colouru.batch import Job
+
 FORMATS = ("png", "jpg", "tif", "webp")
 # Photos per network call (--batch-size). On this project's 2-core CPU, 1 MP photos: 5.4 / 5.5
 # / 6.2 / 6.6 photos/s at 1 / 2 / 4 / 8 (benchmarks/bench_batch.py); READ_AHEAD_PIXELS caps what
-# a batch of large photos holds.
+# a batch of large photos holds (colouru/batch.py).
 DEFAULT_BATCH = 8
-READ_AHEAD_PIXELS = 48_000_000  # photos held between reading and saving, at most (about)
-
-
-@dataclass
-class Job:
-    src: Path
-    dst: Path
-    hints: Path | None
-    rel: str = ""  # the photo's path under the folder it was found in: its shard's key
 
 
 # --- collecting inputs ---------------------------------------------------------------------------
@@ -115,6 +108,7 @@ def plan_jobs(found, outdir: Path, fmt: str | None, hints: Path | None) -> list[
     (``photo_png.png``, then ``photo-2.png``, ``photo-3.png`` ...) and the new name is checked
     again. The plan depends only on the inputs, so a rerun maps each photo to the same output.
     """
+    from colouru.batch import Job
     from colouru.video_cli import film_output_ext
 
     jobs = []
@@ -148,15 +142,6 @@ def plan_jobs(found, outdir: Path, fmt: str | None, hints: Path | None) -> list[
     return jobs
 
 
-def _one_line(e: BaseException) -> str:
-    """An exception as one line; the class name is kept where the message alone is unclear."""
-    lines = str(e).strip().splitlines()
-    first = lines[0] if lines else ""
-    if first and isinstance(e, (ValueError, OSError, MemoryError, RuntimeError)):
-        return first
-    return f"{e.__class__.__name__}: {first}" if first else e.__class__.__name__
-
-
 def _say(text: str, write=None) -> None:
     """One line on stderr (through ``write``: tqdm's, while its bar is shown)."""
     line = one_line(text)
@@ -172,17 +157,15 @@ def _default_ext(src: Path) -> str:
 
 
 # --- commands --------------------------------------------------------------------------------
-def cmd_colorize(args) -> int:
+def _checked_options(args):
+    """The options colorize checks before it reads anything: ``(shard, device)``; a bad one
+    raises ``UsageError``."""
     import torch
 
-    from colouru.atomic import clean_leftovers
-    from colouru.colorizer import Colorizer, NoModelError
     from colouru.device import resolve_device, resolve_precision
-    from colouru.hints import HintsFileError, check_saturation, load_hints_doc
-    from colouru.report import Report, ReportError, check_report_path, reported_outputs
+    from colouru.hints import check_saturation
     from colouru.shard import local_device_index, parse_shard, shard_from_env
-    from colouru.video_cli import check_film_options, load_shared_hints
-    from colouru.weights import ModelFileError
+    from colouru.video_cli import check_film_options
 
     check_film_options(args)
     if args.work_size is not None and not 16 <= args.work_size <= 4096:
@@ -213,6 +196,18 @@ def cmd_colorize(args) -> int:
         resolve_precision(torch.device(device), args.precision)
     except ValueError as e:
         raise UsageError(f"--precision: {e}") from None
+    return shard, device
+
+
+def cmd_colorize(args) -> int:
+    from colouru.atomic import clean_leftovers
+    from colouru.colorizer import Colorizer, NoModelError
+    from colouru.hints import HintsFileError, load_hints_doc
+    from colouru.report import Report, ReportError, check_report_path, reported_outputs
+    from colouru.video_cli import load_shared_hints
+    from colouru.weights import ModelFileError
+
+    shard, device = _checked_options(args)
     hints_path = Path(args.hints) if args.hints else None
     if hints_path is not None and not hints_path.exists():
         raise UsageError(f"--hints {hints_path}: no such file or folder")
@@ -295,6 +290,7 @@ def _run(args, jobs, colorizer, inputs, shared_hints, batch_size, report, proble
         return (report is not None and os.path.abspath(job.dst) not in reported
                 and is_colouru_result(job.dst))
 
+    from colouru.batch import run_jobs
     from colouru.video_cli import is_video_path, run_film_jobs
 
     films = [job for job in jobs if is_video_path(job.src)]  # colorized after the photos
@@ -326,204 +322,6 @@ def _run(args, jobs, colorizer, inputs, shared_hints, batch_size, report, proble
     _say(f"colouru: {counts['ok']} colorized, {counts['skipped']} skipped (exist), {n_fail} "
          f"failed in {dt:.1f} s -> {outdir}{part}{lost}")
     return 1 if n_fail or lost else 0
-
-
-# --- running the jobs ----------------------------------------------------------------------------
-@dataclass
-class _Loaded:
-    """A photo read and prepared, waiting for the network."""
-
-    job: Job
-    t0: float
-    prepared: object  # colouru.colorizer.Prepared
-    hints: list  # Hint | Stroke
-    saturation: float = 1.0  # --saturation, else the hints file's, else 1
-
-
-def run_jobs(jobs: list[Job], colorizer, args, inputs: set[Path], shared_hints,
-             batch_size: int = 1, record=None, found_published=None):
-    """Colorize ``jobs``, yielding ``(job, status, error or note, seconds)`` for each as it
-    ends; status is ``ok``, ``skipped`` or ``failed``. Never raises for a bad photo: one must
-    not stop the batch. ``shared_hints``: the ``HintsDoc`` of ``--hints FILE`` (None: each
-    job's own hints file, if any). A photo's saturation is ``--saturation`` when given, else
-    its hints file's.
-
-    ``record(job, status, error, seconds, note=None)``, when given, is called once for each
-    job the moment it ends, in the thread that ended it (for a result: right after it is
-    published). ``found_published(job)`` (with ``record``): whether an output that exists
-    (skipped with --skip-existing) is a result an earlier run published and never reported;
-    it is yielded as skipped and recorded as ``ok`` with a note saying so.
-
-    Three stages overlap: a thread reads and prepares the next photo, the network colours
-    ``batch_size`` photos at a time in this thread (those of one working size in one call),
-    and a thread finishes each at full resolution and saves it. Reading ahead stops while the
-    photos held reach ``READ_AHEAD_PIXELS`` (a single larger photo is still taken alone).
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    def ended(job, status, error, t0, note=None):
-        out = job, status, error, time.perf_counter() - t0
-        if record is not None:
-            record(*out, note)
-        return out
-
-    def fail(job, t0, e):
-        return ended(job, "failed", _failure(job, e), t0)
-
-    def load(job: Job):
-        t0 = time.perf_counter()
-        try:
-            skip = _precheck(job, args, inputs)
-            if skip is not None:
-                if found_published is not None and found_published(job):
-                    # skipped here, but the report learns that it was made after all
-                    out = job, "skipped", None, time.perf_counter() - t0
-                    record(job, "ok", None, out[3], FOUND_NOTE)
-                    return out
-                return ended(job, "skipped", None, t0)
-            doc = shared_hints if shared_hints is not None else _job_hints(job)
-            saturation = doc.saturation if args.saturation is None else args.saturation
-            image = _read(job, args)
-            return _Loaded(job, t0, colorizer.prepare(image, args.work_size), list(doc.hints),
-                           saturation)
-        except Exception as e:  # one bad photo must not stop the batch
-            return fail(job, t0, e)
-
-    def finish_and_save(item: _Loaded, ab):
-        try:
-            result = colorizer.finish_ab(item.prepared, ab, item.hints)
-            status, note = _save(item.job, result, args, inputs)
-            return ended(item.job, status, note, item.t0)
-        except Exception as e:
-            return fail(item.job, item.t0, e)
-
-    def held() -> int:  # pixels of the photos read and not yet saved
-        return sum(x.prepared.lightness.size for x in loaded) + sum(
-            x.prepared.lightness.size for x, _ in saving)
-
-    loaded: deque[_Loaded] = deque()  # waiting for the network
-    saving: deque = deque()  # (item, future) being finished and saved
-    reading, i = None, 0
-    with ThreadPoolExecutor(1, thread_name_prefix="colouru-read") as reader, \
-            ThreadPoolExecutor(1, thread_name_prefix="colouru-save") as saver:
-        while True:
-            # One photo is read ahead while the photos held stay under the budget.
-            if reading is None and i < len(jobs) and (held() < READ_AHEAD_PIXELS
-                                                       or not (loaded or saving)):
-                reading, i = reader.submit(load, jobs[i]), i + 1
-            full = reading is None and held() >= READ_AHEAD_PIXELS
-            if loaded and (len(loaded) >= batch_size or full
-                           or (reading is None and i >= len(jobs))):
-                batch = [loaded.popleft() for _ in range(min(batch_size, len(loaded)))]
-                for item, ab in zip(batch, _predict(colorizer, batch), strict=True):
-                    if isinstance(ab, Exception):
-                        yield fail(item.job, item.t0, ab)
-                    else:
-                        saving.append((item, saver.submit(finish_and_save, item, ab)))
-                while len(saving) > batch_size:
-                    yield saving.popleft()[1].result()
-                continue
-            while saving and saving[0][1].done():
-                yield saving.popleft()[1].result()
-            if reading is not None:
-                got, reading = reading.result(), None
-                if isinstance(got, _Loaded):
-                    loaded.append(got)
-                else:
-                    yield got
-            elif saving:
-                yield saving.popleft()[1].result()
-            elif not loaded:
-                return
-
-
-def _predict(colorizer, batch: list[_Loaded]) -> list:
-    """The network's ab for each photo of ``batch``; a batch that fails is retried photo by
-    photo, so only the photo at fault fails (its exception in its place). Never raises."""
-    try:
-        return colorizer.predict_ab_batch([(b.prepared, b.hints, b.saturation)
-                                           for b in batch])
-    except Exception as e:
-        if len(batch) == 1:
-            return [e]
-    out = []
-    for b in batch:
-        try:
-            out.append(colorizer.predict_ab_batch([(b.prepared, b.hints, b.saturation)])[0])
-        except Exception as e:
-            out.append(e)
-    return out
-
-
-FOUND_NOTE = ("found: published by an earlier run that was stopped before it reported it "
-              "(it carries ColourU's note)")
-
-
-def _precheck(job: Job, args, inputs: set[Path]) -> str | None:
-    """Refuse an output that would replace an input, or that exists (``skipped`` with
-    --skip-existing, returned as the string; an error otherwise). None: go ahead.
-
-    A symbolic link to nothing at the output's name is no result: it is not skipped (there is
-    nothing there) and not written through; it is refused by name unless --overwrite, which
-    replaces the link itself."""
-    from colouru.imageio import ImageWriteError
-
-    if job.dst.resolve() in inputs:
-        raise ImageWriteError(f"{job.dst}: refusing to overwrite an input photo")
-    if job.dst.is_symlink() and not job.dst.exists() and not args.overwrite:
-        raise ImageWriteError(f"{job.dst}: a symbolic link to nothing stands at the output's "
-                              f"name; remove it or use --overwrite")
-    if job.dst.exists() and not args.overwrite:
-        if args.skip_existing:
-            return "skipped"
-        raise ImageWriteError(f"{job.dst}: exists (use --overwrite or --skip-existing)")
-    return None
-
-
-def _job_hints(job: Job):
-    """The job's ``HintsDoc``: its hints file's, or an empty one."""
-    from colouru.hints import HintsDoc, load_hints_doc
-
-    return load_hints_doc(job.hints) if job.hints else HintsDoc([])
-
-
-def _read(job: Job, args):
-    from colouru.imageio import read_image
-
-    # Held as read (a grey photo in one channel, an 8-bit one as its codes) until its L is
-    # made: a 100-megapixel colour photo takes 300 MB here, not 1.2 GB of float RGB.
-    return read_image(job.src, max_pixels=args.max_pixels or None, keep_grey=True,
-                      keep_8bit=True)
-
-
-def _save(job: Job, result, args, inputs: set[Path]) -> tuple[str, str | None]:
-    """Publish one result: ``(status, note)``; a name another run took meanwhile is kept."""
-    from colouru.imageio import ImageWriteError, save_image
-
-    job.dst.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        save_image(job.dst, result, protect=tuple(inputs & {job.src.resolve()}),
-                   overwrite=args.overwrite)
-    except ImageWriteError:
-        if args.overwrite or not job.dst.exists():
-            raise
-        # Absent at the check before reading, there now: another run wrote it meanwhile.
-        meanwhile = (f"{job.dst} appeared while it was being written (another run "
-                     f"writing the same name?)")
-        if not args.skip_existing:
-            raise ImageWriteError(f"{meanwhile}; not replaced") from None
-        return "skipped", f"{meanwhile}; kept it"
-    return "ok", None
-
-
-def _failure(job: Job, e: BaseException) -> str:
-    """One line for a photo that failed: our own errors name the file already."""
-    from colouru.hints import HintsFileError
-    from colouru.imageio import ImageReadError, ImageWriteError
-
-    if isinstance(e, (ImageReadError, ImageWriteError, HintsFileError)):
-        return one_line(str(e))
-    return one_line(f"{job.src}: {_one_line(e)}")
 
 
 def cmd_info(args) -> int:

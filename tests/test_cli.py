@@ -674,9 +674,9 @@ def test_a_photo_the_network_fails_on_fails_alone(tmp_path, run, monkeypatch):
 def test_read_ahead_holds_few_photos(tmp_path, run, monkeypatch):
     """Reading ahead stops at the pixel budget: with a budget of one photo, no more than two
     are held between reading and saving."""
-    from colouru import cli
+    from colouru import batch
 
-    monkeypatch.setattr(cli, "READ_AHEAD_PIXELS", 40 * 60)
+    monkeypatch.setattr(batch, "READ_AHEAD_PIXELS", 40 * 60)
     held, peak = set(), [0]
     real_prepare, real_finish = (colorizer_module.Colorizer.prepare,
                                  colorizer_module.Colorizer.finish_ab)
@@ -974,12 +974,12 @@ def test_each_result_is_reported_as_it_is_published(tmp_path, run, monkeypatch):
     """Item 9: a report line is written when its result is published, not a batch later (a
     kill then left up to a batch of results with no line). When each result is about to be
     published, every earlier one has its line."""
-    from colouru import imageio
+    from colouru import batch
     from colouru.report import read_report
 
     src = _photos(tmp_path / "in", [f"{i}.png" for i in range(6)])
     report, out = tmp_path / "r.jsonl", tmp_path / "out"
-    real = imageio.save_image
+    real = batch.save_image
     published, checked = [], []
 
     def save_image(path, *a, **k):
@@ -988,7 +988,7 @@ def test_each_result_is_reported_as_it_is_published(tmp_path, run, monkeypatch):
         done = real(path, *a, **k)
         published.append(Path(path))
         return done
-    monkeypatch.setattr(imageio, "save_image", save_image)
+    monkeypatch.setattr(batch, "save_image", save_image)  # the pipeline's saving step
     code, _, err = run("colorize", src, "-o", out, "--report", report, "--batch-size", "4")
     assert code == 0, err
     assert len(checked) == 6 and all(checked)
