@@ -16,9 +16,7 @@ from PySide6.QtGui import QCloseEvent, QGuiApplication, QIcon, QImage, QPixmap, 
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QSplitter, QStackedWidget
 
 from colouru import __version__
-from colouru.colorizer import Colorizer, NoModelError, Prepared
 from colouru.colour import srgb_image_lightness
-from colouru.finish import Cancelled
 from colouru.hints import Hint, HintsFileError, Stroke, hint_box, load_hints_doc, save_hints
 from colouru.imageio import (
     READ_EXTENSIONS,
@@ -26,10 +24,8 @@ from colouru.imageio import (
     ImageReadError,
     ImageWriteError,
     read_image,
-    save_image,
     to_uint8,
 )
-from colouru.weights import ModelFileError
 
 from . import dialogs
 from .actions import shortcut_rows
@@ -42,7 +38,7 @@ from .qt_images import to_rgb32
 from .recovery import RecoveryStore
 from .reference_view import ReferenceView
 from .result_view import ResultView
-from .service import ColorizerService
+from .service import ColorizerService, ModelError
 from .session import DEFAULT_WORK_SIZE, Change, Session, Tool
 from .settings import AppSettings
 from .tasks import TaskBar, run_task
@@ -63,14 +59,13 @@ class LoadedPhoto:
     lightness: np.ndarray  # (H, W) float32 L 0..100
     tone: str  # "grey", "toned" or "colour" (colours.photo_tone)
     grey: QImage  # the photo as shown before colour, in the screen's format (RGB32)
-    prepared: Prepared | None = None  # for the colorizer passed to load_photo
-    colorizer: Colorizer | None = None
+    prepared: object = None  # ColorizerService.preparer()'s, for set_lightness
 
 
-def load_photo(path: Path, report, cancelled, colorizer: Colorizer | None = None
-               ) -> LoadedPhoto | None:
+def load_photo(path: Path, report, cancelled, prepare=None) -> LoadedPhoto | None:
     """Read a photo and make all the window needs of it (runs off the GUI thread, which then
-    only swaps it in; None if cancelled): its L, prepared for ``colorizer``, and the grey
+    only swaps it in; None if cancelled): its L, prepared for the model (``prepare``: the
+    service's ``preparer()``), and the grey
     image already in the pixmap's format (so making the pixmap copies nothing). The decoded
     photo is dropped once its L is known."""
     report(f"Reading {path.name}", None)
@@ -87,8 +82,7 @@ def load_photo(path: Path, report, cancelled, colorizer: Colorizer | None = None
     grey = to_rgb32(lightness_to_grey(lightness))
     if cancelled():
         return None
-    prepared = None if colorizer is None else colorizer.prepare_lightness(lightness)
-    return LoadedPhoto(lightness, tone, grey, prepared, colorizer)
+    return LoadedPhoto(lightness, tone, grey, None if prepare is None else prepare(lightness))
 
 
 class MainWindow(QMainWindow):
@@ -255,16 +249,11 @@ class MainWindow(QMainWindow):
         try:
             with self._busy():
                 self.service.load_model(None if path is None else str(path), self.device)
-        except NoModelError as e:
-            self.service.set_colorizer(None, str(e))
-            if not quiet:
-                dialogs.error(self, "No model", str(e))
-            return False
-        except (ModelFileError, ValueError, OSError, RuntimeError) as e:
-            if quiet or self.service.colorizer is None:
+        except ModelError as e:
+            if e.missing or quiet or self.service.colorizer is None:
                 self.service.set_colorizer(None, str(e))
             if not quiet:
-                dialogs.error(self, "Cannot load model", str(e))
+                dialogs.error(self, "No model" if e.missing else "Cannot load model", str(e))
             return False
         self.settings.set_model_path(None if path is None else str(Path(path).resolve()))
         return True
@@ -327,9 +316,9 @@ class MainWindow(QMainWindow):
         if self._task_running() or not self.confirm_discard():
             return False
         saved = self.recovery.load_doc(path)  # before the undo stack is reset for the new photo
-        colorizer = self.service.colorizer
+        prepare = self.service.preparer()
         loaded, error, cancelled = run_task(self.task_bar, lambda report, cancelled: load_photo(
-            path, report, cancelled, colorizer), f"Opening {path.name}")
+            path, report, cancelled, prepare), f"Opening {path.name}")
         if error is not None:
             text = str(error) if isinstance(error, ImageReadError) else f"{path}: {error!r}"
             dialogs.error(self, "Cannot open photo", text)
@@ -339,8 +328,8 @@ class MainWindow(QMainWindow):
             return False
         self.pages.setCurrentWidget(self.splitter)
         self.session.set_photo(path, lightness=loaded.lightness, colour=loaded.tone != "grey")
-        self.service.set_lightness(loaded.lightness,  # the same array: L is held once
-                                   loaded.prepared if loaded.colorizer is colorizer else None)
+        # the same array: L is held once; prepared for another model, it is made again
+        self.service.set_lightness(loaded.lightness, loaded.prepared)
         self.undo.clear()
         self.result_path = None
         self._suggestions = []
@@ -537,14 +526,11 @@ class MainWindow(QMainWindow):
         saturation = self.session.saturation
 
         def work(report, cancelled):  # in the background
-            rgb = service.render(hints, report, cancelled, saturation=saturation)
-            if cancelled():
-                raise Cancelled
-            report(f"Writing {path.name}", None)
-            save_image(path, rgb, protect=(photo.path,), overwrite=True, quality=quality)
+            return service.save_result(path, hints, saturation, (photo.path,), quality, report,
+                                       cancelled)
 
-        _, error, cancelled = run_task(self.task_bar, work, "Colorizing")
-        if cancelled or isinstance(error, Cancelled):
+        written, error, cancelled = run_task(self.task_bar, work, "Colorizing")
+        if cancelled or (error is None and not written):
             self.statusBar().showMessage(f"Saving {path.name} cancelled", 5000)
             return False
         if error is not None:

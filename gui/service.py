@@ -41,12 +41,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from colouru.colorizer import Colorizer
+from colouru.colorizer import Colorizer, NoModelError
 from colouru.colour import srgb_image_lightness
 from colouru.device import DEFAULT_CPU_THREADS, resolve_device, set_cpu_threads
 from colouru.finish import Cancelled
 from colouru.hints import Hint, Stroke
+from colouru.imageio import save_image
 from colouru.parallel import row_bands
+from colouru.weights import ModelFileError
 
 from .colours import suggest_colours
 from .qt_images import to_rgb32
@@ -131,6 +133,15 @@ def available_devices() -> list[str]:
     return out
 
 
+class ModelError(Exception):
+    """A model that cannot be loaded, in one line; ``missing``: the bundled model is absent
+    (the app works without results until one is chosen)."""
+
+    def __init__(self, message: str, missing: bool = False):
+        super().__init__(message)
+        self.missing = missing
+
+
 class ColorizerService(QObject):
     previewReady = Signal(int, object, float)  # request id, uint8 (h, w, 3), seconds
     fullReady = Signal(int, object, float)  # preview id it matches, uint8 (H, W, 3), seconds
@@ -176,10 +187,24 @@ class ColorizerService(QObject):
 
     # -- model and photo ----------------------------------------------------------------------
     def load_model(self, path: str | None, device: str = "auto") -> None:
-        """Load a model file (None: the bundled one). Raises ``NoModelError``,
-        ``ModelFileError`` or ``ValueError`` (bad device); the old model stays on failure."""
-        colorizer = Colorizer.load(path, device=device)
+        """Load a model file (None: the bundled one). Raises ``ModelError`` (``missing``: no
+        bundled model, not a fault of a file); the old model stays on failure."""
+        try:
+            colorizer = Colorizer.load(path, device=device)
+        except NoModelError as e:
+            raise ModelError(str(e), missing=True) from None
+        except (ModelFileError, ValueError, OSError, RuntimeError) as e:
+            raise ModelError(str(e)) from None
         self.set_colorizer(colorizer)
+
+    def preparer(self) -> Callable[[np.ndarray], object]:
+        """A function for a background thread: a photo's L ``(H, W)`` -> what ``set_lightness``
+        takes as ``prepared`` for the model loaded now (None without one). Made ahead, off the
+        GUI thread, so opening a photo swaps it in at once."""
+        colorizer = self.colorizer
+        if colorizer is None:
+            return lambda lightness: None
+        return lambda lightness: (colorizer, colorizer.prepare_lightness(lightness))
 
     def set_colorizer(self, colorizer: Colorizer | None, error: str | None = None) -> None:
         self.colorizer, self.model_error = colorizer, error
@@ -192,10 +217,11 @@ class ColorizerService(QObject):
 
     def set_lightness(self, lightness: np.ndarray | None, prepared=None) -> None:
         """A new photo given by its L ``(H, W)`` float32 0..100 (kept, not copied).
-        ``prepared``: ``colorizer.prepare_lightness(lightness)`` already made (off the GUI
-        thread) for the current colorizer."""
+        ``prepared``: ``preparer()``'s result, made off the GUI thread; used only if it was
+        made for the model loaded now."""
         self._lightness = lightness
-        self._new_epoch(prepared)
+        made_for, prepared = prepared if prepared is not None else (None, None)
+        self._new_epoch(prepared if made_for is self.colorizer else None)
 
     def _new_epoch(self, prepared=None) -> None:
         self._epoch += 1
@@ -319,6 +345,22 @@ class ColorizerService(QObject):
                 return rgb, to_rgb32(rgb)
 
             self._queue("full", full, for_id=shown.id, cancel=cancel)
+
+    def save_result(self, path, hints: Sequence[Hint | Stroke], saturation: float, protect,
+                    quality: int, report=None, cancelled=None) -> bool:
+        """Colorize at full resolution (``render``) and write ``path`` with ``save_image``: the
+        same calls, so the same pixels, as ``colouru colorize``. False if ``cancelled()``
+        stopped it (nothing written); errors as ``render`` and ``save_image`` raise them."""
+        try:
+            rgb = self.render(hints, report, cancelled, saturation=saturation)
+        except Cancelled:
+            return False
+        if cancelled is not None and cancelled():
+            return False
+        if report is not None:
+            report(f"Writing {path.name}", None)
+        save_image(path, rgb, protect=protect, overwrite=True, quality=quality)
+        return True
 
     def colorize(self, hints: Sequence[Hint | Stroke], saturation: float = 1.0) -> np.ndarray:
         """The full-resolution result, exactly as ``colouru colorize`` makes it (blocking)."""

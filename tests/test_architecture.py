@@ -32,7 +32,7 @@ def test_import_contracts(tmp_path):
                        env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"},
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
-    assert "0 broken" in r.stdout and "5 kept" in r.stdout
+    assert "0 broken" in r.stdout and "7 kept" in r.stdout
 
 
 def test_a_broken_contract_is_caught(tmp_path):
@@ -45,6 +45,23 @@ def test_a_broken_contract_is_caught(tmp_path):
                        env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"},
                        capture_output=True, text=True)
     assert r.returncode == 1 and "colouru.gui.session is not allowed to import torch" in r.stdout
+
+
+def test_the_app_reaches_the_colorizer_only_through_its_service(tmp_path):
+    """The window importing the colorizer itself breaks the service contract; so does a
+    climb back up inside the core (the colorizer importing the batch pipeline)."""
+    tree = _installed_layout(tmp_path)
+    window = tree / "colouru" / "gui" / "main_window.py"
+    window.write_text("from colouru.finish import Cancelled\n" + window.read_text())
+    colorizer = tree / "colouru" / "colorizer.py"
+    colorizer.write_text("import colouru.batch\n" + colorizer.read_text())
+    lint = Path(sys.executable).with_name("lint-imports")
+    r = subprocess.run([str(lint), "--no-cache", str(ROOT / "pyproject.toml")], cwd=tree,
+                       env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"},
+                       capture_output=True, text=True)
+    assert r.returncode == 1
+    assert "colouru.gui.main_window -> colouru.finish" in r.stdout
+    assert "colouru.colorizer is not allowed to import colouru.batch" in r.stdout
 
 
 def test_numpy_side_never_loads_torch():
