@@ -12,6 +12,7 @@ from PIL import Image
 
 from colouru.cli import main
 from colouru.colorizer import Colorizer
+from colouru.hints import hint_box
 from colouru.training import evaluate as ev
 
 COUNTS = [0, 3]
@@ -228,7 +229,7 @@ def test_locality_hint_is_a_colour_the_photo_does_not_have_there():
     for trial in range(3):
         hint = ev.locality_hint(truth, 0, 4, trial)
         assert hint == ev.locality_hint(truth, 0, 4, trial)  # seeded
-        x0, y0, x1, y1 = ev.hint_box(hint, truth.shape[:2], truth.shape[:2])
+        x0, y0, x1, y1 = hint_box(hint, truth.shape[:2], truth.shape[:2])
         true = ab[:, y0:y1, x0:x1].reshape(2, -1).mean(axis=1)
         chroma = np.hypot(*hint.ab)
         assert chroma >= ev.LOCALITY_MIN_CHROMA - 1e-6

@@ -48,23 +48,23 @@ import json
 import math
 import sys
 import time
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from colouru import __version__, metrics
 from colouru.atomic import atomic_write_bytes
-from colouru.colour import lab_to_rgb_preserving_l, rgb_to_lab, srgb_image_lightness
-from colouru.hints import Hint, Stroke, hint_box, rasterize_hints
+from colouru.colour import rgb_to_lab, srgb_image_lightness
+from colouru.hints import Hint, Stroke
 from colouru.imageio import ImageReadError, read_image, save_image
 from colouru.simulate import HintSimConfig, simulate_hints, simulate_strokes
 from colouru.training import levin
 from colouru.training.data import DataError, is_greyscale, list_photos, square_crop
+from colouru.training.eval_pictures import draw_hints, sample_strip  # noqa: F401 (re-exported)
 
 SIZE = 256  # evaluation photos are SIZE x SIZE
 HINT_SIDE = 5  # side of every simulated hint square, pixels
@@ -502,64 +502,6 @@ def evaluate(
     return report
 
 
-# --- pictures ----------------------------------------------------------------------------------
-def draw_hints(truth: np.ndarray, hints: Iterable[Hint | Stroke]) -> np.ndarray:
-    """The grey input with each hint square (and stroke) in its colour (at the photo's L) and a
-    dark outline, as a person would see it: uint8 ``(H, W, 3)``."""
-    hints = list(hints)
-    lab = rgb_to_lab(truth.astype(np.float32) / 255.0)
-    hint_ab, mask = rasterize_hints(hints, truth.shape[:2])
-    lab[..., 1:] = np.where(mask[..., None], hint_ab.transpose(1, 2, 0), 0.0)
-    out = (lab_to_rgb_preserving_l(lab) * 255 + 0.5).astype(np.uint8)
-    strokes = [h for h in hints if isinstance(h, Stroke)]
-    if strokes:  # the pixels just outside the strokes' brushes
-        brush = rasterize_hints(strokes, truth.shape[:2])[1].astype(np.uint8)
-        out[(cv2.dilate(brush, np.ones((3, 3), np.uint8)) > 0) & (brush == 0)] = 0
-    for h in hints:
-        if isinstance(h, Stroke):
-            continue
-        box = hint_box(h, truth.shape[:2], truth.shape[:2])
-        if box is not None:
-            x0, y0, x1, y1 = box
-            cv2.rectangle(out, (x0 - 1, y0 - 1), (x1, y1), (0, 0, 0), 1)
-    return out
-
-
-def sample_strip(
-    work: PhotoWork,
-    model_images: dict[int, np.ndarray],
-    model_stroke_images: dict[int, np.ndarray] | None = None,
-) -> np.ndarray:
-    """One row per hint count, then one per stroke count: input with hints | model | Levin
-    (if run) | truth."""
-
-    def label(img: np.ndarray, text: str) -> np.ndarray:
-        img = np.ascontiguousarray(img)
-        for colour, thick in (((0, 0, 0), 3), ((255, 255, 255), 1)):
-            cv2.putText(
-                img, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, thick, cv2.LINE_AA
-            )
-        return img
-
-    rows = []
-    protocols = (
-        (model_images, work.hints, work.levin_images, "hints"),
-        (model_stroke_images or {}, work.strokes, work.levin_stroke_images, "strokes"),
-    )
-    for images, hints, levin_images, noun in protocols:
-        for k in images:
-            tiles = [
-                label(draw_hints(work.truth, hints[k]), f"{k} {noun}"),
-                label(images[k].copy(), "model"),
-            ]
-            if k in levin_images:
-                lv = (np.clip(levin_images[k], 0, 1) * 255 + 0.5).astype(np.uint8)
-                tiles.append(label(lv, "Levin 2004"))
-            tiles.append(label(work.truth.copy(), "truth"))
-            rows.append(np.concatenate(tiles, axis=1))
-    return np.concatenate(rows, axis=0)
-
-
 # --- the command -------------------------------------------------------------------------------
 def parse_counts(text: str, option: str = "--hints", least: int = 0) -> list[int]:
     """``"0,1,5"`` -> ``[0, 1, 5]`` (sorted, without repeats); raises ``ValueError``."""
@@ -605,10 +547,46 @@ def format_table(report: Report, protocol: str = "squares") -> str:
     return "\n".join(lines)
 
 
-def run(args: argparse.Namespace) -> int:
-    from colouru.colorizer import Colorizer, NoModelError
+def print_report(report: Report, data, source: str) -> None:
+    """The figures as a person reads them: a table per protocol, the locality line, notes."""
+    print(
+        f"{len(report.photos)} photos from {data} ({SIZE} x {SIZE}), seed {report.seed}, "
+        f"model {source}"
+    )
+    if report.counts:
+        print(f"hint squares of side {HINT_SIDE}:")
+        print(format_table(report))
+    if report.stroke_counts:
+        print(
+            f"brush strokes of length {STROKE_LENGTH} (less where the colour changes), "
+            f"width {STROKE_WIDTH}:"
+        )
+        print(format_table(report, "strokes"))
+    if report.locality:
+        loc = report.locality_summary()
+        print(
+            f"locality, {LOCALITY_TRIALS} one-hint edits a photo (a colour the photo does not "
+            f"have there): ab change within {NEAR_RADIUS} px {loc['near_change_median']:.1f} "
+            f"(median over photos); far pixels moved > {MOVED:g}: median "
+            f"{loc['far_share_median']:.3f}, mean {loc['far_share_mean']:.3f}"
+        )
+    notes = ["grey: the photo's own L with no colour (normalised loss 1 by definition)"]
+    if "levin" in report.methods:
+        notes.append("Levin: Levin, Lischinski and Weiss 2004 from the same hints (0 hints: grey)")
+    for line in notes:
+        print(f"  {line}")
+    skipped = len(report.skipped)
+    print(
+        f"{skipped} skipped ({report.failed} unreadable) in {report.seconds:.0f} s"
+        if skipped
+        else f"done in {report.seconds:.0f} s"
+    )
+
+
+def _checked(args: argparse.Namespace) -> tuple[list[str], list[int], list[int], int]:
+    """``(protocols, counts, stroke counts, workers)`` of the command's arguments; a bad one
+    raises ``UsageError``."""
     from colouru.errors import UsageError
-    from colouru.weights import ModelFileError
 
     try:
         protocols = parse_protocols(args.protocol)
@@ -625,6 +603,14 @@ def run(args: argparse.Namespace) -> int:
     workers = 1 if args.workers is None else args.workers
     if workers < 1:
         raise UsageError(f"--workers must be 1 or more, got {workers}")
+    return protocols, counts, stroke_counts, workers
+
+
+def run(args: argparse.Namespace) -> int:
+    from colouru.colorizer import Colorizer, NoModelError
+    from colouru.weights import ModelFileError
+
+    protocols, counts, stroke_counts, workers = _checked(args)
     try:
         paths = list_photos(args.data)
     except DataError as e:
@@ -660,38 +646,7 @@ def run(args: argparse.Namespace) -> int:
     if not report.photos:
         print(f"colouru: no photo in {args.data} could be evaluated", file=sys.stderr)
         return 1
-    print(
-        f"{len(report.photos)} photos from {args.data} ({SIZE} x {SIZE}), seed {args.seed}, "
-        f"model {colorizer.source}"
-    )
-    if counts:
-        print(f"hint squares of side {HINT_SIDE}:")
-        print(format_table(report))
-    if stroke_counts:
-        print(
-            f"brush strokes of length {STROKE_LENGTH} (less where the colour changes), "
-            f"width {STROKE_WIDTH}:"
-        )
-        print(format_table(report, "strokes"))
-    if report.locality:
-        loc = report.locality_summary()
-        print(
-            f"locality, {LOCALITY_TRIALS} one-hint edits a photo (a colour the photo does not "
-            f"have there): ab change within {NEAR_RADIUS} px {loc['near_change_median']:.1f} "
-            f"(median over photos); far pixels moved > {MOVED:g}: median "
-            f"{loc['far_share_median']:.3f}, mean {loc['far_share_mean']:.3f}"
-        )
-    notes = ["grey: the photo's own L with no colour (normalised loss 1 by definition)"]
-    if "levin" in report.methods:
-        notes.append("Levin: Levin, Lischinski and Weiss 2004 from the same hints (0 hints: grey)")
-    for line in notes:
-        print(f"  {line}")
-    skipped = len(report.skipped)
-    print(
-        f"{skipped} skipped ({report.failed} unreadable) in {report.seconds:.0f} s"
-        if skipped
-        else f"done in {report.seconds:.0f} s"
-    )
+    print_report(report, args.data, colorizer.source)
     if args.json:
         doc = report.to_dict()
         doc["data"] = str(args.data)
