@@ -412,6 +412,33 @@ def _baseline_results(
         pool.shutdown(cancel_futures=True)
 
 
+def _score_model(colorizer, work: PhotoWork, report: Report, with_locality: bool):
+    """The model's results for one photo's hints: its figures into ``work``, its locality
+    into ``report``. Returns its images by square count and by stroke count."""
+    images = model_results(
+        colorizer,
+        work.truth,
+        {
+            **{("squares", k): h for k, h in work.hints.items()},
+            **{("strokes", k): h for k, h in work.strokes.items()},
+            **{("locality", t): [h] for t, h in enumerate(work.locality_hints)},
+            **({("locality", None): []} if with_locality else {}),
+        },
+    )
+    if with_locality:
+        edits = [locality(images["locality", None], images["locality", t], h)
+                 for t, h in enumerate(work.locality_hints)]
+        near, far = np.mean(edits, axis=0)
+        report.locality.append((float(near), float(far)))
+    model_images = {k: images["squares", k] for k in report.counts}
+    model_stroke_images = {k: images["strokes", k] for k in report.stroke_counts}
+    work.figures["model"] = {k: figures(model_images[k], work.truth) for k in report.counts}
+    work.stroke_figures["model"] = {
+        k: figures(model_stroke_images[k], work.truth) for k in report.stroke_counts
+    }
+    return model_images, model_stroke_images
+
+
 def evaluate(
     colorizer,
     paths: Sequence[str | Path],
@@ -462,27 +489,8 @@ def evaluate(
             report.failed += work.failed
             log(f"colouru: skipped {work.skipped}")
             continue
-        images = model_results(
-            colorizer,
-            work.truth,
-            {
-                **{("squares", k): h for k, h in work.hints.items()},
-                **{("strokes", k): h for k, h in work.strokes.items()},
-                **{("locality", t): [h] for t, h in enumerate(work.locality_hints)},
-                **({("locality", None): []} if with_locality else {}),
-            },
-        )
-        if with_locality:
-            edits = [locality(images["locality", None], images["locality", t], h)
-                     for t, h in enumerate(work.locality_hints)]
-            near, far = np.mean(edits, axis=0)
-            report.locality.append((float(near), float(far)))
-        model_images = {k: images["squares", k] for k in counts}
-        model_stroke_images = {k: images["strokes", k] for k in stroke_counts}
-        work.figures["model"] = {k: figures(model_images[k], work.truth) for k in counts}
-        work.stroke_figures["model"] = {
-            k: figures(model_stroke_images[k], work.truth) for k in stroke_counts
-        }
+        model_images, model_stroke_images = _score_model(colorizer, work, report,
+                                                         with_locality)
         if work.index < n_samples:
             save_image(
                 samples_dir / f"{work.index:03d}-{Path(work.path).stem}.png",
