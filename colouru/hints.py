@@ -379,12 +379,10 @@ def load_hints(path: str | os.PathLike) -> list[Hint | Stroke]:
     return load_hints_doc(path).hints
 
 
-def load_hints_doc(path: str | os.PathLike) -> HintsDoc:
-    """Read a hints JSON file (or a pipe) of at most ``MAX_HINTS_BYTES``, version 1 or 2.
-
-    Whatever is wrong with the file, the only exception is a ``HintsFileError`` with a
-    one-line message naming it. A device (``/dev/zero`` never ends) is refused unread.
-    """
+def read_hints_text(path: str | os.PathLike) -> str:
+    """The text of a hints file (or a pipe) of at most ``MAX_HINTS_BYTES``, a byte-order mark
+    tolerated. Whatever is wrong, a ``HintsFileError`` with one line naming it; a device
+    (``/dev/zero`` never ends) is refused unread."""
     path = Path(path)
     try:
         kind = path.stat().st_mode
@@ -395,13 +393,18 @@ def load_hints_doc(path: str | os.PathLike) -> HintsDoc:
         if len(data) > MAX_HINTS_BYTES:
             raise HintsFileError(f"{path}: larger than {MAX_HINTS_BYTES >> 20} MB, not a hints "
                                  f"file")
-        text = data.decode("utf-8-sig")  # a byte-order mark is tolerated
+        return data.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
         raise HintsFileError(
             f"{path}: cannot read hints file ({e.__class__.__name__}: {e})") from None
     except MemoryError:
         raise HintsFileError(f"{path}: not enough memory to read this hints file") from None
-    return read_hints_doc(text, source=str(path))
+
+
+def load_hints_doc(path: str | os.PathLike) -> HintsDoc:
+    """Read a hints JSON file (``read_hints_text``), version 1 or 2. Whatever is wrong with
+    the file, the only exception is a ``HintsFileError`` with a one-line message naming it."""
+    return read_hints_doc(read_hints_text(path), source=str(path))
 
 
 def save_hints(path: str | os.PathLike, hints: Iterable[Hint | Stroke],

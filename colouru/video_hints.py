@@ -25,20 +25,19 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from colouru.hints import (
     FORMAT_VERSION,
-    MAX_HINTS_BYTES,
     STROKES_VERSION,
     Hint,
     HintsFileError,
     Stroke,
     check_saturation,
     read_hints_doc,
+    read_hints_text,
 )
 
 MAX_KEYFRAME = 10**9  # frame numbers above this are no film's (a day at 10,000 frames/s)
@@ -109,20 +108,7 @@ def read_video_hints(text: str, source: str = "<hints>") -> VideoHints:
 def load_video_hints(path: str | os.PathLike) -> VideoHints:
     """Read a film's (or a photo's) hints file of at most ``MAX_HINTS_BYTES``; whatever is
     wrong, a ``HintsFileError`` with one line naming it."""
-    path = Path(path)
-    try:
-        kind = path.stat().st_mode
-        if stat.S_ISCHR(kind) or stat.S_ISBLK(kind) or stat.S_ISSOCK(kind):
-            raise HintsFileError(f"{path}: not a regular file (a device?)")
-        with open(path, "rb") as f:
-            data = f.read(MAX_HINTS_BYTES + 1)
-        if len(data) > MAX_HINTS_BYTES:
-            raise HintsFileError(f"{path}: larger than {MAX_HINTS_BYTES >> 20} MB, not a hints "
-                                 f"file")
-        text = data.decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        raise HintsFileError(
-            f"{path}: cannot read hints file ({e.__class__.__name__}: {e})") from None
+    text = read_hints_text(path)
     return read_video_hints(text, source=str(path))
 
 

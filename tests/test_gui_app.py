@@ -468,6 +468,19 @@ def test_opening_another_photo_with_unsaved_hints_asks(window, dialogs, qtbot, t
     assert len(load_hints(tmp_path / "kept.json")) == 1 and w.session.hints == ()
 
 
+def _crash_and_recover(w, make_window, dialogs):
+    """``w`` goes without its closing steps (a crash); a new window is made and takes the
+    offered recovery. Returns the new window."""
+    w.undo.blockSignals(True)
+    w.service.shutdown()
+    w.hide()
+    again = make_window()
+    dialogs.answers["question"] = Btn.Yes
+    assert again.offer_recovery()
+    w.undo.blockSignals(False)
+    return again
+
+
 def test_hints_are_autosaved_and_offered_back_after_a_crash(make_window, photo, dialogs, qtbot):
     w = make_window()
     w.open_photo(photo)
@@ -475,14 +488,8 @@ def test_hints_are_autosaved_and_offered_back_after_a_crash(make_window, photo, 
     drag(qtbot, w.canvas, (40, 40), (50, 45))
     hints = w.session.hints
     assert w.recovery.load(photo) == list(hints)  # on disk after every change
-    w.undo.blockSignals(True)  # a crash: the window goes without its closing steps
-    w.service.shutdown()
-    w.hide()
-    again = make_window()
-    dialogs.answers["question"] = Btn.Yes
-    assert again.offer_recovery()
+    again = _crash_and_recover(w, make_window, dialogs)
     assert again.session.hints == hints and again.isWindowModified()
-    w.undo.blockSignals(False)
 
 
 def test_recovered_hints_survive_switching_from_another_photo(window, dialogs, qtbot, tmp_path):
@@ -1258,15 +1265,9 @@ def test_strokes_and_saturation_are_autosaved_and_recovered(make_window, photo, 
     items = w.session.hints
     doc = w.recovery.load_doc(photo)
     assert tuple(doc.hints) == items and doc.saturation == 0.6
-    w.undo.blockSignals(True)  # a crash
-    w.service.shutdown()
-    w.hide()
-    again = make_window()
-    dialogs.answers["question"] = Btn.Yes
-    assert again.offer_recovery()
+    again = _crash_and_recover(w, make_window, dialogs)
     assert again.session.hints == items and again.session.saturation == 0.6
     assert again.isWindowModified()
-    w.undo.blockSignals(False)
 
 
 def test_help_shows_the_brush_and_the_saturation_slider(window):
@@ -1370,14 +1371,8 @@ def test_a_photo_whose_name_is_not_utf8_opens_autosaves_and_is_offered_back(make
     click(qtbot, w.canvas, 20, 20)
     hints = w.session.hints
     assert len(hints) == 1 and w.recovery.load(photo) == list(hints)
-    w.undo.blockSignals(True)  # a crash
-    w.service.shutdown()
-    w.hide()
-    again = make_window()
-    dialogs.answers["question"] = Btn.Yes
-    assert again.offer_recovery()
+    again = _crash_and_recover(w, make_window, dialogs)
     assert again.session.photo.path == photo and again.session.hints == hints
-    w.undo.blockSignals(False)
 
 
 def test_the_app_starts_whatever_the_recovery_folder_holds(make_window, dialogs, tmp_path):

@@ -207,6 +207,16 @@ def test_a_folder_of_films_and_photos_shards_and_reports(tmp_path, run, photo_fi
     assert (out / "a.mp4").read_bytes() == before
 
 
+def _mux_silence(o) -> None:
+    """An AAC stream of 1,024 silent samples in the open container ``o``."""
+    a = o.add_stream("aac", rate=48000, layout="mono")
+    fr = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp",
+                                    layout="mono")
+    fr.sample_rate, fr.pts = 48000, 0
+    o.mux(a.encode(fr))
+    o.mux(a.encode())
+
+
 # --- bad films ------------------------------------------------------------------------------
 def test_bad_films_fail_in_one_line_with_nothing_published(tmp_path, run):
     bad = tmp_path / "bad"
@@ -227,21 +237,11 @@ def test_bad_films_fail_in_one_line_with_nothing_published(tmp_path, run):
     make_film(bad / "ffv1.mkv", frames=2, vcodec="ffv1", acodec=None)
     make_film(bad / "stream.mp4", frames=2, fmt="mpegts", acodec=None)  # MPEG-TS named .mp4
     with av.open(str(bad / "silent.mkv"), "w") as o:  # audio only
-        a = o.add_stream("aac", rate=48000, layout="mono")
-        fr = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp",
-                                        layout="mono")
-        fr.sample_rate, fr.pts = 48000, 0
-        o.mux(a.encode(fr))
-        o.mux(a.encode())
+        _mux_silence(o)
     with av.open(str(bad / "noframes.mkv"), "w") as o:  # a video stream without a frame
         v = o.add_stream("libx264", rate=24)
         v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
-        a = o.add_stream("aac", rate=48000, layout="mono")
-        fr = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp",
-                                        layout="mono")
-        fr.sample_rate, fr.pts = 48000, 0
-        o.mux(a.encode(fr))
-        o.mux(a.encode())
+        _mux_silence(o)
     out = tmp_path / "out"
     code, err = run(bad, "-o", out)
     assert code == 1

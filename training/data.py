@@ -261,20 +261,16 @@ def make_batch(
     s = rgb_u8.shape[1]
     hint_ab = np.zeros((len(rgb_u8), 2, s, s), dtype=np.float32)
     mask = np.zeros((len(rgb_u8), 1, s, s), dtype=np.float32)
-    target = ab_np
     for j in range(len(rgb_u8)):
         count = None if hint_counts is None else hint_counts[j]
         hints = simulate_hints(ab_np[j], rng, hint_cfg, count=count, side=side,
                                lightness=lightness_np[j])
-        recoloured, hints = recolour_regions(ab_np[j], lightness_np[j], hints, rng, hint_cfg)
-        if recoloured is not ab_np[j]:
-            target = target if target is not ab_np else ab_np.copy()
-            target[j] = recoloured
+        ab_np[j], hints = recolour_regions(ab_np[j], lightness_np[j], hints, rng, hint_cfg)
         hint_ab[j], m = rasterize_hints(hints, (s, s))
         mask[j, 0] = m
     return Batch(
         lab[:, :1].to(device),
-        torch.from_numpy(target).to(device),
+        lab[:, 1:].to(device),  # the target: ab_np is its view, recoloured in place
         torch.from_numpy(hint_ab).to(device),
         torch.from_numpy(mask).to(device),
     )

@@ -140,8 +140,17 @@ def locality(before: np.ndarray, after: np.ndarray, hint: Hint) -> tuple[float, 
     """``(near change, far share)`` of a one-hint edit: uint8 sRGB results without and with
     ``hint``. Near: the median ab change within ``NEAR_RADIUS`` of its centre; far: the share
     of pixels farther than ``FAR_FRACTION`` of the diagonal whose ab moved by over ``MOVED``."""
-    ab0 = rgb_to_lab(before.astype(np.float32) / 255.0)[..., 1:]
-    ab1 = rgb_to_lab(after.astype(np.float32) / 255.0)[..., 1:]
+    return locality_of(_ab(before), _ab(after), hint)
+
+
+def _ab(image: np.ndarray) -> np.ndarray:
+    """CIE ab ``(H, W, 2)`` of a uint8 sRGB image."""
+    return rgb_to_lab(image.astype(np.float32) / 255.0)[..., 1:]
+
+
+def locality_of(ab0: np.ndarray, ab1: np.ndarray, hint: Hint) -> tuple[float, float]:
+    """``locality`` from the two results' ab ``(H, W, 2)`` (one conversion of the result
+    without hints serves every edit of a photo)."""
     change = np.hypot(*(ab1 - ab0).transpose(2, 0, 1))
     h, w = change.shape
     ys, xs = np.mgrid[0:h, 0:w]
@@ -426,7 +435,8 @@ def _score_model(colorizer, work: PhotoWork, report: Report, with_locality: bool
         },
     )
     if with_locality:
-        edits = [locality(images["locality", None], images["locality", t], h)
+        before = _ab(images["locality", None])
+        edits = [locality_of(before, _ab(images["locality", t]), h)
                  for t, h in enumerate(work.locality_hints)]
         near, far = np.mean(edits, axis=0)
         report.locality.append((float(near), float(far)))
