@@ -86,6 +86,7 @@ def test_configs_saved_before_load_as_they_were_trained(which):
     doc = copy.deepcopy(SAVED)
     want = copy.deepcopy(SAVED)
     want["gan"]["rebalance"] = 1.0  # a key the config lacks: the value runs had before it
+    want["class_weights"] = None
     if which == "with rebalance":  # today's to_dict()
         doc["gan"]["rebalance"] = want["gan"]["rebalance"] = 0.5
     if which == "before recolouring":
@@ -111,11 +112,15 @@ def test_resume_refuses_what_changes_the_run_and_applies_the_rest():
         k: v for k, v in saved.items() if k not in ("steps", "val_every", "precision")}
     with pytest.raises(ValueError, match="--val-every"):
         config.resumed(_args("--out", "run", "--resume", "--val-every", "0"), saved)
+    # the mix of classes may change on resume (a run that fits its last steps to a subject)
+    out = config.resumed(_args("--out", "run", "--resume", "--class-weights", "bsds=6, a=2"), saved)
+    assert out["class_weights"] == {"bsds": 6, "a": 2}
 
 
 @pytest.mark.parametrize("bad", [("--size", "3"), ("--lr", "nan"), ("--ema", "1"),
                                  ("--stages", "paint"), ("--steps", "1,2"),
-                                 ("--huber-delta", "0"), ("--recolour-share", "2")])
+                                 ("--huber-delta", "0"), ("--recolour-share", "2"),
+                                 ("--class-weights", "bsds"), ("--class-weights", "bsds=0")])
 def test_bad_options_are_named(bad, tmp_path):
     with pytest.raises(ValueError, match=bad[0].lstrip("-")):
         config_from_args(_args("--data", tmp_path, "--out", tmp_path / "run", *bad))

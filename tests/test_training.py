@@ -20,7 +20,13 @@ from safetensors.torch import load_file
 
 from colouru.generator import GeneratorConfig, build_generator
 from colouru.training.checkpoint import CheckpointError, load_checkpoint
-from colouru.training.data import batch_indices, is_greyscale, list_photos
+from colouru.training.data import (
+    DataError,
+    batch_indices,
+    class_pool,
+    is_greyscale,
+    list_photos,
+)
 from colouru.training.train import TrainConfig, load_data, train, validate
 from colouru.weights import load_model
 
@@ -87,6 +93,18 @@ def test_data_listing_classes_and_greyscale(photos):
     grey = np.asarray(Image.open(photos / "fields" / "grey.png"), np.float32) / 255
     assert is_greyscale(grey)
     assert not is_greyscale(np.asarray(Image.open(photos / "fields" / "0.png"), np.float32) / 255)
+
+
+def test_class_weights_draw_a_class_that_many_times_an_epoch(photos):
+    paths = [str(p) for p in list_photos(photos)]
+    pool = class_pool(paths, photos, {"coast": 3})
+    n_coast = sum("/coast/" in p for p in paths)
+    assert len(pool) == len(paths) + 2 * n_coast
+    counts = np.bincount(pool, minlength=len(paths))
+    assert all(c == (3 if "/coast/" in p else 1) for c, p in zip(counts, paths, strict=True))
+    assert class_pool(paths, photos, None) is None
+    with pytest.raises(DataError, match="no photos of class"):
+        class_pool(paths, photos, {"coats": 2})
 
 
 def test_batches_are_epochs_and_disjoint_across_ranks():
@@ -631,7 +649,7 @@ def test_a_checkpoint_of_todays_config_resumes_unchanged(photos, tmp_path, capsy
                       "--threads", "1")
     assert code == 0, err
     assert _stage_step(run / "checkpoint.safetensors") == (1, 0)
-    want = {**doc, "steps": [3], "gan": {**doc["gan"], "rebalance": 1.0}}
+    want = {**doc, "steps": [3], "gan": {**doc["gan"], "rebalance": 1.0}, "class_weights": None}
     assert json.loads((run / "config.json").read_text()) == want
 
 

@@ -39,7 +39,8 @@ class Setting:
 
     ``key``: its place in the run's config (``TrainConfig.to_dict()``, dotted: ``gan.lr``);
     None for how a run is run (``--device``), which is not saved. ``kind``: whole, real, text,
-    choice, names (comma-separated), path (stored absolute), steps, or flag. ``lo`` / ``hi``:
+    choice, names (comma-separated), weights (``name=whole,...``, stored as a dict), path
+    (stored absolute), steps, or flag. ``lo`` / ``hi``:
     its range (a key names another setting's value; ``open`` ends left out); the generator's
     ranges are ``GeneratorConfig.from_dict``'s, a model file's. ``resume``:
     ``--resume`` may change it; any other saved setting given with ``--resume`` must equal
@@ -73,6 +74,9 @@ SETTINGS: tuple[Setting, ...] = (
             metavar="DIR"),
     Setting("--classes", "only these class sub-folders", "classes", None, "names",
             metavar="A,B"),
+    Setting("--class-weights", "draw the photos of these class sub-folders this many times as "
+            "often as the others (e.g. bsds=6: a photo of bsds comes six times an epoch)",
+            "class_weights", None, "weights", resume=True, metavar="A=W,B=W"),
     Setting("--val", "validation photos", "val", None, "path", metavar="DIR"),
     Setting("--val-split", "hold out this share of --data", "val_split", None, "real", lo=0,
             hi=1, low_open=True, high_open=True, metavar="F"),
@@ -248,6 +252,20 @@ def names(text: str) -> list[str]:
     return [x.strip() for x in text.split(",") if x.strip()]
 
 
+def weights(text: str) -> dict[str, int]:
+    """``"bsds=6, people=2"`` -> ``{"bsds": 6, "people": 2}``; anything else a ``ValueError``."""
+    out = {}
+    for part in names(text):
+        name, eq, w = part.partition("=")
+        try:
+            out[name.strip()] = int(w)
+        except ValueError:
+            eq = ""
+        if not eq or not name.strip():
+            raise ValueError(f"--class-weights takes CLASS=WHOLE pairs, got {part!r}")
+    return out
+
+
 def parse_steps(text: str, stages: int) -> list[int]:
     """``--steps``: one positive number for every stage, or one per stage."""
     try:
@@ -298,6 +316,11 @@ def check_value(s: Setting, v, cfg: dict | None = None, name: str | None = None)
                 s.choices and (not v or any(x not in s.choices for x in v))):
             valid = f"; valid: {list(s.choices)}" if s.choices else ""
             raise ValueError(f"{name} must be a list of names{valid}, got {v!r}")
+    elif s.kind == "weights":
+        if not isinstance(v, dict) or not v or not all(
+                isinstance(k, str) and k and isinstance(w, int) and not isinstance(w, bool)
+                and 1 <= w <= 1000 for k, w in v.items()):
+            raise ValueError(f"{name} must map class names to whole numbers 1..1000, got {v!r}")
     elif s.kind == "steps":
         if not isinstance(v, list) or len(v) != len(cfg["stages"]):
             raise ValueError(f"{name} needs one number per stage ({len(cfg['stages'])}), "
@@ -345,6 +368,8 @@ def _value(s: Setting, v, cfg: dict):
         return os.path.abspath(v)
     if s.kind == "names":
         return names(v)
+    if s.kind == "weights":
+        return weights(v)
     return v
 
 
@@ -402,6 +427,9 @@ def resumed(args: argparse.Namespace, cfg: dict) -> dict:
         if s.resume and s.key and v is not None:
             if s.kind == "steps":
                 v = parse_steps(v, len(cfg["stages"]))
+            elif s.kind == "weights":
+                v = weights(v)
+                check_value(s, v, cfg, name=s.flag)
             else:
                 check_value(s, v, cfg, name=s.flag)
             put(cfg, s.key, v)

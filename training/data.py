@@ -100,14 +100,41 @@ def square_crop(rgb: np.ndarray, side: int) -> np.ndarray:
 class PhotoArray:
     """``images``: uint8 ``(N, S, S, 3)`` (memory-mapped or in memory); ``paths``: their files;
     ``index``: each photo's place in the list it was taken from (``colouru evaluate`` seeds a
-    photo's hints with it), when that list had photos skipped or cut off."""
+    photo's hints with it), when that list had photos skipped or cut off. ``pool``: what
+    training draws from, photo indices each as many times as its class's weight
+    (``class_pool``); None: every photo once."""
 
     images: np.ndarray
     paths: list[str]
     index: list[int] | None = None
+    pool: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.images)
+
+    def draws(self) -> int:
+        """How many draws an epoch has."""
+        return len(self.images) if self.pool is None else len(self.pool)
+
+    def photo(self, draw: np.ndarray) -> np.ndarray:
+        """The photo indices of draws ``draw`` (what ``batch_indices`` gives)."""
+        return draw if self.pool is None else self.pool[draw]
+
+
+def class_pool(paths: list[str], root: str | os.PathLike,
+               weights: dict[str, int] | None) -> np.ndarray | None:
+    """Each photo's index repeated by the weight of its class (the sub-folder of ``root`` it
+    lies in; 1 for a class not named): an epoch then shows a class of weight 6 six times.
+    A named class with no photo here is a ``DataError`` (a typo would weigh nothing)."""
+    if not weights:
+        return None
+    root = Path(root)
+    cls = [Path(p).parent.name if Path(p).parent != root else "" for p in paths]
+    unknown = sorted(set(weights) - set(cls))
+    if unknown:
+        raise DataError(f"--class-weights: no photos of class {unknown} in {root}; classes "
+                        f"here: {sorted(set(cls) - {''})}")
+    return np.repeat(np.arange(len(paths)), [weights.get(c, 1) for c in cls])
 
 
 def build_array(

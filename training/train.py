@@ -46,6 +46,7 @@ from colouru.training.data import (
     PhotoArray,
     batch_indices,
     cached_array,
+    class_pool,
     crops,
     list_photos,
     make_batch,
@@ -89,6 +90,7 @@ class TrainConfig:
 
     data: str = ""
     classes: list[str] | None = None
+    class_weights: dict[str, int] | None = None
     stages: list[str] = field(default_factory=lambda: config.defaults()["stages"])
     steps: list[int] = field(
         default_factory=lambda: config.default_steps(config.defaults()["stages"]))
@@ -210,6 +212,7 @@ def load_data(
     train = cached_array(paths, side, cache_dir, progress)
     if len(train) == 0:
         raise DataError(f"{cfg.data}: no usable colour photos")
+    train.pool = class_pool(train.paths, cfg.data, cfg.class_weights)
     val = None
     if val_paths:
         val_paths = val_paths[: cfg.val_count] if cfg.val_count else val_paths
@@ -372,8 +375,9 @@ class Run:
         t0 = time.perf_counter()
         # Batches are a pure function of (seed, stage, step, rank): a resumed run replays them.
         rng = np.random.default_rng([cfg.seed, self.stage_i, self.step, d.rank])
-        idx = batch_indices(len(self.train_data), cfg.batch_size, self.step, cfg.seed,
-                            self.stage_i, d.rank, d.world)
+        idx = self.train_data.photo(batch_indices(
+            self.train_data.draws(), cfg.batch_size, self.step, cfg.seed, self.stage_i, d.rank,
+            d.world))
         batch = make_batch(crops(self.train_data.images, idx, cfg.size, rng), rng, cfg.hints,
                            self.device)
         t1 = time.perf_counter()
