@@ -874,7 +874,7 @@ def test_question_buttons_have_mnemonics_and_undo_is_not_an_arrow(window):
 # --- issue 13: opening and saving in the background ------------------------------------------
 def held_reads(monkeypatch):
     """Reading a photo waits (in its thread) until the returned event is set."""
-    import colouru.gui.main_window as mw
+    import colouru.gui.photo_files as mw  # where the window reads photos
 
     gate, real = threading.Event(), mw.read_image
     monkeypatch.setattr(mw, "read_image", lambda *a, **k: gate.wait(10) and real(*a, **k))
