@@ -58,10 +58,11 @@ from colouru.colour import normalize_ab, normalize_l
 from colouru.device import autocast, bf16_supported
 from colouru.flops import count_flops
 from colouru.generator import build_generator
-from colouru.hints import Hint, rasterize_hints
+from colouru.hints import Hint
 from colouru.imageio import save_image
 from colouru.inputs import make_input
 from colouru.propagation import follow_hints
+from colouru.rasterize import rasterize_hints
 from colouru.training.train import TrainConfig
 from colouru.weights import ModelInfo, save_model
 

@@ -30,9 +30,10 @@ from colouru.device import autocast, describe_precision, resolve_device, resolve
 from colouru.errors import one_line
 from colouru.generator import inference_copy
 from colouru.geometry import working_shape
-from colouru.hints import Hint, Stroke, rasterize_hints
+from colouru.hints import Hint, Stroke
 from colouru.inputs import make_input
 from colouru.parallel import map_bands, row_bands
+from colouru.rasterize import rasterize_hints
 from colouru.weights import ModelFileError, ModelInfo, load_model
 
 PROVENANCE_LINES = 40  # entries of a model's provenance that describe() shows

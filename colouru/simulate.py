@@ -31,7 +31,8 @@ import cv2
 import numpy as np
 
 from colouru.colour import AB_NORM
-from colouru.hints import Hint, Stroke, hint_box, stroke_mask
+from colouru.hints import Hint, Stroke, hint_box
+from colouru.rasterize import stroke_mask
 
 
 @dataclass(frozen=True)
@@ -258,7 +259,7 @@ def simulate_strokes(
     its length going the other way from its start. So it stays in a region of similar colour
     and may be shorter than ``length`` (a single dab at worst). Where even the dab at its start
     covers another colour, the brush narrows (down to one pixel). Its colour is the true mean
-    ab under its brush (``hints.stroke_mask``, the rasterizer's own pixels).
+    ab under its brush (``rasterize.stroke_mask``, the rasterizer's own pixels).
     The random numbers drawn do not depend on the image, only on ``count`` (and on whether
     ``length`` and ``width`` are given).
     """
@@ -311,7 +312,7 @@ def _one_stroke(
 
     def covers_other_colour(points, bw) -> bool:
         xs, ys = [p[0] for p in points], [p[1] for p in points]
-        r = bw / 2 + 1  # a box around every pixel the brush may cover (hints.stroke_mask)
+        r = bw / 2 + 1  # a box around every pixel the brush may cover (rasterize.stroke_mask)
         bx0, by0 = max(int(min(xs) - r), 0), max(int(min(ys) - r), 0)
         bx1, by1 = min(int(max(xs) + r) + 2, hw[1]), min(int(max(ys) + r) + 2, hw[0])
         far = np.abs(colour[:, by0:by1, bx0:bx1] - start) > tol

@@ -23,8 +23,8 @@ import numpy as np
 
 from colouru import Colorizer, load_hints
 from colouru.colour import lab_to_rgb, rgb_to_lab
-from colouru.hints import rasterize_hints
 from colouru.imageio import read_image, save_image, to_uint8
+from colouru.rasterize import rasterize_hints
 
 ROOT = Path(__file__).resolve().parent.parent
 EX = ROOT / "assets" / "examples"

@@ -68,7 +68,8 @@ def test_numpy_side_never_loads_torch():
     """Colour conversion, hints, the working size, image files and the Levin baseline (whose
     worker processes start often) load without torch, even indirectly."""
     code = ("import sys\n"
-            "import colouru.colour, colouru.hints, colouru.geometry, colouru.imageio\n"
+            "import colouru.colour, colouru.hints, colouru.rasterize, colouru.geometry\n"
+            "import colouru.imageio\n"
             "import colouru.atomic, colouru.shard, colouru.report, colouru.training.levin\n"
             "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -21,7 +21,8 @@ from colouru import colorizer as colorizer_module
 from colouru.cli import main
 from colouru.colour import rgb_to_lab
 from colouru.errors import one_line
-from colouru.hints import Hint, Stroke, hint_box, rasterize_hints, save_hints
+from colouru.hints import Hint, Stroke, hint_box, save_hints
+from colouru.rasterize import rasterize_hints
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -317,7 +317,7 @@ def test_saturation_1_is_the_result_without_it_bit_for_bit(tiny_colorizer):
     saturation existed (network, follow, fill the squares, finish), byte for byte."""
     from colouru import finish
     from colouru.colour import denormalize_ab
-    from colouru.hints import rasterize_hints
+    from colouru.rasterize import rasterize_hints
 
     c = tiny_colorizer
     img = gradient_photo(70, 90)

@@ -13,11 +13,11 @@ from skimage import color
 
 from colouru import Hint, HintsFileError, load_hints, save_hints
 from colouru import hints as hints_module
+from colouru import rasterize as rasterize_module
 from colouru.hints import (
     MAX_FILE_ITEMS,
     MAX_HINTS_BYTES,
     MAX_STROKE_POINTS,
-    NEUTRAL_HINT_A,
     SATURATION_RANGE,
     HintsDoc,
     Stroke,
@@ -25,10 +25,9 @@ from colouru.hints import (
     hints_from_json,
     hints_to_json,
     load_hints_doc,
-    rasterize_hints,
     read_hints_doc,
-    stroke_mask,
 )
+from colouru.rasterize import NEUTRAL_HINT_A, rasterize_hints, stroke_mask
 
 
 # --- the record ------------------------------------------------------------------------------
@@ -271,7 +270,6 @@ def test_a_neutral_hint_still_marks_the_network_input():
     # drawn as an invisible a = NEUTRAL_HINT_A, and the edge-aware spread sees it.
     import torch
 
-    from colouru.hints import NEUTRAL_HINT_A
     from colouru.inputs import make_input
     from colouru.propagation import edge_aware_hints
 
@@ -560,8 +558,8 @@ def test_the_biggest_square_costs_no_more_than_the_photo():
 def test_strokes_are_drawn_exactly_however_the_work_is_split(budget, monkeypatch):
     """Random strokes of every width, on the image's grid and smaller ones, against the brute
     force, with the rasterizer's passes as large as usual and as small as can be."""
-    monkeypatch.setattr(hints_module, "_ROWS_PER_PASS", budget[0])
-    monkeypatch.setattr(hints_module, "_PIXELS_PER_PASS", budget[1])
+    monkeypatch.setattr(rasterize_module, "_ROWS_PER_PASS", budget[0])
+    monkeypatch.setattr(rasterize_module, "_PIXELS_PER_PASS", budget[1])
     rng = np.random.default_rng(2)
     for trial in range(120):
         ih, iw = (int(v) for v in rng.integers(5, 60, 2))
@@ -583,12 +581,12 @@ def test_a_stroke_over_one_patch_again_and_again_costs_about_the_patch(monkeypat
     measured stay within a small multiple of the grid (a segment at a time would measure each
     of them every time: over 10**8), and the mask is the brute force's."""
     measured = [0]
-    real = hints_module._measure
+    real = rasterize_module._measure
 
     def counting(near, gx, gy, seg, row, c0, n, *rest):
         measured[0] += int(n.sum())
         return real(near, gx, gy, seg, row, c0, n, *rest)
-    monkeypatch.setattr(hints_module, "_measure", counting)
+    monkeypatch.setattr(rasterize_module, "_measure", counting)
     rng = np.random.default_rng(0)
     k = 100_000
     points = np.zeros((k, 2))

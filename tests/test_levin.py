@@ -9,7 +9,8 @@ from conftest import gradient_photo
 from scipy.sparse.linalg import spsolve
 
 from colouru.colour import rgb_to_lab
-from colouru.hints import Hint, Stroke, rasterize_hints
+from colouru.hints import Hint, Stroke
+from colouru.rasterize import rasterize_hints
 from colouru.training import levin
 
 RED, BLUE = (60.0, 40.0), (-20.0, -50.0)

@@ -7,7 +7,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from colouru.hints import Hint, Stroke, hint_box, stroke_mask
+from colouru.hints import Hint, Stroke, hint_box
+from colouru.rasterize import stroke_mask
 from colouru.simulate import HintSimConfig, draw_count, simulate_hints, simulate_strokes
 
 FIXED_N = HintSimConfig(n_min=64, n_max=64, no_hint_share=0.0)  # Binomial(64, 1/8): mean 8

@@ -24,8 +24,8 @@ from tqdm import tqdm
 
 from colouru.atomic import atomic_write_bytes, publish, temporary_beside
 from colouru.colour_torch import rgb_to_lab_torch
-from colouru.hints import rasterize_hints
 from colouru.imageio import READ_EXTENSIONS, ImageReadError, read_image
+from colouru.rasterize import rasterize_hints
 from colouru.simulate import HintSimConfig, recolour_regions, simulate_hints
 
 GREY_THRESHOLD = 3.0 / 255.0  # mean |R-G|+|G-B|+|B-R| / 3 under this: a greyscale photo

@@ -9,7 +9,8 @@ import cv2
 import numpy as np
 
 from colouru.colour import lab_to_rgb_preserving_l, rgb_to_lab
-from colouru.hints import Hint, Stroke, hint_box, rasterize_hints
+from colouru.hints import Hint, Stroke, hint_box
+from colouru.rasterize import rasterize_hints
 
 
 def draw_hints(truth: np.ndarray, hints: Iterable[Hint | Stroke]) -> np.ndarray:

@@ -44,7 +44,8 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
 from colouru.colour import lab_to_rgb_preserving_l, srgb_image_lightness
-from colouru.hints import Hint, Stroke, rasterize_hints
+from colouru.hints import Hint, Stroke
+from colouru.rasterize import rasterize_hints
 
 VAR_SCALE = 0.3  # sigma_r^2 = VAR_SCALE x window variance (paper: 1.0; authors' code: 0.3)
 MIN_DENOM = 2e-6  # floor of 2 sigma_r^2, intensities in 0..1 (as in the authors' code)
