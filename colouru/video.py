@@ -24,6 +24,11 @@ output's name, and an existing file is never replaced unless ``overwrite``.
 Only the containers and codecs in ``CONTAINERS`` and ``CODECS`` are read; anything else, a
 file with no video, with no frames, cut short, or of absurd size is refused in one line
 (``VideoReadError``) before any work.
+
+The work is split by job: ``colouru.video_read`` probes and decodes (the allow-lists, the
+frames prepared with their motion and hints), ``colouru.video_write`` encodes the segments,
+keeps their colour states and joins them; this module runs the three stages over them and
+decides what a resumed run reuses (``plan.json``: the source, the model and the settings).
 """
 
 from __future__ import annotations
@@ -34,16 +39,15 @@ import os
 import shutil
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from colouru import __version__
-from colouru.atomic import is_leftover, publish, temporary_beside
+from colouru.atomic import temporary_beside
 from colouru.film_settings import (
     DEFAULT_CARRY,
     DEFAULT_CRF,
@@ -54,67 +58,40 @@ from colouru.film_settings import (
 )
 from colouru.hints import Hint, HintsFileError, Stroke, check_saturation
 from colouru.imageio import DEFAULT_MAX_PIXELS
-from colouru.temporal import (
-    SteadyConfig,
-    estimate_motion,
-    move_hints,
-    new_flow,
-    steady,
+from colouru.temporal import SteadyConfig, steady
+from colouru.video_hints import VideoHints, hints_as_json_list, load_video_hints
+from colouru.video_read import (
+    CODECS,
+    CONTAINERS,
+    Frame,
+    FrameReader,
+    VideoInfo,
+    VideoReadError,
+    open_input,
+    probe_video,
 )
-from colouru.video_hints import (
-    VideoHints,
-    hints_as_json_list,
-    hints_from_json_list,
-    load_video_hints,
+from colouru.video_write import (
+    SegmentWriter,
+    VideoWriteError,
+    encoder_for,
+    encoder_options,
+    finished_segments,
+    join_segments,
+    load_state,
+    others_writing,
+    parts_folder,
+    pix_fmt_for,
 )
 
-# Demuxers read (FFmpeg's names) and what to call them.
-CONTAINERS = {"mov,mp4,m4a,3gp,3g2,mj2": "MP4/MOV", "matroska,webm": "MKV/WebM", "avi": "AVI"}
-# Video codecs read (FFmpeg's decoder names).
-CODECS = {"h264": "H.264", "hevc": "H.265", "vp8": "VP8", "vp9": "VP9",
-          "mpeg4": "MPEG-4 Part 2", "mjpeg": "MJPEG", "prores": "ProRes"}
-CONTAINERS_TEXT = "MP4, MOV, MKV, WebM or AVI"
-CODECS_TEXT = ", ".join(CODECS.values())
-# Encoders tried in turn: H.264 (libx264, in PyAV's wheels), else MPEG-4 Part 2, which every
-# FFmpeg has; WebM takes VP9 (else VP8).
-ENCODERS = {"webm": ("libvpx-vp9", "libvpx")}
-DEFAULT_ENCODERS = ("libx264", "libopenh264", "mpeg4")
 DEFAULT_SEGMENT_FRAMES = 1024  # frames a segment (about 43 s at 24 frames/s): resume unit
 DEFAULT_BATCH = 8  # frames a network call
 BATCH_PIXELS = 16_000_000  # fewer frames a call when they are large (1080p: 7)
-DESCRIPTION_TAG = "Colorized by ColourU"
-# Container tags the muxer writes itself (or that describe the old file, not the new one).
-_OWN_TAGS = {"major_brand", "minor_version", "compatible_brands", "encoder", "duration"}
 _PLAN_VERSION = 1
 
 
 __all__ = ["CODECS", "CONTAINERS", "VIDEO_EXTENSIONS", "VideoInfo", "VideoReadError",
            "VideoResult", "VideoWriteError", "colorize_video", "is_video_path", "parts_folder",
            "probe_video"]
-
-
-class VideoReadError(Exception):
-    """A film that cannot be read; the message is one line naming the file."""
-
-
-class VideoWriteError(Exception):
-    """A film that cannot be written; the message is one line naming the file."""
-
-
-@dataclass
-class VideoInfo:
-    """What ``probe_video`` found: enough to plan the work and check the result."""
-
-    path: Path
-    container: str  # FFmpeg's demuxer name
-    codec: str  # the video decoder's name
-    width: int
-    height: int
-    frames: int  # video packets with data: the frame count, for the progress and the ETA
-    rate: Fraction | None  # the average frame rate, when known
-    duration: float | None  # seconds, when known
-    audio: list[int] = field(default_factory=list)  # indexes of the audio streams
-    dropped: list[str] = field(default_factory=list)  # other streams, which are not copied
 
 
 @dataclass
@@ -129,364 +106,42 @@ class VideoResult:
     notes: list[str] = field(default_factory=list)  # things the user should know
 
 
-# --- reading -------------------------------------------------------------------------------
-def _open_input(path: Path):
-    import av
-
-    if path.is_dir():
-        raise VideoReadError(f"{path}: is a folder, not a film")
-    if path.exists() and not path.is_file():
-        raise VideoReadError(f"{path}: not a regular file (a pipe or a device?)")
-    if not path.exists():
-        raise VideoReadError(f"{path}: no such file")
-    if path.stat().st_size == 0:
-        raise VideoReadError(f"{path}: the file is empty")
-    try:
-        return av.open(str(path), "r")
-    except PermissionError:
-        raise VideoReadError(f"{path}: permission denied") from None
-    except av.FFmpegError as e:
-        with open(path, "rb") as f:
-            head = f.read(12)
-        if head[4:8] == b"ftyp":  # an MP4 or MOV whose index never came (it is written last)
-            raise VideoReadError(f"{path}: the file is truncated: an MP4/MOV without its index "
-                                 f"(cut short while copying or downloading, or its recording "
-                                 f"never finished?)") from None
-        raise VideoReadError(f"{path}: not a film ColourU reads ({CONTAINERS_TEXT}), or damaged "
-                             f"({_ffmpeg_reason(e)})") from None
-
-
-def _ffmpeg_reason(e: BaseException) -> str:
-    text = getattr(e, "strerror", None) or str(e) or e.__class__.__name__
-    return str(text).splitlines()[0].rstrip(".")
-
-
-def probe_video(path: str | os.PathLike, max_pixels: int | None = DEFAULT_MAX_PIXELS,
-                ) -> VideoInfo:
-    """Check a film before any work: its container and codec are allowed, it has a video
-    stream of a sane size, and its packets are all there. Reads every packet once (no
-    decoding: a fraction of the decoding's time), to count the frames and to find a file cut
-    short (its last packets end before the duration its header gives, or fewer packets than
-    its header counts). ``VideoReadError`` (one line) otherwise."""
-    import av
-
-    path = Path(path)
-    with _open_input(path) as c:
-        if c.format.name not in CONTAINERS:
-            raise VideoReadError(f"{path}: a {c.format.long_name or c.format.name} file; ColourU "
-                                 f"reads films in {CONTAINERS_TEXT}")
-        if not c.streams.video:
-            raise VideoReadError(f"{path}: has no video stream")
-        v = c.streams.video[0]
-        name = v.codec_context.name if v.codec_context is not None else "unknown"
-        if name not in CODECS:
-            raise VideoReadError(f"{path}: video codec {name!r} is not one ColourU reads "
-                                 f"({CODECS_TEXT})")
-        w, h = v.codec_context.width, v.codec_context.height
-        if w <= 0 or h <= 0:
-            raise VideoReadError(f"{path}: the video has no size ({w} x {h})")
-        if max_pixels is not None and w * h > max_pixels:
-            raise VideoReadError(f"{path}: frames of {w} x {h} pixels, over the limit of "
-                                 f"{max_pixels:,}; raise it with --max-pixels if genuine")
-        audio = [s.index for s in c.streams.audio]
-        dropped = [f"{s.type} stream {s.index}" for s in c.streams
-                   if s.type not in ("video", "audio") or (s.type == "video" and s is not v)]
-        n, end = 0, 0.0
-        try:
-            for pkt in c.demux():
-                if pkt.size == 0 or pkt.pts is None and pkt.dts is None:
-                    continue
-                if pkt.stream.index == v.index:
-                    n += 1
-                if pkt.time_base is not None:
-                    ts = pkt.pts if pkt.pts is not None else pkt.dts
-                    end = max(end, float((ts + (pkt.duration or 0)) * pkt.time_base))
-        except av.FFmpegError as e:
-            raise VideoReadError(f"{path}: damaged, cannot be read ({_ffmpeg_reason(e)})") from None
-        if n == 0:
-            raise VideoReadError(f"{path}: the video has no frames")
-        duration = c.duration / 1e6 if c.duration else None
-        start = c.start_time / 1e6 if c.start_time else 0.0
-        rate = v.average_rate or v.guessed_rate
-        frame_s = float(1 / rate) if rate else 0.04
-        cut_short = (v.frames > 1 and n < v.frames - 1) or (
-            duration is not None and end - start < duration - max(0.5, 3 * frame_s))
-        if cut_short:
-            got = f"{n} of {v.frames} frames" if v.frames > 1 and n < v.frames - 1 else (
-                f"{end - start:.2f} of {duration:.2f} s")
-            raise VideoReadError(f"{path}: the file is truncated: it ends before the film does "
-                                 f"({got}; cut short while copying or downloading?)")
-        return VideoInfo(path, c.format.name, name, w, h, n, Fraction(rate) if rate else None,
-                         duration, audio, dropped)
-
-
-def _grey(frame) -> np.ndarray:
-    """A decoded frame's lightness as a grey image: uint8 ``(H, W)`` (uint16 for more than 8
-    bits), full range whatever the video's range (a colour film is reduced to its luma)."""
-    deep = any(c.bits > 8 for c in frame.format.components)
-    kwargs = {"dst_color_range": "JPEG"}
-    if frame.color_range == 2:  # full range, tagged on a format whose name does not say it
-        kwargs["src_color_range"] = "JPEG"
-    return frame.to_ndarray(format="gray16le" if deep else "gray", **kwargs)
-
-
 @dataclass
-class _Frame:
-    """A decoded frame, prepared, waiting for the network."""
+class _Film:
+    """One film's work, settled before a frame is decoded."""
 
-    index: int
-    pts: int
-    prepared: object  # colouru.colorizer.Prepared
-    hints: list  # Hint | Stroke: its keyframe's, or carried along the motion
-    motion: object  # temporal.Motion from the last frame, or None (first frame, or a cut)
-    cut: bool = False  # the frame starts a new shot
+    info: VideoInfo
+    dst: Path
+    fmt: str  # the muxer's name (``film_settings.VIDEO_EXTENSIONS``)
+    colorizer: object  # colouru.colorizer.Colorizer
+    doc: VideoHints
+    config: SteadyConfig
+    saturation: float
+    work_size: int | None
+    batch: int  # frames a network call
+    segment_frames: int
+    encoder: str
+    options: dict  # the encoder's
+    pix_fmt: str
+    progress: Callable[[int, int], None] | None
 
+    @property
+    def parts(self) -> Path:
+        return parts_folder(self.dst)
 
-class _Reader:
-    """Decodes frames in order and prepares them: L, the motion from the last frame, the
-    hints. Runs in one thread; ``take(n)`` gives up to ``n`` frames, never past a segment's
-    end (so a resumed run batches the frames as an uninterrupted one did)."""
+    @property
+    def ext(self) -> str:
+        return self.dst.suffix.lower()
 
-    def __init__(self, container, stream, colorizer, work_size, hints: VideoHints,
-                 config: SteadyConfig, segment_frames: int, start: int, carried: list):
-        self.frames = container.decode(stream)
-        self.colorizer, self.work_size = colorizer, work_size
-        self.hints, self.config, self.segment = hints, config, segment_frames
-        self.flow = new_flow()
-        self.index = 0
-        self.prev_work = None
-        self.carried = carried
-        self.last_pts = None
-        self.rotation = 0
-        rate = stream.average_rate or stream.guessed_rate
-        self.tick = (max(1, round(1 / (rate * stream.time_base)))
-                     if rate and stream.time_base else 1)
-        self.path = Path(container.name)
-        self._skip(start)
-
-    def _next(self):
-        import av
-
-        try:
-            frame = next(self.frames)
-        except StopIteration:
-            return None
-        except av.FFmpegError as e:
-            raise VideoReadError(f"{self.path}: damaged at frame {self.index}, cannot be decoded "
-                                 f"({_ffmpeg_reason(e)})") from None
-        if self.index == 0:
-            self.rotation = int(frame.rotation or 0)
-        return frame
-
-    def _skip(self, start: int) -> None:
-        """Decode and drop the frames a resumed run has already (the last one's L is kept:
-        the motion to the first new frame starts from it)."""
-        while self.index < start:
-            frame = self._next()
-            if frame is None:
-                raise VideoReadError(f"{self.path}: has fewer frames than the interrupted run "
-                                     f"wrote ({self.index} of {start})")
-            self.last_pts = self._pts(frame)
-            if self.index == start - 1:
-                self.prev_work = self.colorizer.prepare(_grey(frame),
-                                                        self.work_size).work_lightness
-            self.index += 1
-
-    def _pts(self, frame) -> int:
-        """The frame's time stamp (in the stream's time base), made strictly increasing."""
-        pts = frame.pts
-        if pts is None:
-            pts = 0 if self.last_pts is None else self.last_pts + self.tick
-        if self.last_pts is not None and pts <= self.last_pts:
-            pts = self.last_pts + 1
-        return pts
-
-    def take(self, n: int) -> list[_Frame]:
-        out: list[_Frame] = []
-        end = (self.index // self.segment + 1) * self.segment  # this segment's end
-        while len(out) < n and self.index < end:
-            frame = self._next()
-            if frame is None:
-                break
-            pts = self._pts(frame)
-            self.last_pts = pts
-            prepared = self.colorizer.prepare(_grey(frame), self.work_size)
-            del frame
-            work = prepared.work_lightness
-            motion = None
-            if self.prev_work is not None and self.prev_work.shape == work.shape:
-                motion = estimate_motion(self.prev_work, work, self.flow, self.config)
-            if motion is not None and not motion.cut:
-                hints = move_hints(self.carried, motion, prepared.image_hw)
-            else:
-                hints = []
-            key = self.hints.keyframe(self.index)
-            if key is not None:
-                hints = key
-            self.carried = hints
-            cut = motion is not None and motion.cut
-            out.append(_Frame(self.index, pts, prepared, hints, None if cut else motion, cut))
-            self.prev_work = work
-            self.index += 1
-        return out
-
-
-# --- writing -------------------------------------------------------------------------------
-def _encoder_for(fmt: str) -> str:
-    from av import codec as av_codec
-
-    for name in ENCODERS.get(fmt, DEFAULT_ENCODERS):
-        try:
-            av_codec.Codec(name, "w")
-            return name
-        except Exception:  # av.codec.codec.UnknownCodecError
-            continue
-    raise VideoWriteError(f"no video encoder for {fmt} in this FFmpeg (tried "
-                          f"{', '.join(ENCODERS.get(fmt, DEFAULT_ENCODERS))})")
-
-
-def _pix_fmt(encoder: str, size: tuple[int, int], chroma: str) -> str:
-    """The encoded pixels: 4:2:0 (what every player plays) unless ``chroma`` is ``"444"``
-    (colour at full resolution: H.264's High 4:4:4 profile, VP9's profile 1) or the size is
-    odd (4:2:0 needs even sides; the film keeps its size in 4:4:4)."""
-    odd = size[0] % 2 or size[1] % 2
-    if encoder in ("libx264", "libvpx-vp9") and (chroma == "444" or odd):
-        return "yuv444p"
-    return "yuv420p"
-
-
-def _encoder_options(encoder: str, crf: int, preset: str) -> dict:
-    if encoder == "libx264":
-        # No B-frames: the segments are joined packet by packet, and without reordering each
-        # packet's decode time is its show time, which every container stores as it is (MKV
-        # keeps no decode times, AVI no show times). About a tenth more bits at the same CRF.
-        return {"crf": str(crf), "preset": preset, "bf": "0"}
-    if encoder in ("libvpx-vp9", "libvpx"):
-        return {"crf": str(min(crf, 63)), "b": "0", "deadline": "good", "cpu-used": "4",
-                "row-mt": "1"}
-    if encoder == "mpeg4":  # quantiser 2 (best) .. 31
-        return {"qscale": str(max(2, min(31, round(crf / 6))))}
-    return {}
-
-
-def _mux_options(fmt: str, time_base: Fraction) -> dict:
-    """Muxer options: an MP4's edit list (a segment's start) counted in the video's own time
-    base (the default of milliseconds would move a segment's frames by a rounding)."""
-    if fmt in ("mp4", "mov") and time_base:
-        return {"movie_timescale": str(Fraction(time_base).denominator)}
-    return {}
-
-
-class _SegmentWriter:
-    """Encodes frames into one segment file at a time: a temporary file in the parts folder,
-    published as ``NNNNNN.EXT`` when the segment is whole (after its state file)."""
-
-    def __init__(self, parts: Path, fmt: str, ext: str, encoder: str, options: dict,
-                 pix_fmt: str, size: tuple[int, int], time_base: Fraction,
-                 rate: Fraction | None):
-        self.parts, self.fmt, self.ext = parts, fmt, ext
-        self.encoder, self.options = encoder, options
-        self.width, self.height = size
-        self.time_base, self.rate = time_base, rate
-        self.out = self.stream = self.tmp = None
-        self.segment = None
-        self.pts: list[int] = []  # the open segment's frame times, in order
-        self.pix_fmt = pix_fmt
-
-    def _open(self, segment: int) -> None:
-        import av
-
-        fd, self.tmp = temporary_beside(self.parts / "segment")
-        os.close(fd)
-        self.segment = segment
-        self.pts = []
-        self.out = av.open(self.tmp, "w", format=self.fmt,
-                           options=_mux_options(self.fmt, self.time_base))
-        s = self.out.add_stream(self.encoder, rate=self.rate or 25, options=dict(self.options))
-        s.width, s.height, s.pix_fmt = self.width, self.height, self.pix_fmt
-        s.time_base = self.time_base
-        s.codec_context.time_base = self.time_base
-        s.codec_context.colorspace = 1  # BT.709, as the frames are converted below
-        s.codec_context.color_primaries = 1
-        s.codec_context.color_trc = 1
-        s.codec_context.color_range = 1  # limited ("MPEG")
-        self.stream = s
-
-    def write(self, segment: int, pts: int, rgb: np.ndarray) -> None:
-        import av
-
-        if self.out is None:
-            self._open(segment)
-        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(  # (a frame of
-            width=self.width, height=self.height,  # another size, mid-film, is scaled)
-            format=self.pix_fmt, dst_colorspace="ITU709", dst_color_range="MPEG")
-        frame.pts = pts
-        frame.time_base = self.time_base
-        self.pts.append(pts)
-        self.out.mux(self.stream.encode(frame))
-
-    def close_segment(self, state: dict) -> None:
-        """Flush and publish the open segment, its state first."""
-        if self.out is None:
-            return
-        self.out.mux(self.stream.encode())
-        self.out.close()
-        self.out = None
-        name = f"{self.segment:06d}"
-        _save_state(self.parts / f"{name}.npz", {**state, "pts": self.pts})
-        publish(self.tmp, self.parts / f"{name}{self.ext}")
-        self.tmp = None
-
-    def abort(self) -> None:
-        if self.out is not None:
-            with contextlib.suppress(Exception):
-                self.out.close()
-            self.out = None
-        if self.tmp is not None:
-            Path(self.tmp).unlink(missing_ok=True)
-            self.tmp = None
-
-
-def _save_state(path: Path, state: dict) -> None:
-    from colouru.atomic import atomic_file
-
-    with atomic_file(path) as f:
-        np.savez(f, ab=state["ab"], hints=np.array(hints_as_json_list(state["hints"])),
-                 frames=np.array(state["frames"]), rotation=np.array(state["rotation"]),
-                 pts=np.array(state["pts"], dtype=np.int64))
-
-
-def _load_state(path: Path) -> dict:
-    with np.load(path, allow_pickle=False) as z:
-        ab = z["ab"]
-        return {"ab": None if ab.size == 0 else ab.astype(np.float32),
-                "hints": hints_from_json_list(str(z["hints"])), "frames": int(z["frames"]),
-                "rotation": int(z["rotation"]), "pts": z["pts"].tolist()}
-
-
-# --- the parts folder: segments, their states, the plan --------------------------------------
-def parts_folder(dst: Path) -> Path:
-    """Where a film's finished segments wait to be joined (hidden, beside the output)."""
-    return dst.parent / f".{dst.name}.colouru-parts"
-
-
-def _others_writing(parts: Path) -> bool:
-    """Whether another live process has a temporary file in ``parts`` (it is writing there)."""
-    for p in parts.glob(".colouru-*.tmp"):
-        tag = p.name.split("-")
-        if len(tag) > 2 and tag[2] == str(os.getpid()):
-            continue
-        if not is_leftover(p):
-            return True
-    return False
-
-
-def _finished_segments(parts: Path, ext: str) -> int:
-    """How many segments from the first on are whole (the film file and its state)."""
-    k = 0
-    while (parts / f"{k:06d}{ext}").is_file() and (parts / f"{k:06d}.npz").is_file():
-        k += 1
-    return k
+    def settings(self) -> dict:
+        """What the frames are made with: a resumed run's must be the same."""
+        c = self.config
+        return {"steady": [c.carry, c.fb_tolerance, c.l_tolerance, c.cut_share],
+                "hints": json.dumps({str(k): hints_as_json_list(v) for k, v in
+                                     self.doc.frames.items()}),
+                "saturation": self.saturation, "encoder": self.encoder, "options": self.options,
+                "pix_fmt": self.pix_fmt, "work_size": self.work_size,
+                "segment_frames": self.segment_frames, "batch": self.batch, "format": self.fmt}
 
 
 def _plan(info: VideoInfo, colorizer, settings: dict) -> dict:
@@ -533,15 +188,7 @@ def colorize_video(src: str | os.PathLike, dst: str | os.PathLike, colorizer=Non
     """
     t0 = time.perf_counter()
     src, dst = Path(src), Path(dst)
-    fmt = VIDEO_EXTENSIONS.get(dst.suffix.lower())
-    if fmt is None:
-        raise VideoWriteError(f"{dst}: unknown film format {dst.suffix!r} (use one of "
-                              f"{', '.join(sorted(VIDEO_EXTENSIONS))})")
-    for p in (src, *protect):
-        if dst.exists() and Path(p).exists() and os.path.samefile(dst, p):
-            raise VideoWriteError(f"{dst}: refusing to overwrite an input")
-    if dst.exists() and not overwrite:
-        raise VideoWriteError(f"{dst}: exists (use --overwrite or --skip-existing)")
+    fmt = _output_format(src, dst, protect, overwrite)
     config = SteadyConfig(carry=float(steadiness))
     if not (isinstance(crf, int) and 0 <= crf <= MAX_CRF):
         raise ValueError(f"crf must be a whole number 0..{MAX_CRF}, got {crf!r}")
@@ -557,67 +204,37 @@ def colorize_video(src: str | os.PathLike, dst: str | os.PathLike, colorizer=Non
         colorizer = Colorizer.load()
     if chroma not in ("420", "444"):
         raise ValueError(f"chroma must be '420' or '444', got {chroma!r}")
-    encoder = _encoder_for(fmt)
-    options = _encoder_options(encoder, crf, preset)
-    pix_fmt = _pix_fmt(encoder, (info.width, info.height), chroma)
-    batch = max(1, min(batch_size, BATCH_PIXELS // (info.width * info.height)))
+    encoder = encoder_for(fmt)
+    film = _Film(info, dst, fmt, colorizer, doc, config, saturation, work_size,
+                 max(1, min(batch_size, BATCH_PIXELS // (info.width * info.height))),
+                 segment_frames, encoder, encoder_options(encoder, crf, preset),
+                 pix_fmt_for(encoder, (info.width, info.height), chroma), progress)
     notes = []
     if encoder not in ("libx264", "libvpx-vp9"):
         notes.append(f"{dst}: this FFmpeg has no {'VP9' if fmt == 'webm' else 'H.264'} "
                      f"encoder; wrote {encoder}")
     notes += [f"{src}: {d} not copied (only video and audio are)" for d in info.dropped]
-    settings = {"steady": [config.carry, config.fb_tolerance, config.l_tolerance,
-                           config.cut_share],
-                "hints": json.dumps({str(k): hints_as_json_list(v) for k, v in
-                                     doc.frames.items()}),
-                "saturation": saturation, "encoder": encoder, "options": options,
-                "pix_fmt": pix_fmt,
-                "work_size": work_size, "segment_frames": segment_frames, "batch": batch,
-                "format": fmt}
-    plan = _plan(info, colorizer, settings)
-
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    parts = parts_folder(dst)
-    ext = dst.suffix.lower()
-    start_segment = 0
-    if parts.exists():
-        if _others_writing(parts):
-            raise VideoWriteError(f"{dst}: another run is colorizing this film into the same "
-                                  f"folder now")
-        old = None
-        with contextlib.suppress(OSError, ValueError):
-            old = json.loads((parts / "plan.json").read_text())
-        if resume and old == plan:
-            start_segment = _finished_segments(parts, ext)
-        else:
-            done = _finished_segments(parts, ext)
-            if done:
-                why = ("made with other settings or from another source" if resume
-                       else "use --skip-existing to resume")
-                notes.append(f"{dst}: removed {done} segment(s) of an interrupted run ({why})")
-            shutil.rmtree(parts)
-    parts.mkdir(exist_ok=True)
-    lock_fd, lock = temporary_beside(parts / "lock")  # says a live run writes here
-    os.close(lock_fd)
-    try:
-        from colouru.atomic import atomic_write_bytes
-
-        atomic_write_bytes(parts / "plan.json", json.dumps(plan).encode())
-        state = {"ab": None, "hints": [], "frames": 0, "rotation": 0}
-        if start_segment:
-            state = _load_state(parts / f"{start_segment - 1:06d}.npz")
-        if state["frames"] < start_segment * segment_frames:  # all done: killed while joining
-            frames, cuts, rotation = state["frames"], 0, state["rotation"]
-        else:
-            frames, cuts, rotation = _colorize_segments(
-                info, colorizer, doc, config, saturation, work_size, batch, segment_frames,
-                start_segment, state, parts, fmt, ext, encoder, options, pix_fmt, progress)
-        _join(info, parts, ext, dst, fmt, rotation, overwrite)
-    finally:
-        Path(lock).unlink(missing_ok=True)
-    shutil.rmtree(parts, ignore_errors=True)
+    plan = _plan(info, colorizer, film.settings())
+    start_segment = _open_parts(film, plan, resume, notes)
+    frames, cuts = _make(film, plan, start_segment, overwrite)
     resumed = min(start_segment * segment_frames, frames)
     return VideoResult(dst, frames, time.perf_counter() - t0, cuts, resumed, notes)
+
+
+def _output_format(src: Path, dst: Path, protect: Sequence[str | os.PathLike],
+                   overwrite: bool) -> str:
+    """The muxer for ``dst``'s extension; ``VideoWriteError`` for an unknown one, an input as
+    the output, or an existing output without ``overwrite``."""
+    fmt = VIDEO_EXTENSIONS.get(dst.suffix.lower())
+    if fmt is None:
+        raise VideoWriteError(f"{dst}: unknown film format {dst.suffix!r} (use one of "
+                              f"{', '.join(sorted(VIDEO_EXTENSIONS))})")
+    for p in (src, *protect):
+        if dst.exists() and Path(p).exists() and os.path.samefile(dst, p):
+            raise VideoWriteError(f"{dst}: refusing to overwrite an input")
+    if dst.exists() and not overwrite:
+        raise VideoWriteError(f"{dst}: exists (use --overwrite or --skip-existing)")
+    return fmt
 
 
 def _as_video_hints(hints) -> VideoHints:
@@ -633,175 +250,134 @@ def _as_video_hints(hints) -> VideoHints:
     return VideoHints({0: items} if items else {})
 
 
-def _colorize_segments(info: VideoInfo, colorizer, doc: VideoHints, config: SteadyConfig,
-                       saturation: float, work_size, batch: int, segment_frames: int,
-                       start_segment: int, state: dict, parts: Path, fmt: str, ext: str,
-                       encoder: str, options: dict, pix_fmt: str,
-                       progress) -> tuple[int, int, int]:
+def _open_parts(film: _Film, plan: dict, resume: bool, notes: list[str]) -> int:
+    """Make the film's parts folder ready; returns the segment to start from: after an
+    interrupted run's whole segments when resuming the same ``plan``, else 0 (its segments
+    removed, with a note)."""
+    film.dst.parent.mkdir(parents=True, exist_ok=True)
+    parts, start_segment = film.parts, 0
+    if parts.exists():
+        if others_writing(parts):
+            raise VideoWriteError(f"{film.dst}: another run is colorizing this film into the "
+                                  f"same folder now")
+        old = None
+        with contextlib.suppress(OSError, ValueError):
+            old = json.loads((parts / "plan.json").read_text())
+        if resume and old == plan:
+            start_segment = finished_segments(parts, film.ext)
+        else:
+            done = finished_segments(parts, film.ext)
+            if done:
+                why = ("made with other settings or from another source" if resume
+                       else "use --skip-existing to resume")
+                notes.append(f"{film.dst}: removed {done} segment(s) of an interrupted run "
+                             f"({why})")
+            shutil.rmtree(parts)
+    parts.mkdir(exist_ok=True)
+    return start_segment
+
+
+def _make(film: _Film, plan: dict, start_segment: int, overwrite: bool) -> tuple[int, int]:
+    """Colorize the film from ``start_segment`` on and join it into ``film.dst``, a lock in
+    the parts folder saying a live run writes there; returns ``(frames, cuts)``."""
+    parts = film.parts
+    lock_fd, lock = temporary_beside(parts / "lock")
+    os.close(lock_fd)
+    try:
+        from colouru.atomic import atomic_write_bytes
+
+        atomic_write_bytes(parts / "plan.json", json.dumps(plan).encode())
+        state = {"ab": None, "hints": [], "frames": 0, "rotation": 0}
+        if start_segment:
+            state = load_state(parts / f"{start_segment - 1:06d}.npz")
+        if state["frames"] < start_segment * film.segment_frames:  # all done: killed joining
+            frames, cuts, rotation = state["frames"], 0, state["rotation"]
+        else:
+            frames, cuts, rotation = _colorize_segments(film, start_segment, state)
+        join_segments(film.info, parts, film.ext, film.dst, film.fmt, rotation, overwrite)
+    finally:
+        Path(lock).unlink(missing_ok=True)
+    shutil.rmtree(parts, ignore_errors=True)
+    return frames, cuts
+
+
+# --- the frames ----------------------------------------------------------------------------
+def _colorize_segments(film: _Film, start_segment: int, state: dict) -> tuple[int, int, int]:
     """Colorize the frames from ``start_segment`` on into segment files; returns ``(frames in
-    the film, cuts, rotation)``. The stages overlap (see the module docstring)."""
-    start = start_segment * segment_frames
-    prev_ab = state["ab"]
-    cuts, done = 0, start
-    with _open_input(info.path) as c:
+    the film, cuts, rotation)``. ``state``: the colour state the last whole segment ended on."""
+    start = start_segment * film.segment_frames
+    with open_input(film.info.path) as c:
         stream = c.streams.video[0]
         stream.thread_type = "AUTO"
-        reader = _Reader(c, stream, colorizer, work_size, doc, config, segment_frames, start,
-                         state["hints"])
-        writer = _SegmentWriter(parts, fmt, ext, encoder, options, pix_fmt,
-                                (info.width, info.height), stream.time_base,
-                                stream.average_rate)
-
-        broken = []  # set once a write failed: the batches queued behind it must not run
-
-        def write(items: list[_Frame], abs_: list[np.ndarray], end_state: dict | None):
-            nonlocal done
-            if broken:
-                return
-            try:
-                for item, ab in zip(items, abs_, strict=True):
-                    rgb = colorizer.finish_ab(item.prepared, ab, item.hints)
-                    writer.write(item.index // segment_frames, item.pts, rgb)
-                    done += 1
-                    if progress is not None:
-                        progress(done, max(info.frames, done))
-                if end_state is not None:
-                    writer.close_segment(end_state)
-            except BaseException:
-                broken.append(True)
-                raise
-
+        reader = FrameReader(c, stream, film.colorizer, film.work_size, film.doc, film.config,
+                             film.segment_frames, start, state["hints"])
+        writer = SegmentWriter(film.parts, film.fmt, film.ext, film.encoder, film.options,
+                               film.pix_fmt, (film.info.width, film.info.height),
+                               stream.time_base, stream.average_rate)
         try:
-            with ThreadPoolExecutor(1, thread_name_prefix="colouru-decode") as read_pool, \
-                    ThreadPoolExecutor(1, thread_name_prefix="colouru-encode") as write_pool:
-                pending: deque = deque()
-                ahead = read_pool.submit(reader.take, batch)
-                while True:
-                    items = ahead.result()
-                    if not items:
-                        break
-                    ahead = read_pool.submit(reader.take, batch)
-                    preds = colorizer.predict_ab_batch([(f.prepared, f.hints, saturation)
-                                                        for f in items])
-                    abs_ = []
-                    for f, pred in zip(items, preds, strict=True):
-                        cuts += int(f.cut)
-                        prev_ab = steady(pred, prev_ab, f.motion, config.carry)
-                        abs_.append(prev_ab)
-                    last = items[-1]  # a batch never crosses a segment's end
-                    end_state = None
-                    if (last.index + 1) % segment_frames == 0:
-                        end_state = {"ab": prev_ab, "hints": last.hints,
-                                     "frames": last.index + 1, "rotation": reader.rotation}
-                    while len(pending) >= 2:
-                        pending.popleft().result()
-                    pending.append(write_pool.submit(write, items, abs_, end_state))
-                while pending:
-                    pending.popleft().result()
-                total = reader.index
-                if total == 0:
-                    raise VideoReadError(f"{info.path}: the video has no frames that decode")
-                if total % segment_frames:  # the last, shorter segment
-                    writer.close_segment({"ab": prev_ab, "hints": reader.carried,
-                                          "frames": total, "rotation": reader.rotation})
+            cuts, prev_ab = _stages(film, reader, writer, state["ab"], start)
+            total = reader.index
+            if total == 0:
+                raise VideoReadError(f"{film.info.path}: the video has no frames that decode")
+            if total % film.segment_frames:  # the last, shorter segment
+                writer.close_segment({"ab": prev_ab, "hints": reader.carried,
+                                      "frames": total, "rotation": reader.rotation})
         except BaseException:
             writer.abort()
             raise
     return total, cuts, reader.rotation
 
 
-def _segment_packets(parts: Path, ext: str, count: int, time_base: Fraction) -> Iterator:
-    """The video packets of segments 0 .. count - 1, in order, with their time in seconds.
-    Each packet is one frame (no B-frames: decode order is show order) and gets the time its
-    frame had in the source, as the segment's state recorded it: exact in every container
-    (an AVI stores none, an MP4 segment's start is an edit list, MKV rounds to milliseconds)."""
-    import av
+def _stages(film: _Film, reader: FrameReader, writer: SegmentWriter,
+            prev_ab: np.ndarray | None, done: int) -> tuple[int, np.ndarray | None]:
+    """The three overlapping stages (see the module docstring): a thread decodes and prepares
+    the next batch while this one runs the network and steadies the colour, and a thread
+    finishes and encodes the batches before (at most two waiting). Returns ``(cuts, the last
+    frame's ab)``."""
+    segment_frames, cuts = film.segment_frames, 0
+    broken = []  # set once a write failed: the batches queued behind it must not run
 
-    for k in range(count):
-        times = _load_state(parts / f"{k:06d}.npz")["pts"]
-        with av.open(str(parts / f"{k:06d}{ext}")) as c:
-            packets = [p for p in c.demux(c.streams.video[0]) if p.size]
-            if len(packets) != len(times):
-                raise VideoWriteError(f"segment {k} of {parts} holds {len(packets)} packets "
-                                      f"for {len(times)} frames")
-            seg_tb = c.streams.video[0].time_base
-            for pkt, ts in zip(packets, times, strict=True):
-                if pkt.duration:
-                    pkt.duration = max(1, round(pkt.duration * seg_tb / time_base))
-                pkt.time_base = time_base
-                pkt.pts = pkt.dts = ts
-                yield _when(pkt), pkt
+    def write(items: list[Frame], abs_: list[np.ndarray], end_state: dict | None):
+        nonlocal done
+        if broken:
+            return
+        try:
+            for item, ab in zip(items, abs_, strict=True):
+                rgb = film.colorizer.finish_ab(item.prepared, ab, item.hints)
+                writer.write(item.index // segment_frames, item.pts, rgb)
+                done += 1
+                if film.progress is not None:
+                    film.progress(done, max(film.info.frames, done))
+            if end_state is not None:
+                writer.close_segment(end_state)
+        except BaseException:
+            broken.append(True)
+            raise
 
-
-def _when(pkt) -> float:
-    ts = pkt.dts if pkt.dts is not None else pkt.pts
-    return float(ts * pkt.time_base)
-
-
-def _join(info: VideoInfo, parts: Path, ext: str, dst: Path, fmt: str, rotation: int,
-          overwrite: bool) -> None:
-    """The segments and the source's audio, chapters and metadata, muxed into a temporary file
-    published as ``dst`` (never replacing a file unless ``overwrite``)."""
-    import heapq
-
-    import av
-
-    count = _finished_segments(parts, ext)
-    fd, tmp = temporary_beside(dst)
-    os.close(fd)
-    try:
-        with av.open(str(parts / f"{0:06d}{ext}")) as first, _open_input(info.path) as src:
-            options = _mux_options(fmt, src.streams.video[0].time_base)
-            if fmt in ("mp4", "mov"):
-                options["movflags"] = "+faststart"
-            with av.open(tmp, "w", format=fmt, options=options) as out:
-                meta = {k: v for k, v in src.metadata.items() if k.lower() not in _OWN_TAGS}
-                comment = meta.get("comment")
-                meta["comment"] = f"{comment}\n{DESCRIPTION_TAG}" if comment else DESCRIPTION_TAG
-                out.metadata.update(meta)
-                sv = src.streams.video[0]
-                v = out.add_stream_from_template(first.streams.video[0])
-                v.time_base = sv.time_base
-                if sv.average_rate:  # MKV's default frame duration, MP4's frame rate
-                    v.codec_context.framerate = sv.average_rate
-                v.metadata.update({k: val for k, val in sv.metadata.items()
-                                   if k.lower() in ("language", "title", "handler_name")})
-                if rotation:
-                    v.set_display_rotation(rotation)
-                streams = {}
-                for i in info.audio:
-                    a = src.streams[i]
-                    if a.codec_context.name not in out.supported_codecs:
-                        continue
-                    o = out.add_stream_from_template(a)
-                    o.metadata.update({k: val for k, val in a.metadata.items()
-                                       if k.upper() not in ("DURATION", "ENCODER")})
-                    streams[i] = o
-                with contextlib.suppress(Exception):
-                    out.set_chapters(src.chapters())
-
-                def audio():
-                    if not streams:
-                        return
-                    for pkt in src.demux([src.streams[i] for i in streams]):
-                        if pkt.size == 0 or pkt.dts is None and pkt.pts is None:
-                            continue
-                        yield _when(pkt), pkt
-
-                video = _segment_packets(parts, ext, count, sv.time_base)
-                merged = heapq.merge(((w, 0, p) for w, p in video),
-                                     ((w, 1, p) for w, p in audio()),
-                                     key=lambda x: (x[0], x[1]))
-                for _, kind, pkt in merged:
-                    pkt.stream = v if kind == 0 else streams[pkt.stream_index]
-                    out.mux(pkt)
-        publish(tmp, dst, replace=overwrite)
-    except FileExistsError:
-        raise VideoWriteError(f"{dst}: appeared while it was being written (another run "
-                              f"writing the same name?); not replaced") from None
-    except av.FFmpegError as e:
-        raise VideoWriteError(f"{dst}: cannot write the film ({_ffmpeg_reason(e)})") from None
-    except OSError as e:
-        raise VideoWriteError(f"{dst}: cannot write ({e.strerror or e})") from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with ThreadPoolExecutor(1, thread_name_prefix="colouru-decode") as read_pool, \
+            ThreadPoolExecutor(1, thread_name_prefix="colouru-encode") as write_pool:
+        pending: deque = deque()
+        ahead = read_pool.submit(reader.take, film.batch)
+        while True:
+            items = ahead.result()
+            if not items:
+                break
+            ahead = read_pool.submit(reader.take, film.batch)
+            preds = film.colorizer.predict_ab_batch([(f.prepared, f.hints, film.saturation)
+                                                     for f in items])
+            abs_ = []
+            for f, pred in zip(items, preds, strict=True):
+                cuts += int(f.cut)
+                prev_ab = steady(pred, prev_ab, f.motion, film.config.carry)
+                abs_.append(prev_ab)
+            last = items[-1]  # a batch never crosses a segment's end
+            end_state = None
+            if (last.index + 1) % segment_frames == 0:
+                end_state = {"ab": prev_ab, "hints": last.hints, "frames": last.index + 1,
+                             "rotation": reader.rotation}
+            while len(pending) >= 2:
+                pending.popleft().result()
+            pending.append(write_pool.submit(write, items, abs_, end_state))
+        while pending:
+            pending.popleft().result()
+    return cuts, prev_ab
