@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from colouru.film_settings import VIDEO_EXTENSIONS
 from colouru.imageio import READ_EXTENSIONS
 
 _Btn = QMessageBox.StandardButton
@@ -33,6 +34,11 @@ def _patterns(exts) -> str:
 
 
 PHOTO_FILTER = f"Images ({_patterns(READ_EXTENSIONS)});;All files (*)"
+# File > Open: photos and films (MP4, MOV, MKV, WebM, AVI; their codecs are checked on opening)
+OPEN_FILTER = (f"Photos and films ({_patterns(READ_EXTENSIONS)} {_patterns(VIDEO_EXTENSIONS)})"
+               f";;Images ({_patterns(READ_EXTENSIONS)});;Films ({_patterns(VIDEO_EXTENSIONS)})"
+               ";;All files (*)")
+FILM_FILTER = ("MP4 (*.mp4);;MOV (*.mov);;MKV (*.mkv);;WebM (*.webm);;AVI (*.avi)")
 RESULT_FILTER = ("PNG (*.png);;JPEG (*.jpg *.jpeg);;TIFF (*.tif *.tiff);;WebP (*.webp)")
 HINTS_FILTER = "ColourU hints (*.json);;All files (*)"
 MODEL_FILTER = "ColourU model (*.safetensors);;All files (*)"

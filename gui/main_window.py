@@ -11,9 +11,18 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QIcon, QUndoStack
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QSplitter, QStackedWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from colouru import __version__
+from colouru.film_settings import is_video_path
 from colouru.hints import Hint, hint_box
 from colouru.imageio import (
     READ_EXTENSIONS,
@@ -28,6 +37,7 @@ from .canvas import Canvas
 from .colour_panel import ColourPanel
 from .colours import ab_to_rgb8, rgb8_to_ab, snap_to_gamut
 from .editor import HintEditor
+from .film_controller import FilmController
 from .menus import MOUSE_HELP, build_actions, build_menus
 from .photo_files import EXAMPLE_PHOTO as EXAMPLE_PHOTO  # where tests and scripts look
 from .photo_files import LoadedPhoto as LoadedPhoto
@@ -72,6 +82,8 @@ class MainWindow(PhotoFiles, ModelActions, QMainWindow):
         self.session.recent = self.settings.recent_colours()
         self._build_widgets()
         build_actions(self)
+        self.film = FilmController(self)  # a film's timeline, frames, keyframes, export
+        self.photo_page.layout().addWidget(self.film.timeline)
         self._build_welcome()
         self._build_docks()
         build_menus(self)
@@ -123,8 +135,11 @@ class MainWindow(PhotoFiles, ModelActions, QMainWindow):
         self.splitter.addWidget(self.result_view)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setSizes([1000, 1000])  # equal halves until the user moves the handle
+        self.photo_page = QWidget()  # the views, and a film's timeline under them
+        QVBoxLayout(self.photo_page).addWidget(self.splitter, 1)
+        self.photo_page.layout().setContentsMargins(0, 0, 0, 0)
         self.pages = QStackedWidget()
-        self.pages.addWidget(self.splitter)
+        self.pages.addWidget(self.photo_page)
         self.setCentralWidget(self.pages)
 
     def _build_welcome(self) -> None:
@@ -354,7 +369,7 @@ class MainWindow(PhotoFiles, ModelActions, QMainWindow):
 
     def _autosave(self) -> None:
         photo = self.session.photo
-        if photo is None:
+        if photo is None or self.session.film is not None:  # films: not yet autosaved
             return
         if self.needs_saving:
             h, w = photo.hw
@@ -438,7 +453,7 @@ class MainWindow(PhotoFiles, ModelActions, QMainWindow):
             return self.import_hints(path)
         if ext == ".safetensors":
             return self.load_model(path)
-        if ext not in READ_EXTENSIONS:
+        if ext not in READ_EXTENSIONS and not is_video_path(path):
             self.statusBar().showMessage(f"Trying {path.name} as a photo", 3000)
         return self.open_photo(path)
 
@@ -448,6 +463,7 @@ class MainWindow(PhotoFiles, ModelActions, QMainWindow):
         if not self.confirm_discard():
             event.ignore()
             return
+        self.film.close()
         self.settings.set_window_state(self.saveGeometry(), self.saveState())
         self.settings.qs.setValue("window/splitter", self.splitter.saveState())
         self.settings.sync()

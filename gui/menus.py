@@ -27,7 +27,9 @@ MOUSE_HELP = [
     ("Pan", "Middle drag, Space+drag, Shift+wheel", ""),
     ("Split line", "Drag in the result (split mode)", ""),
     ("Open", "Drop files on the window",
-     "A photo opens, .json imports hints, .safetensors loads a model"),
+     "A photo or film opens, .json imports hints, .safetensors loads a model"),
+    ("Move along a film", "Drag the timeline under the photo",
+     "Also Left / Right (a frame), Shift+Left / Right (a second), Home / End"),
 ]
 
 
@@ -35,8 +37,20 @@ def build_actions(w) -> None:
     """Every action of the window, as ``w.act_*`` (and the device choices)."""
     icon = lambda name: w.style().standardIcon(getattr(QStyle.StandardPixmap, name))
     a = lambda *args, **kw: make_action(w, *args, **kw)
-    w.act_open = a("&Open Photo…", w.choose_photo, shortcut="Ctrl+O",
-                   tip="Open a black-and-white (or colour) photo",
+    _file_actions(w, a, icon)
+    _edit_actions(w, a)
+    _view_actions(w, a)
+    _model_actions(w, a)
+    _film_actions(w, a)
+    w.act_shortcuts = a("&Keyboard Shortcuts", w.show_shortcuts, shortcut="F1",
+                        tip="All shortcuts and mouse actions")
+    w.act_about = a("&About ColourU", w.show_about,
+                    tip="Version, the model and its card")
+
+
+def _file_actions(w, a, icon) -> None:
+    w.act_open = a("&Open Photo or Film…", w.choose_photo, shortcut="Ctrl+O",
+                   tip="Open a black-and-white (or colour) photo, or a film",
                    icon=icon("SP_DialogOpenButton"))
     w.act_example = a("Open E&xample Photo", w.open_example,
                       tip="Open a black-and-white photograph that ships with ColourU")
@@ -54,6 +68,8 @@ def build_actions(w) -> None:
                      tip="Save the hints as JSON, for 'colouru colorize --hints'")
     w.act_quit = a("&Quit", w.close, shortcut="Ctrl+Q", tip="Close ColourU")
 
+
+def _edit_actions(w, a) -> None:
     w.act_undo = a("&Undo", w.undo.undo, shortcut="Ctrl+Z", tip="Undo the last change",
                    icon=undo_icon(), enabled=False)
     w.act_redo = a("&Redo", w.undo.redo, shortcut=["Ctrl+Shift+Z", "Ctrl+Y"],
@@ -92,6 +108,8 @@ def build_actions(w) -> None:
                          checkable=True, tip="Take a colour from the reference image "
                          "or the result: arm it, then click")
 
+
+def _view_actions(w, a) -> None:
     w.act_fit = a("&Fit to Window", w.canvas.fit, shortcut="Ctrl+0",
                   tip="Zoom so the whole photo fits")
     w.act_actual = a("&Actual Size (100%)", w.canvas.actual_size, shortcut="Ctrl+1",
@@ -109,6 +127,8 @@ def build_actions(w) -> None:
                     shortcut="V", checkable=True,
                     tip="Original left of a draggable line, result right of it")
 
+
+def _model_actions(w, a) -> None:
     w.act_bundled = a("Use &Bundled Model", lambda: w.load_model(None),
                       tip="Use the model that ships with ColourU")
     w.act_model = a("Open &Model File…", w.choose_model, shortcut="Ctrl+M",
@@ -122,10 +142,41 @@ def build_actions(w) -> None:
         w.device_group.addAction(act)
         w.device_actions[name] = act
 
-    w.act_shortcuts = a("&Keyboard Shortcuts", w.show_shortcuts, shortcut="F1",
-                        tip="All shortcuts and mouse actions")
-    w.act_about = a("&About ColourU", w.show_about,
-                    tip="Version, the model and its card")
+
+def _film_actions(w, a) -> None:
+    """Film > ...: enabled while a film is open (``w.film_actions``)."""
+    f = lambda name, *args: lambda: getattr(w.film, name)(*args)
+    w.act_play = a("&Play", f("toggle_play"), shortcut="P",
+                   tip="Play from this frame in colour at the working size (frames the "
+                   "machine cannot colour in time are dropped); again to stop")
+    w.act_next_frame = a("&Next Frame", f("step", 1), shortcut="Right", tip="One frame on")
+    w.act_prev_frame = a("P&revious Frame", f("step", -1), shortcut="Left",
+                         tip="One frame back")
+    w.act_next_second = a("Next &Second", f("step_seconds", 1), shortcut="Shift+Right",
+                          tip="One second on")
+    w.act_prev_second = a("Previous S&econd", f("step_seconds", -1), shortcut="Shift+Left",
+                          tip="One second back")
+    w.act_first_frame = a("&First Frame", f("to_end", False), shortcut="Home",
+                          tip="The film's first frame")
+    w.act_last_frame = a("&Last Frame", f("to_end", True), shortcut="End",
+                         tip="The film's last frame")
+    w.act_next_key = a("Next &Keyframe", f("to_keyframe", 1), shortcut="Ctrl+Right",
+                       tip="The next frame with hints of its own")
+    w.act_prev_key = a("Previous Ke&yframe", f("to_keyframe", -1), shortcut="Ctrl+Left",
+                       tip="The last frame before this one with hints of its own")
+    w.act_add_key = a("&Add Keyframe Here", f("add_keyframe"), shortcut="K",
+                      tip="This frame keeps the hints shown as its own (placing a hint "
+                      "here does it too)")
+    w.act_delete_key = a("&Delete Keyframe", f("delete_keyframe"), shortcut="Shift+K",
+                         tip="This frame's hints go; the last keyframe's are used here")
+    w.act_export_film = a("E&xport Film…", f("export"), shortcut="Ctrl+Shift+E",
+                          tip="The whole film in colour, as 'colouru colorize FILM --hints' "
+                          "makes it")
+    w.film_actions = [w.act_play, w.act_next_frame, w.act_prev_frame, w.act_next_second,
+                      w.act_prev_second, w.act_first_frame, w.act_last_frame, w.act_next_key,
+                      w.act_prev_key, w.act_add_key, w.act_delete_key, w.act_export_film]
+    for act in w.film_actions:
+        act.setEnabled(False)
 
 
 def build_menus(w) -> None:
@@ -159,6 +210,11 @@ def build_menus(w) -> None:
     m.addSeparator()
     m.addAction(w.colour_dock.toggleViewAction())
     m.addAction(w.reference_dock.toggleViewAction())
+    m = mb.addMenu("F&ilm")
+    for act in (w.act_play, None, w.act_next_frame, w.act_prev_frame, w.act_next_second,
+                w.act_prev_second, w.act_first_frame, w.act_last_frame, None, w.act_next_key,
+                w.act_prev_key, w.act_add_key, w.act_delete_key, None, w.act_export_film):
+        m.addSeparator() if act is None else m.addAction(act)
     m = mb.addMenu("&Model")
     m.addAction(w.act_bundled)
     m.addAction(w.act_model)

@@ -12,6 +12,7 @@ import numpy as np
 from PySide6.QtGui import QImage, QPixmap
 
 from colouru.colour import srgb_image_lightness
+from colouru.film_settings import is_video_path
 from colouru.hints import HintsFileError, Stroke, load_hints_doc, save_hints
 from colouru.imageio import SAVE_FORMATS, ImageReadError, ImageWriteError, read_image
 
@@ -64,8 +65,8 @@ class PhotoFiles:
     ``MainWindow``."""
 
     def choose_photo(self) -> None:
-        path = dialogs.open_path(self, "Open photo", self.settings.last_folder("photo"),
-                                 dialogs.PHOTO_FILTER)
+        path = dialogs.open_path(self, "Open photo or film", self.settings.last_folder("photo"),
+                                 dialogs.OPEN_FILTER)
         if path is not None:
             self.open_photo(path)
 
@@ -81,8 +82,11 @@ class PhotoFiles:
         for it (None: ask if there are some). Returns False if nothing changed.
 
         The file is read in the background with progress in the status bar and a Cancel
-        button; the window answers input meanwhile."""
+        button; the window answers input meanwhile. A film (by its extension) opens as a
+        film (``film_controller.FilmController.open``)."""
         path = Path(path)
+        if is_video_path(path):
+            return self.film.open(path)
         if self._task_running() or not self.confirm_discard():
             return False
         saved = self.recovery.load_doc(path)  # before the undo stack is reset for the new photo
@@ -96,7 +100,8 @@ class PhotoFiles:
         if cancelled or loaded is None:
             self.statusBar().showMessage(f"Opening {path.name} cancelled", 5000)
             return False
-        self.pages.setCurrentWidget(self.splitter)
+        self.film.close()
+        self.pages.setCurrentWidget(self.photo_page)
         self.session.set_photo(path, lightness=loaded.lightness, colour=loaded.tone != "grey")
         # the same array: L is held once; prepared for another model, it is made again
         self.service.set_lightness(loaded.lightness, loaded.prepared)
@@ -159,9 +164,11 @@ class PhotoFiles:
     @property
     def needs_saving(self) -> bool:
         """Hints, strokes or the saturation changed since they were last exported (or opened)
-        and something is left to keep (an item, or a saturation other than 1)."""
+        and something is left to keep (an item, a film's keyframe, or a saturation other
+        than 1)."""
         s = self.session
-        return not self.undo.isClean() and (bool(s.hints) or s.saturation != 1)
+        keys = s.film is not None and bool(s.film.keyframes)
+        return not self.undo.isClean() and (bool(s.hints) or keys or s.saturation != 1)
 
     def confirm_discard(self) -> bool:
         """Ask about unsaved hints before they are dropped; True means go ahead."""
@@ -179,6 +186,8 @@ class PhotoFiles:
         photo = self.session.photo
         if photo is None:
             return False
+        if self.session.film is not None:  # the film's hints file: hints by keyframe
+            return self.film.export_hints(path)
         if path is None:
             path = dialogs.save_path(self, "Export hints", str(photo.path.with_suffix(".json")),
                                      dialogs.HINTS_FILTER)
@@ -206,6 +215,8 @@ class PhotoFiles:
         if self.session.photo is None:
             dialogs.error(self, "Import hints", "Open the photo the hints belong to first.")
             return False
+        if self.session.film is not None:  # a film's hints file (or a photo's: frame 0)
+            return self.film.import_hints(path)
         try:
             doc = load_hints_doc(path)
         except (HintsFileError, OSError, ValueError, RecursionError, MemoryError) as e:

@@ -42,9 +42,12 @@ class ResultView(ZoomView):
                         "Ctrl+wheel: zoom · middle drag or Space+drag: pan")
 
     # -- content ------------------------------------------------------------------------------
-    def set_before(self, grey: np.ndarray | QPixmap | None) -> None:
-        """The original (grey) photo, uint8 ``(H, W)`` or a pixmap of it; clears the result."""
-        self.clear_result()
+    def set_before(self, grey: np.ndarray | QPixmap | None, keep_result: bool = False) -> None:
+        """The original (grey) photo, uint8 ``(H, W)`` or a pixmap of it; clears the result
+        (``keep_result``: a film's next frame, of the same size; the last result stays until
+        the frame's own comes)."""
+        if not keep_result:
+            self.clear_result()
         if grey is None:
             self._before.setPixmap(to_pixmap(np.zeros((1, 1), np.uint8)))
             self._image_wh = (0, 0)

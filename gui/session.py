@@ -23,6 +23,7 @@ from colouru.geometry import DEFAULT_WORK_SIZE, working_shape
 from colouru.hints import SATURATION_RANGE, Hint, Stroke, hint_box
 
 from .colours import round_ab
+from .film_doc import FilmDoc
 
 Item = Hint | Stroke  # what the user places on the photo
 
@@ -67,6 +68,7 @@ class Change(str, Enum):
     FOCUS = "focus"
     SATURATION = "saturation"
     TOOL = "tool"
+    FRAME = "frame"  # a film: another frame shown, or its picture arrived
 
 
 class Tool(str, Enum):
@@ -92,6 +94,7 @@ class Session:
         self.focus: tuple[int, int] | None = None  # last point clicked (the gamut's lightness)
         self._hints: tuple[Item, ...] = ()
         self._selected: int | None = None
+        self.film: FilmDoc | None = None  # a film's frames and keyframes (None: a photo)
         self._listeners: list[Callable[[Change], None]] = []
 
     # -- listeners ----------------------------------------------------------------------------
@@ -114,7 +117,44 @@ class Session:
         self.photo = Photo(Path(path) if path is not None else None, lightness, bool(colour))
         self._hints, self._selected, self.focus = (), None, None
         self.saturation = 1.0
+        self.film = None
         self._notify(Change.PHOTO)
+
+    # -- films: the frame shown and the keyframes (film_doc.py) ---------------------------------
+    def set_film(self, film: FilmDoc, lightness: np.ndarray) -> None:
+        """Show a film at ``film.frame`` (its L ``(H, W)``): the photo is that frame, the items
+        are its keyframe's (``FilmDoc.hints_at``)."""
+        self.set_photo(film.path, lightness=lightness, colour=False)
+        self.film = film
+        self._hints = film.hints_at(film.frame)
+        self._notify(Change.HINTS)
+
+    def go_to_frame(self, frame: int) -> None:
+        """Show another frame of the film: its keyframe's items at once (the selection is
+        dropped); its picture follows with ``set_frame_lightness``."""
+        if self.film is None:
+            return
+        self.film.frame = self.film.clamp(frame)
+        self._hints, self._selected = self.film.hints_at(self.film.frame), None
+        self._notify(Change.FRAME)
+        self._notify(Change.HINTS)
+
+    def set_frame_lightness(self, lightness: np.ndarray) -> None:
+        """The shown frame's picture, decoded: its L ``(H, W)``, the film's size."""
+        if self.photo is not None:
+            self.photo = Photo(self.photo.path, lightness, False)
+            self._notify(Change.FRAME)
+
+    def put_keyframes(self, keyframes: dict[int, tuple[Item, ...]], frame: int,
+                      selected: int | None = None) -> None:
+        """Replace the film's keyframes (undo commands call this) and show ``frame``, where
+        the change was made, with ``selected`` selected."""
+        film = self.film
+        film.keyframes = dict(keyframes)
+        if film.frame != frame:
+            film.frame = film.clamp(frame)
+            self._notify(Change.FRAME)
+        self.set_hints(film.hints_at(film.frame), selected)
 
     @property
     def image_hw(self) -> tuple[int, int]:

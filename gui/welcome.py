@@ -21,7 +21,7 @@ class WelcomePage(QWidget):
         self.label = QLabel(TEXT)
         self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.label.setWordWrap(True)
-        self.open_button = QPushButton("&Open Photo…")
+        self.open_button = QPushButton("&Open Photo or Film…")
         self.open_button.clicked.connect(open_action.trigger)
         self.example_button = QPushButton("Open an E&xample")
         self.example_button.clicked.connect(example_action.trigger)

@@ -588,7 +588,7 @@ def test_settings_remember_colour_size_and_recent_files(window, qtbot, make_wind
 def test_help_lists_shortcuts_and_about_shows_the_model_card(window):
     table = window.show_shortcuts().table
     rows = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
-    assert rows["Open Photo"] == "Ctrl+O"
+    assert rows["Open Photo or Film"] == "Ctrl+O"
     assert "Ctrl+Shift+Z" in rows["Redo"] and "Ctrl+Y" in rows["Redo"]
     assert rows["Save Result"] == "Ctrl+S" and rows["Delete Hint or Stroke"].startswith("Del")
     assert "Ctrl+wheel" in rows["Zoom"]

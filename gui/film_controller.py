@@ -1,0 +1,379 @@
+"""Films in the window: opening one, moving along its timeline, keyframes, playing, exporting.
+
+The window shows a film as it shows a photo (grey on the left, colour on the right, the same
+editing); the film adds the timeline under it. Moving to a frame shows that frame's hints at
+once (``Session.go_to_frame``: its keyframe's, held) while ``FrameSource`` decodes the frame
+in the background; when it arrives it becomes the photo the service colours
+(``ColorizerService.set_lightness``), so scrubbing never waits for the decoder or the network.
+Hints placed on a frame make it a keyframe (undoable, ``commands.py``).
+
+Playing moves through the frames at the film's rate; a frame is shown only once the last
+one's colour has arrived, and then the frame due at that moment, so a slow machine drops
+frames rather than falling behind. Export runs ``colorize_video`` (``film_service.py``) in
+the background with progress and Cancel: the command line's film, pixel for pixel.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QPixmap
+
+from colouru.colour import srgb_image_lightness
+from colouru.hints import HintsFileError
+from colouru.video_hints import load_video_hints, save_video_hints
+
+from . import dialogs
+from .commands import KeyframesCommand, SaturationCommand
+from .film_frames import FrameReader, FrameSource
+from .film_service import FilmError, export_film, probe_film
+from .session import Change
+from .tasks import run_task
+from .timeline import Timeline
+
+
+def _first_frame(path: Path, report, cancelled, prepare):
+    """Probe the film and decode its first frame (in the background): ``(film, L, grey
+    image, prepared)`` or None if cancelled."""
+    from .colours import lightness_to_grey
+    from .qt_images import to_rgb32
+
+    report(f"Checking {path.name}", None)
+    film = probe_film(path)
+    if cancelled():
+        return None
+    report(f"Opening {path.name}: first frame", None)
+    reader = FrameReader(path)
+    try:
+        film.frames = max(1, min(film.frames, reader.count))
+        lightness = srgb_image_lightness(reader.grey(0))
+    finally:
+        reader.close()
+    return film, lightness, to_rgb32(lightness_to_grey(lightness)), prepare(lightness)
+
+
+class FilmController(QObject):
+    """The window's film: ``w`` is the ``MainWindow`` (its session, service, views, undo)."""
+
+    def __init__(self, w):
+        super().__init__(w)
+        self.w = w
+        self.source: FrameSource | None = None
+        self.timeline = Timeline(w.act_play)
+        self.timeline.frameChanged.connect(self.go_to)
+        self.timeline.hide()
+        self.shown_frame: int | None = None  # the frame whose picture the views show
+        self.export_path: Path | None = None
+        self._play: dict | None = None  # start time, start frame, end frame, waiting
+        self._timer = QTimer(self, interval=10)
+        self._timer.timeout.connect(self._tick)
+        w.session.subscribe(self._on_session)
+        w.service.previewReady.connect(self._on_preview)
+
+    @property
+    def film(self):
+        return self.w.session.film
+
+    # -- opening --------------------------------------------------------------------------------
+    def open(self, path: str | Path) -> bool:
+        """Open a film (checked as the command line checks it), in the background with
+        Cancel; its first frame is shown. False if nothing changed."""
+        w, path = self.w, Path(path)
+        if w._task_running() or not w.confirm_discard():
+            return False
+        prepare = w.service.preparer()
+        got, error, cancelled = run_task(w.task_bar, lambda report, cancelled: _first_frame(
+            path, report, cancelled, prepare), f"Opening {path.name}")
+        if error is not None:
+            text = str(error) if isinstance(error, FilmError) else f"{path}: {error!r}"
+            dialogs.error(w, "Cannot open film", text)
+            return False
+        if cancelled or got is None:
+            w.statusBar().showMessage(f"Opening {path.name} cancelled", 5000)
+            return False
+        film, lightness, grey, prepared = got
+        self.close()
+        self.source = FrameSource(path, self)
+        self.source.frameReady.connect(self._on_frame)
+        self.source.frameFailed.connect(self._on_frame_failed)
+        w.pages.setCurrentWidget(w.photo_page)
+        w.session.set_film(film, lightness)
+        w.service.set_lightness(lightness, prepared)
+        w.undo.clear()
+        w.result_path, self.export_path, w._suggestions = None, None, []
+        self._show_picture(0, grey, keep_result=False)
+        w.canvas.fit()
+        self.timeline.set_range(film.frames, film.second)
+        self.timeline.set_keys(())
+        self._show_position()
+        self.timeline.show()
+        self.enable(True)
+        w.settings.add_recent_file(path)
+        w.settings.set_last_folder("photo", path)
+        w._update_title()
+        w.statusBar().showMessage(
+            f"Opened {path.name} ({film.width} x {film.height}, {film.frames} frames at "
+            f"{film.rate:g}/s). Hints placed on a frame make it a keyframe; between "
+            f"keyframes the last one's hints are held here (the export carries them along "
+            f"the motion)", 10000)
+        w.request_update()
+        return True
+
+    def close(self) -> None:
+        """Forget the film (another photo or film opens, or the window closes)."""
+        self.stop()
+        if self.source is not None:
+            self.source.close()
+            self.source.deleteLater()
+            self.source = None
+        self.shown_frame = None
+        self.timeline.hide()
+        self.enable(False)
+
+    def enable(self, on: bool) -> None:
+        for act in self.w.film_actions:
+            act.setEnabled(on)
+
+    # -- moving along the film ------------------------------------------------------------------
+    def go_to(self, frame: int) -> None:
+        """Show ``frame``: its hints now, its picture when decoded."""
+        film = self.film
+        if film is None:
+            return
+        frame = film.clamp(frame)
+        if frame != film.frame:
+            self.w.session.go_to_frame(frame)
+        self._show_position()
+        if frame != self.shown_frame and self.source is not None:
+            self.source.request(frame, self.w.service.preparer())
+
+    def step(self, frames: int) -> None:
+        if self.film is not None:
+            self.go_to(self.film.frame + frames)
+
+    def step_seconds(self, seconds: int) -> None:
+        if self.film is not None:
+            self.go_to(self.film.frame + seconds * self.film.second)
+
+    def to_end(self, end: bool) -> None:
+        if self.film is not None:
+            self.go_to(self.film.last if end else 0)
+
+    def to_keyframe(self, step: int) -> None:
+        film = self.film
+        key = None if film is None else film.neighbour_key(film.frame, step)
+        if key is not None:
+            self.go_to(key)
+
+    def _on_frame(self, index: int, lightness, image, prepared, _seconds: float) -> None:
+        film = self.film
+        if film is None or index != film.frame:
+            return  # the user has moved on: that frame's request is on its way
+        w = self.w
+        w.session.set_frame_lightness(lightness)
+        self._show_picture(index, image, keep_result=True)
+        w.service.set_lightness(lightness, prepared)
+        if w.request_update() is None and self._play is not None:
+            self._play["waiting"] = False  # no model: play the grey frames
+
+    def _on_frame_failed(self, index: int, message: str) -> None:
+        self.w.statusBar().showMessage(f"Frame {index} cannot be decoded: {message}", 5000)
+        if self._play is not None:
+            self.stop()
+
+    def _show_picture(self, index: int, image, keep_result: bool) -> None:
+        pixmap = QPixmap.fromImage(image)  # one pixmap, shared by both views
+        self.w.canvas.set_photo(pixmap)
+        self.w.result_view.set_before(pixmap, keep_result=keep_result)
+        self.shown_frame = index
+
+    def _show_position(self) -> None:
+        film = self.film
+        if film is None:
+            return
+        key = film.key_of(film.frame)
+        if key == film.frame:
+            note = " · keyframe"
+        elif key is None:
+            note = " · no hints yet"
+        else:
+            note = f" · hints of keyframe {key} (held)"
+        self.timeline.show_frame(film.frame, film.time_text(film.frame) + note)
+
+    def _on_session(self, what: Change) -> None:
+        if self.film is None:
+            return
+        if what is Change.HINTS:
+            self.timeline.set_keys(self.film.keyframes)
+            self._show_position()
+        elif what is Change.FRAME:
+            self._show_position()
+            if self.film.frame != self.shown_frame and self.source is not None:
+                self.source.request(self.film.frame, self.w.service.preparer())
+
+    # -- keyframes ------------------------------------------------------------------------------
+    def _replace_keys(self, keys: dict, text: str) -> None:
+        self.w.undo.push(KeyframesCommand(self.w.session, keys, self.film.frame, text))
+
+    def add_keyframe(self) -> None:
+        """Make this frame a keyframe holding the hints shown (they stop being carried from
+        the last keyframe here: the export starts them afresh at this frame)."""
+        film = self.film
+        if film is None or film.keyframe(film.frame) is not None:
+            return
+        self._replace_keys({**film.keyframes, film.frame: film.hints_at(film.frame)},
+                           f"Add keyframe {film.frame}")
+
+    def delete_keyframe(self) -> None:
+        """Delete this frame's keyframe (its hints go; the last keyframe's are held here)."""
+        film = self.film
+        if film is None or film.keyframe(film.frame) is None:
+            self.w.statusBar().showMessage("This frame is no keyframe", 3000)
+            return
+        keys = dict(film.keyframes)
+        del keys[film.frame]
+        self._replace_keys(keys, f"Delete keyframe {film.frame}")
+
+    # -- hints files ----------------------------------------------------------------------------
+    def export_hints(self, path: str | Path | None = None) -> bool:
+        """File > Export Hints for a film: its keyframes as the film's hints file that
+        ``colouru colorize FILM --hints FILE`` reads."""
+        w, film = self.w, self.film
+        if path is None:
+            path = dialogs.save_path(w, "Export film hints", str(film.path.with_suffix(".json")),
+                                     dialogs.HINTS_FILTER)
+            if path is None:
+                return False
+        try:
+            save_video_hints(path, film.keyframes, (film.width, film.height),
+                             w.session.saturation)
+        except OSError as e:
+            dialogs.error(w, "Cannot save hints", f"{path}: {e.strerror or e}")
+            return False
+        w.undo.setClean()
+        w.statusBar().showMessage(f"Hints of {len(film.keyframes)} keyframes saved to {path}",
+                                  5000)
+        return True
+
+    def import_hints(self, path: str | Path) -> bool:
+        """File > Import Hints for a film: a film's hints file (or a photo's: frame 0's)
+        replaces the keyframes and the saturation, as one undo step."""
+        w, film = self.w, self.film
+        try:
+            doc = load_video_hints(path)
+        except (HintsFileError, OSError, ValueError, RecursionError, MemoryError) as e:
+            dialogs.error(w, "Cannot import hints", str(e))
+            return False
+        keys = {k: tuple(v) for k, v in doc.frames.items() if k <= film.last}
+        past = len(doc.frames) - len(keys)
+        w.undo.beginMacro("Import hints")
+        self._replace_keys(keys, "Import hints")
+        if doc.saturation != w.session.saturation:
+            w.undo.push(SaturationCommand(w.session, w.session.saturation, doc.saturation,
+                                          "Import hints"))
+        w.undo.endMacro()
+        w.undo.setClean()
+        note = f" ({past} keyframes past the film's end left out)" if past else ""
+        w.statusBar().showMessage(f"Imported {len(keys)} keyframes from {Path(path).name}"
+                                  f"{note}", 5000)
+        return True
+
+    # -- export ---------------------------------------------------------------------------------
+    def export(self, path: str | Path | None = None) -> bool:
+        """Film > Export Film: the whole film in colour through the command line's own
+        function, in the background with progress and Cancel."""
+        w, film = self.w, self.film
+        if film is None:
+            return False
+        colorizer = w.service.colorizer
+        if colorizer is None:
+            dialogs.error(w, "No model", "Load a model (Model menu) before exporting a film.")
+            return False
+        if w._task_running():
+            return False
+        if path is None:
+            suggested = self.export_path or film.path.with_name(
+                f"{film.path.stem}_colour{film.path.suffix.lower()}")
+            path = dialogs.save_path(w, "Export film", str(suggested), dialogs.FILM_FILTER)
+            if path is None:
+                return False
+        path = Path(path)
+        self.stop()
+        hints, src = film.video_hints(w.session.saturation), film.path
+        t0 = time.perf_counter()
+        done, error, cancelled = run_task(w.task_bar, lambda report, cancelled: export_film(
+            src, path, colorizer, hints, report, cancelled), f"Exporting {path.name}")
+        if cancelled or (error is None and not done):
+            w.statusBar().showMessage(f"Exporting {path.name} cancelled", 5000)
+            return False
+        if error is not None:
+            text = str(error) if isinstance(error, FilmError) else f"{path}: {error!r}"
+            dialogs.error(w, "Cannot export film", text)
+            return False
+        self.export_path = path
+        w.statusBar().showMessage(f"Exported {path.name} ({film.frames} frames in "
+                                  f"{time.perf_counter() - t0:.1f} s)", 5000)
+        return True
+
+    # -- playing --------------------------------------------------------------------------------
+    def toggle_play(self) -> None:
+        if self._play is not None:
+            self.stop()
+        else:
+            self.play()
+
+    def play(self, end: int | None = None) -> None:
+        """Play from this frame to ``end`` (default: the film's last frame; from the start
+        when at the end) in colour at the working size, at the film's rate, dropping the
+        frames the machine cannot colour in time."""
+        film = self.film
+        if film is None:
+            return
+        start = 0 if film.frame >= film.last else film.frame
+        end = film.last if end is None else film.clamp(end)
+        self._play = {"t0": time.perf_counter(), "start": start, "end": end,
+                      "waiting": False, "shown": 0, "due": 0}
+        self.w.act_play.setText("Sto&p")
+        self.go_to(start)
+        self._play["waiting"] = start != self.shown_frame
+        self._timer.start()
+
+    def stop(self) -> None:
+        if self._play is None:
+            return
+        played = self._play
+        self._play = None
+        self._timer.stop()
+        self.w.act_play.setText("&Play")
+        if played["due"]:
+            dropped = played["due"] - played["shown"]
+            self.w.statusBar().showMessage(
+                f"Played {played['shown']} of {played['due']} frames in colour"
+                + (f" ({dropped} dropped to keep time)" if dropped else ""), 5000)
+
+    @property
+    def playing(self) -> bool:
+        return self._play is not None
+
+    def _tick(self) -> None:
+        p, film = self._play, self.film
+        if p is None or film is None:
+            return
+        due = p["start"] + int((time.perf_counter() - p["t0"]) * film.rate)
+        if p["waiting"]:
+            return
+        if due > p["end"]:  # the time is up: the range's last frame stays on screen
+            self.stop()
+            self.go_to(p["end"])
+            return
+        if due != film.frame:
+            p["due"] = due - p["start"]
+            p["waiting"] = True
+            self.go_to(due)
+
+    def _on_preview(self, *_args) -> None:
+        if self._play is not None and self.shown_frame == self.film.frame:
+            self._play["waiting"] = False
+            self._play["shown"] += 1

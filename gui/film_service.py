@@ -1,0 +1,69 @@
+"""The app's one door to the film engine (``colouru.video``), beside ``service.py``'s to the
+colorizer: checking a film before it opens (``probe_video``: the command line's allow-list of
+containers and codecs) and exporting it with ``colorize_video``, the very function
+``colouru colorize FILM`` calls, with the command line's default settings, so the app's film
+and the command line's are the same film for the same hints file."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from colouru.film_settings import VIDEO_EXTENSIONS
+from colouru.hints import HintsFileError
+from colouru.video import (
+    VideoReadError,
+    VideoWriteError,
+    colorize_video,
+    parts_folder,
+    probe_video,
+)
+from colouru.video_hints import VideoHints
+
+from .film_doc import FilmDoc
+
+FILM_EXTENSIONS = tuple(sorted(VIDEO_EXTENSIONS))
+
+
+class FilmError(Exception):
+    """A film that cannot be opened or exported, in one line naming the file."""
+
+
+class _Stop(Exception):
+    """Raised in ``colorize_video``'s progress callback: the user cancelled."""
+
+
+def probe_film(path: str | Path) -> FilmDoc:
+    """The film at ``path`` checked as the command line checks it (container, codec, size,
+    every packet there) -> a ``FilmDoc`` at frame 0; ``FilmError`` (one line) otherwise."""
+    try:
+        info = probe_video(path)
+    except VideoReadError as e:
+        raise FilmError(str(e)) from None
+    rate = float(info.rate) if info.rate else 24.0
+    return FilmDoc(Path(path), info.width, info.height, info.frames, rate)
+
+
+def export_film(src: Path, dst: Path, colorizer, hints: VideoHints, report=None,
+                cancelled=None) -> bool:
+    """Colorize the film ``src`` into ``dst`` as ``colouru colorize SRC --hints FILE`` does
+    (``colorize_video`` with its defaults; ``dst`` replaced if it exists), reporting
+    ``report(stage, fraction)`` after each frame; ``cancelled()`` stops it after the frame
+    being written (nothing is published, the interrupted run's segments are removed).
+    Returns False when cancelled; ``FilmError`` (one line) when it fails."""
+
+    def progress(done: int, total: int) -> None:
+        if cancelled is not None and cancelled():
+            raise _Stop
+        if report is not None:
+            report(f"Exporting {dst.name}: frame {done} of {total}", done / max(total, 1))
+
+    try:
+        colorize_video(src, dst, colorizer, hints, progress=progress, overwrite=True,
+                       protect=(src,))
+    except _Stop:
+        shutil.rmtree(parts_folder(dst), ignore_errors=True)
+        return False
+    except (VideoReadError, VideoWriteError, HintsFileError) as e:
+        raise FilmError(str(e)) from None
+    return True

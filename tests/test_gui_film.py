@@ -1,0 +1,199 @@
+"""Films in the app, driven like a user would on a real tiny film made here: open it, scrub the
+timeline (keys and the slider), place a hint on a frame (a keyframe, undoable), play, export
+the hints and the film; the exported film equals the command line's on the same hints file."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from test_gui_app import WAIT, click, dialogs, make_window  # noqa: F401 (fixtures)
+from test_video import make_film
+
+from colouru.cli import main as cli_main
+from colouru.hints import Hint
+from colouru.video_hints import load_video_hints
+
+av = pytest.importorskip("av")
+pytestmark = pytest.mark.gui
+
+FRAMES = 30  # at 24 frames/s: Shift+arrows step a second (24 frames)
+
+
+@pytest.fixture
+def film(tmp_path):
+    path = tmp_path / "film.mp4"
+    make_film(path, frames=FRAMES, size=(96, 72), acodec=None)
+    return path
+
+
+def settle(qtbot, w):
+    qtbot.waitUntil(lambda: not w.service.busy, timeout=WAIT)
+
+
+def shown(qtbot, w, frame: int) -> None:
+    """Wait until ``frame`` is on screen (its picture decoded) and its colour is settled."""
+    qtbot.waitUntil(lambda: w.film.shown_frame == frame, timeout=WAIT)
+    settle(qtbot, w)
+
+
+@pytest.fixture
+def film_window(make_window, film, qtbot):  # noqa: F811
+    w = make_window()
+    assert w.open_photo(film)  # File > Open takes films too
+    shown(qtbot, w, 0)
+    return w
+
+
+def decoded(path) -> list[np.ndarray]:
+    with av.open(str(path)) as c:
+        return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+
+
+def test_a_film_opens_with_its_timeline_and_a_result(film_window, film):
+    w = film_window
+    assert w.session.film is not None and w.session.film.frames == FRAMES
+    assert w.film.timeline.isVisible() and w.film.timeline.slider.maximum() == FRAMES - 1
+    assert w.session.image_hw == (72, 96)
+    assert w.result_view.result is not None  # the first frame in colour
+    assert "frame 0 / 29" in w.film.timeline.label.text()
+    assert w.act_export_film.isEnabled() and w.act_play.isEnabled()
+
+
+def test_scrubbing_with_keys_and_the_slider_decodes_in_the_background(film_window, qtbot):
+    w = film_window
+    first = w.session.photo.lightness.copy()
+    w.canvas.setFocus()
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Right)
+    assert w.session.film.frame == 1  # at once: the picture follows from the decoder
+    shown(qtbot, w, 1)
+    assert not np.array_equal(w.session.photo.lightness, first)  # the film pans
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    assert w.session.film.frame == 25  # a second on (24 frames)
+    qtbot.keyClick(w.canvas, Qt.Key.Key_End)
+    assert w.session.film.frame == FRAMES - 1
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Left)
+    assert w.session.film.frame == FRAMES - 2
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Home)
+    assert w.session.film.frame == 0
+    for value in (3, 9, 17, 12):  # a drag along the slider: only the newest frame matters
+        w.film.timeline.slider.setValue(value)
+    assert w.session.film.frame == 12
+    shown(qtbot, w, 12)
+    assert w.film.timeline.slider.value() == 12 and "frame 12 / 29" in (
+        w.film.timeline.label.text())
+
+
+def test_a_hint_makes_a_keyframe_held_until_the_next_and_undo_removes_it(film_window, qtbot):
+    w = film_window
+    w.act_keep_colour.setChecked(True)
+    w.film.go_to(5)
+    shown(qtbot, w, 5)
+    w.session.set_current_ab((-40.0, 30.0))
+    click(qtbot, w.canvas, 30, 30)
+    assert set(w.session.film.keyframes) == {5} and len(w.session.hints) == 1
+    assert w.film.timeline.slider.keys == [5]
+    w.film.go_to(12)
+    assert len(w.session.hints) == 1  # held from keyframe 5
+    assert "keyframe 5 (held)" in w.film.timeline.label.text()
+    w.film.go_to(2)
+    assert w.session.hints == ()  # before the first keyframe: none
+    w.act_undo.trigger()  # the hint was placed on frame 5: undo goes back there
+    assert w.session.film.frame == 5 and w.session.film.keyframes == {}
+    w.act_redo.trigger()
+    assert set(w.session.film.keyframes) == {5}
+    w.film.go_to(20)
+    w.act_add_key.trigger()  # K: frame 20 holds keyframe 5's hints as its own
+    assert set(w.session.film.keyframes) == {5, 20}
+    w.act_delete_key.trigger()
+    assert set(w.session.film.keyframes) == {5}
+    w.act_undo.trigger()
+    assert set(w.session.film.keyframes) == {5, 20}
+    w.act_prev_key.trigger()
+    assert w.session.film.frame == 5
+
+
+def test_play_shows_colour_frames_in_order_and_keeps_time(film_window, qtbot):
+    w = film_window
+    frames_seen = []
+    w.service.previewReady.connect(lambda *_: frames_seen.append(w.session.film.frame))
+    t0 = time.perf_counter()
+    w.act_play.trigger()
+    assert w.film.playing
+    qtbot.waitUntil(lambda: not w.film.playing, timeout=WAIT)
+    # On time whatever the machine: frames it cannot colour in time are dropped.
+    assert time.perf_counter() - t0 < FRAMES / 24 + 2
+    assert frames_seen == sorted(frames_seen)
+    assert w.session.film.frame == FRAMES - 1  # the last frame stays on screen
+    shown(qtbot, w, FRAMES - 1)
+
+
+def test_exported_film_equals_the_command_line_on_the_same_hints_file(
+        film_window, film, dialogs, qtbot, tmp_path, tiny_model_path):  # noqa: F811
+    w = film_window
+    w.act_keep_colour.setChecked(True)
+    for frame, (x, y), ab in [(0, (20, 20), (-50.0, 40.0)), (15, (70, 50), (40.0, 30.0))]:
+        w.film.go_to(frame)
+        shown(qtbot, w, frame)
+        w.session.set_current_ab(ab)
+        click(qtbot, w.canvas, x, y)
+        w.session.select(None)
+    dialogs.save_file = tmp_path / "hints.json"
+    w.act_export.trigger()  # File > Export Hints: the film's hints file
+    doc = load_video_hints(tmp_path / "hints.json")
+    assert sorted(doc.frames) == [0, 15] and isinstance(doc.frames[15][0], Hint)
+    dialogs.save_file = tmp_path / "app.mp4"
+    w.act_export_film.trigger()
+    assert (tmp_path / "app.mp4").is_file(), dialogs.calls
+    assert cli_main(["colorize", str(film), "-o", str(tmp_path / "cli"), "--model",
+                     str(tiny_model_path), "--hints", str(tmp_path / "hints.json"),
+                     "--device", "cpu", "-q"]) == 0
+    app, cli = decoded(tmp_path / "app.mp4"), decoded(tmp_path / "cli" / "film.mp4")
+    assert len(app) == len(cli) == FRAMES
+    for a, c in zip(app, cli, strict=True):
+        np.testing.assert_array_equal(a, c)
+    assert float(np.abs(app[0].astype(int) - app[0].mean(2, keepdims=True)).mean()) > 1
+
+
+def test_importing_a_film_hints_file_is_one_undo_step(film_window, tmp_path):
+    w = film_window
+    from colouru.video_hints import save_video_hints
+
+    save_video_hints(tmp_path / "h.json", {3: [Hint(10, 10, 5, ab=(20.0, 20.0))], 40: []},
+                     (96, 72), saturation=1.5)
+    assert w.import_hints(tmp_path / "h.json")
+    assert set(w.session.film.keyframes) == {3} and w.session.saturation == 1.5
+    w.act_undo.trigger()
+    assert w.session.film.keyframes == {} and w.session.saturation == 1.0
+
+
+def test_a_film_dropped_on_the_window_opens_and_a_photo_after_it_ends_the_film(
+        make_window, film, qtbot, tmp_path):  # noqa: F811
+    from conftest import gradient_photo
+    from PIL import Image
+
+    w = make_window()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(film))])
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(QPoint(20, 20), *args)
+    w.dragEnterEvent(enter)
+    w.dropEvent(QDropEvent(QPointF(20, 20), *args))
+    assert w.session.film is not None and w.film.timeline.isVisible()
+    photo = tmp_path / "p.png"
+    Image.fromarray(gradient_photo(40, 60)).save(photo)
+    assert w.open_photo(photo)
+    assert w.session.film is None and not w.film.timeline.isVisible()
+    assert not w.act_export_film.isEnabled()
+
+
+def test_a_file_that_is_no_film_is_one_error(make_window, dialogs, tmp_path):  # noqa: F811
+    w = make_window()
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"\0" * 100)
+    assert not w.open_photo(bad)
+    assert dialogs.kinds() == ["critical"] and w.session.film is None
