@@ -50,6 +50,36 @@ class ColourPanel(QWidget):
 
     def __init__(self, choose_action: QAction, eyedropper_action: QAction, parent=None):
         super().__init__(parent)
+        top = self._build_current(choose_action, eyedropper_action)
+        self.gamut = GamutPanel()
+        self.gamut.colourPicked.connect(self.colourPicked)
+        self.gamut.pickFinished.connect(self.pickFinished)
+        size_row, brush_row = self._build_sizes()
+        saturation_row = self._build_saturation()
+        self.suggested = SwatchRow("Suggested", 4, "Colours the model suggests for the selected "
+                                   "point: first its current prediction there, then the "
+                                   "alternatives it sees nearby")
+        self.recent = SwatchRow("Recent", 10, "Recently used colours")
+        for row in (self.suggested, self.recent):
+            row.colourClicked.connect(self.colourChosen)
+
+        lay = QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addWidget(self.gamut)
+        lay.addLayout(size_row)
+        lay.addLayout(brush_row)
+        lay.addWidget(self.suggested)
+        lay.addWidget(self.recent)
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        lay.addWidget(line)
+        lay.addLayout(saturation_row)
+        lay.addStretch(1)
+        self._updating = False
+
+    def _build_current(self, choose_action: QAction, eyedropper_action: QAction) -> QGridLayout:
+        """The current colour's swatch and numbers, Choose Colour and the eyedropper."""
         self.current = QFrame()
         self.current.setFixedSize(44, 44)
         self.current.setFrameShape(QFrame.Shape.Box)
@@ -70,11 +100,10 @@ class ColourPanel(QWidget):
         top.addWidget(choose, 1, 1)
         top.addWidget(dropper, 1, 2)
         top.setColumnStretch(3, 1)
+        return top
 
-        self.gamut = GamutPanel()
-        self.gamut.colourPicked.connect(self.colourPicked)
-        self.gamut.pickFinished.connect(self.pickFinished)
-
+    def _build_sizes(self) -> tuple[QHBoxLayout, QHBoxLayout]:
+        """The hint size and brush width sliders, their titles of one width."""
         self.size_slider = QSlider(Qt.Orientation.Horizontal)
         self.size_slider.setRange(MIN_SIZE, MAX_SIZE)
         self.size_slider.setPageStep(1)
@@ -108,7 +137,10 @@ class ColourPanel(QWidget):
         brush_row.addWidget(brush_label)
         brush_row.addWidget(self.brush_slider, 1)
         brush_row.addWidget(self.brush_label)
+        return size_row, brush_row
 
+    def _build_saturation(self) -> QHBoxLayout:
+        """The result's saturation: a slider (double-click: 1), its value, a reset button."""
         lo, hi = SATURATION_RANGE
         self.saturation_slider = ResetSlider(Qt.Orientation.Horizontal)
         self.saturation_slider.setRange(round(lo * SATURATION_STEPS), round(hi * SATURATION_STEPS))
@@ -135,28 +167,7 @@ class ColourPanel(QWidget):
         saturation_row.addWidget(self.saturation_slider, 1)
         saturation_row.addWidget(self.saturation_label)
         saturation_row.addWidget(self.saturation_reset)
-
-        self.suggested = SwatchRow("Suggested", 4, "Colours the model suggests for the selected "
-                                   "point: first its current prediction there, then the "
-                                   "alternatives it sees nearby")
-        self.recent = SwatchRow("Recent", 10, "Recently used colours")
-        for row in (self.suggested, self.recent):
-            row.colourClicked.connect(self.colourChosen)
-
-        lay = QVBoxLayout(self)
-        lay.addLayout(top)
-        lay.addWidget(self.gamut)
-        lay.addLayout(size_row)
-        lay.addLayout(brush_row)
-        lay.addWidget(self.suggested)
-        lay.addWidget(self.recent)
-        line = QFrame()
-        line.setFrameShape(QFrame.Shape.HLine)
-        line.setFrameShadow(QFrame.Shadow.Sunken)
-        lay.addWidget(line)
-        lay.addLayout(saturation_row)
-        lay.addStretch(1)
-        self._updating = False
+        return saturation_row
 
     def _size_moved(self, value: int) -> None:
         if not self._updating:
