@@ -1,11 +1,12 @@
 """Films in the window: opening one, moving along its timeline, keyframes, playing, exporting.
 
 The window shows a film as it shows a photo (grey on the left, colour on the right, the same
-editing); the film adds the timeline under it. Moving to a frame shows that frame's hints at
-once (``Session.go_to_frame``: its keyframe's, held) while ``FrameSource`` decodes the frame
-in the background; when it arrives it becomes the photo the service colours
-(``ColorizerService.set_lightness``), so scrubbing never waits for the decoder or the network.
-Hints placed on a frame make it a keyframe (undoable, ``commands.py``).
+editing); the film adds the timeline under it. Moving to a frame shows its keyframe's hints at
+once (``Session.go_to_frame``) while ``FrameSource`` decodes the frame in the background, with
+the hints carried along the motion there as the export carries them; when it arrives it
+becomes the photo the service colours (``ColorizerService.set_lightness``), so scrubbing
+never waits for the decoder or the network. Hints placed on a frame make it a keyframe
+holding the hints shown there (undoable, ``commands.py``).
 
 Playing moves through the frames at the film's rate; a frame is shown only once the last
 one's colour has arrived, and then the frame due at that moment, so a slow machine drops
@@ -18,6 +19,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QPixmap
 
@@ -54,6 +56,11 @@ def _first_frame(path: Path, report, cancelled, prepare):
     return film, lightness, to_rgb32(lightness_to_grey(lightness)), prepare(lightness)
 
 
+def _work_of(prepared) -> np.ndarray | None:
+    """The working-size L in ``ColorizerService.preparer()``'s result (None: no model)."""
+    return None if prepared is None else prepared[1].work_lightness
+
+
 class FilmController(QObject):
     """The window's film: ``w`` is the ``MainWindow`` (its session, service, views, undo)."""
 
@@ -65,6 +72,8 @@ class FilmController(QObject):
         self.timeline.frameChanged.connect(self.go_to)
         self.timeline.hide()
         self.shown_frame: int | None = None  # the frame whose picture the views show
+        self.shown_how = "none"  # how its hints came: key, carried, held (too far), none
+        self._asked: tuple | None = None  # (frame, keyframes) last asked of the source
         self.export_path: Path | None = None
         self._play: dict | None = None  # start time, start frame, end frame, waiting
         self._timer = QTimer(self, interval=10)
@@ -128,7 +137,7 @@ class FilmController(QObject):
             self.source.close()
             self.source.deleteLater()
             self.source = None
-        self.shown_frame = None
+        self.shown_frame, self._asked = None, None
         self.timeline.hide()
         self.enable(False)
 
@@ -146,8 +155,16 @@ class FilmController(QObject):
         if frame != film.frame:
             self.w.session.go_to_frame(frame)
         self._show_position()
-        if frame != self.shown_frame and self.source is not None:
-            self.source.request(frame, self.w.service.preparer())
+        self._ask()
+
+    def _ask(self) -> None:
+        """Ask the source for the frame shown and its hints, unless asked already."""
+        film = self.film
+        asked = (film.frame, dict(film.keyframes))
+        if self.source is None or asked == self._asked:
+            return
+        self._asked = asked
+        self.source.request(film.frame, self.w.service.preparer(), film.keyframes, _work_of)
 
     def step(self, frames: int) -> None:
         if self.film is not None:
@@ -167,14 +184,19 @@ class FilmController(QObject):
         if key is not None:
             self.go_to(key)
 
-    def _on_frame(self, index: int, lightness, image, prepared, _seconds: float) -> None:
+    def _on_frame(self, index: int, lightness, image, prepared, _seconds: float, hints,
+                  how: str) -> None:
         film = self.film
-        if film is None or index != film.frame:
-            return  # the user has moved on: that frame's request is on its way
+        if film is None or index != film.frame or (index, film.keyframes) != self._asked:
+            return  # the user has moved on, or changed a keyframe: newer is on its way
         w = self.w
         w.session.set_frame_lightness(lightness)
         self._show_picture(index, image, keep_result=True)
         w.service.set_lightness(lightness, prepared)
+        self.shown_how = how
+        if how == "carried":
+            w.session.show_carried(hints)
+        self._show_position()
         if w.request_update() is None and self._play is not None:
             self._play["waiting"] = False  # no model: play the grey frames
 
@@ -198,8 +220,10 @@ class FilmController(QObject):
             note = " · keyframe"
         elif key is None:
             note = " · no hints yet"
+        elif self.shown_frame == film.frame and self.shown_how == "carried":
+            note = f" · hints of keyframe {key} carried along the motion"
         else:
-            note = f" · hints of keyframe {key} (held)"
+            note = f" · hints of keyframe {key} (held where placed)"
         self.timeline.show_frame(film.frame, film.time_text(film.frame) + note)
 
     def _on_session(self, what: Change) -> None:
@@ -208,10 +232,10 @@ class FilmController(QObject):
         if what is Change.HINTS:
             self.timeline.set_keys(self.film.keyframes)
             self._show_position()
+            self._ask()  # a keyframe changed: the hints carried here may too
         elif what is Change.FRAME:
             self._show_position()
-            if self.film.frame != self.shown_frame and self.source is not None:
-                self.source.request(self.film.frame, self.w.service.preparer())
+            self._ask()
 
     # -- keyframes ------------------------------------------------------------------------------
     def _replace_keys(self, keys: dict, text: str) -> None:

@@ -6,11 +6,17 @@ it. Frame numbers are the frames in the order they are shown, as in the film's h
 the command line (the video packets' time stamps, sorted). Each frame becomes grey as the
 command line sees it (full range, a colour film reduced to its luma), then its L.
 
-``FrameSource`` runs a reader on a thread of its own: ``request(i, prepare)`` replaces any
-request still waiting (while the user drags the timeline only the newest frame is decoded),
-and ``frameReady`` brings the frame's L, its grey image for the screen, and what the
-colorizer service takes (``prepare``, the service's ``preparer()``) to the GUI thread. The
-last frames decoded are kept (``CACHE_BYTES``), so going back and forth over them is instant.
+``FrameSource`` runs a reader on a thread of its own: ``request(i, prepare, keyframes)``
+replaces any request still waiting (while the user drags the timeline only the newest frame
+is decoded), and ``frameReady`` brings the frame's L, its grey image for the screen, what the
+colorizer service takes (``prepare``, the service's ``preparer()``) and the frame's hints to
+the GUI thread. The hints are those the export uses there: a keyframe's own, else the last
+keyframe's carried along the motion frame by frame with the engine's own functions
+(``colouru.temporal``: ``estimate_motion``, ``move_hints``, as ``colorize_video`` carries
+them), from the last frame carried to when the film is read forward (one flow a frame while
+playing or stepping), else from the keyframe; more than ``CARRY_SPAN`` frames from the
+keyframe and nothing carried near, they are held where they were placed (and the window says
+so). The last frames decoded are kept (``CACHE_BYTES``), so going back and forth is instant.
 """
 
 from __future__ import annotations
@@ -26,12 +32,14 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from colouru.colour import srgb_image_lightness
+from colouru.temporal import SteadyConfig, estimate_motion, move_hints, new_flow
 
 from .colours import lightness_to_grey
 from .qt_images import to_rgb32
 
 FORWARD_SPAN = 48  # frames: going forward by at most this many decodes on, without seeking
-CACHE_BYTES = 96 * 2**20  # decoded frames kept (their L and grey image)
+CACHE_BYTES = 96 * 2**20  # decoded frames kept (their L)
+CARRY_SPAN = 240  # frames from a keyframe its hints are carried, at most, when asked afresh
 
 
 def frame_grey(frame) -> np.ndarray:
@@ -96,26 +104,33 @@ class FrameReader:
 class FrameSource(QObject):
     """Decodes the frame asked for last on a thread of its own (see the module's text)."""
 
-    frameReady = Signal(int, object, object, object, float)  # index, L, QImage, prepared, s
+    # index, L, QImage, prepared, seconds, hints, how: "key" | "carried" | "held" | "none"
+    frameReady = Signal(int, object, object, object, float, object, str)
     frameFailed = Signal(int, str)
 
     def __init__(self, path: str | Path, parent: QObject | None = None):
         super().__init__(parent)
         self.path = Path(path)
         self._wake = threading.Condition()
-        self._wanted: tuple[int, Callable] | None = None
+        self._wanted: tuple | None = None
         self._stop = False
         self._cache: OrderedDict[int, tuple] = OrderedDict()
         self._cache_bytes = 0
         self.decoded = 0  # frames decoded (not from the cache)
+        self._flow = None  # the DIS flow object of this thread (temporal.new_flow)
+        self._carry: dict | None = None  # keyframes, frame, hints there, its working L
         self._thread = threading.Thread(target=self._run, name="colouru-frames", daemon=True)
         self._thread.start()
 
-    def request(self, index: int, prepare: Callable[[np.ndarray], object]) -> None:
+    def request(self, index: int, prepare: Callable[[np.ndarray], object],
+                keyframes: dict | None = None,
+                work_of: Callable[[object], np.ndarray | None] = lambda _p: None) -> None:
         """Decode frame ``index`` (replacing a request still waiting); ``frameReady`` says
-        when it is there. ``prepare(L)``: what the service takes with it."""
+        when it is there. ``prepare(L)``: what the service takes with it; ``keyframes``: the
+        film's (frame -> hints); ``work_of(prepared)``: its working-size L (None: no model,
+        the hints are held)."""
         with self._wake:
-            self._wanted = (int(index), prepare)
+            self._wanted = (int(index), prepare, dict(keyframes or {}), work_of)
             self._wake.notify()
 
     def close(self) -> None:
@@ -135,34 +150,70 @@ class FrameSource(QObject):
                         self._wake.wait()
                     if self._stop:
                         return
-                    (index, prepare), self._wanted = self._wanted, None
+                    (index, prepare, keys, work_of), self._wanted = self._wanted, None
                 t0 = time.perf_counter()
                 try:
                     if reader is None:
                         reader = FrameReader(self.path)
-                    lightness, image = self._picture(reader, index)
+                    lightness = self._lightness(reader, index)
                     prepared = prepare(lightness)
+                    got = self._hints(reader, index, keys, prepare, work_of, prepared)
+                    if got is None:  # a newer request came while carrying: that one now
+                        continue
+                    image = to_rgb32(lightness_to_grey(lightness))
                 except Exception as e:  # reported to the window, never raised here
                     self.frameFailed.emit(index, f"{e.__class__.__name__}: {e}")
                     continue
                 self.frameReady.emit(index, lightness, image, prepared,
-                                     time.perf_counter() - t0)
+                                     time.perf_counter() - t0, *got)
         finally:
             if reader is not None:
                 reader.close()
 
-    def _picture(self, reader: FrameReader, index: int):
-        """Frame ``index``'s L and grey image, from the cache or decoded."""
+    def _lightness(self, reader: FrameReader, index: int) -> np.ndarray:
+        """Frame ``index``'s L ``(H, W)``, from the cache or decoded."""
         got = self._cache.get(index)
         if got is not None:
             self._cache.move_to_end(index)
             return got
         lightness = srgb_image_lightness(reader.grey(index))
         self.decoded += 1
-        got = (lightness, to_rgb32(lightness_to_grey(lightness)))
-        self._cache[index] = got
-        self._cache_bytes += lightness.nbytes * 2
+        self._cache[index] = lightness
+        self._cache_bytes += lightness.nbytes
         while self._cache_bytes > CACHE_BYTES and len(self._cache) > 1:
-            _, (old, _img) = self._cache.popitem(last=False)
-            self._cache_bytes -= old.nbytes * 2
-        return got
+            _, old = self._cache.popitem(last=False)
+            self._cache_bytes -= old.nbytes
+        return lightness
+
+    def _hints(self, reader: FrameReader, index: int, keys: dict, prepare, work_of,
+               prepared) -> tuple[tuple, str] | None:
+        """Frame ``index``'s hints and how they got there (see the module's text); None when
+        a newer request stopped the carrying."""
+        before = [k for k in keys if k <= index]
+        if not before:
+            return (), "none"
+        key = max(before)
+        work = work_of(prepared)
+        if key == index or not keys[key] or work is None:
+            return tuple(keys[key]), "key" if key == index else "held"
+        c = self._carry
+        if c is not None and c["keys"] == keys and key <= c["frame"] <= index:
+            frame, hints, last = c["frame"], c["hints"], c["work"]
+        elif index - key > CARRY_SPAN:
+            return tuple(keys[key]), "held"
+        else:
+            frame, hints, last = key, list(keys[key]), work_of(prepare(
+                self._lightness(reader, key)))
+        self._flow = self._flow or new_flow()
+        while frame < index:
+            if self._wanted is not None:
+                return None
+            frame += 1
+            lightness = self._lightness(reader, frame)
+            cur = work if frame == index else work_of(prepare(lightness))
+            motion = (estimate_motion(last, cur, self._flow, SteadyConfig())
+                      if last.shape == cur.shape else None)  # as colorize_video carries them
+            hints = move_hints(hints, motion, lightness.shape) if motion and not motion.cut else []
+            last = cur
+        self._carry = {"keys": keys, "frame": index, "hints": hints, "work": last}
+        return tuple(hints), "carried"

@@ -139,6 +139,13 @@ class Session:
         self._notify(Change.FRAME)
         self._notify(Change.HINTS)
 
+    def show_carried(self, hints: Sequence[Item]) -> None:
+        """The shown frame (no keyframe) with its keyframe's hints carried along the motion
+        (``film_frames``): shown and edited as they lie here; the keyframes are unchanged."""
+        if self.film is not None and self.film.keyframe(self.film.frame) is None:
+            self._hints, self._selected = tuple(hints), None
+            self._notify(Change.HINTS)
+
     def set_frame_lightness(self, lightness: np.ndarray) -> None:
         """The shown frame's picture, decoded: its L ``(H, W)``, the film's size."""
         if self.photo is not None:

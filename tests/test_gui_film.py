@@ -96,9 +96,15 @@ def test_a_hint_makes_a_keyframe_held_until_the_next_and_undo_removes_it(film_wi
     click(qtbot, w.canvas, 30, 30)
     assert set(w.session.film.keyframes) == {5} and len(w.session.hints) == 1
     assert w.film.timeline.slider.keys == [5]
+    placed = w.session.hints[0]
     w.film.go_to(12)
-    assert len(w.session.hints) == 1  # held from keyframe 5
-    assert "keyframe 5 (held)" in w.film.timeline.label.text()
+    assert w.session.hints == (placed,)  # at once: keyframe 5's, held where placed
+    shown(qtbot, w, 12)  # then carried along the motion, as the export carries them
+    assert "keyframe 5 carried along the motion" in w.film.timeline.label.text()
+    (moved,) = w.session.hints
+    # The picture pans 2 px left and 1 up a frame: 7 frames on, about 14 and 7 px.
+    assert abs(moved.x - (placed.x - 14)) <= 2 and abs(moved.y - (placed.y - 7)) <= 2
+    assert set(w.session.film.keyframes) == {5}  # carrying changes no keyframe
     w.film.go_to(2)
     assert w.session.hints == ()  # before the first keyframe: none
     w.act_undo.trigger()  # the hint was placed on frame 5: undo goes back there
