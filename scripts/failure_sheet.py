@@ -7,7 +7,7 @@
 photos are those whose result without hints is furthest below plain grey in PSNR (wrong
 colours cost more than none), half those the ``--hints`` hints helped least. One row each:
 the grey photo | the result without hints | the input with its seeded hints | the result
-with them | the truth; the same crops and hints as the evaluation (``training/evaluate.py``).
+with them | the truth; the same crops and hints as the evaluation (``training/eval_protocol.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import json
 from pathlib import Path
 
 from colouru import Colorizer
-from colouru.training import evaluate
+from colouru.training import eval_protocol
+from colouru.training.eval_pictures import draw_hints
 from colouru.training.logs import save_grid
 
 
@@ -53,11 +54,11 @@ def main() -> None:
     index_of = {p["photo"]: i for i, p in enumerate(doc["per_photo"])}  # seeds the hints
     grid = []
     for path, why in worst(doc, args.count, args.hints):
-        truth = evaluate.load_photo(path)
-        hints = evaluate.hints_for(truth, seed, index_of[path], args.hints)
-        results = evaluate.model_results(colorizer, truth, {0: [], args.hints: hints})
-        grid.append([evaluate.draw_hints(truth, []), results[0],
-                     evaluate.draw_hints(truth, hints), results[args.hints], truth])
+        truth = eval_protocol.load_photo(path)
+        hints = eval_protocol.hints_for(truth, seed, index_of[path], args.hints)
+        results = eval_protocol.model_results(colorizer, truth, {0: [], args.hints: hints})
+        grid.append([draw_hints(truth, []), results[0],
+                     draw_hints(truth, hints), results[args.hints], truth])
         print(f"{Path(path).name}: {why}")
     print(save_grid(grid, Path(args.out)))
 

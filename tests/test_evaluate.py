@@ -12,8 +12,11 @@ from PIL import Image
 
 from colouru.cli import main
 from colouru.colorizer import Colorizer
-from colouru.hints import hint_box
+from colouru.colour import rgb_to_lab
+from colouru.hints import Hint, hint_box
+from colouru.training import eval_protocol as protocol
 from colouru.training import evaluate as ev
+from colouru.training.eval_pictures import draw_hints
 
 COUNTS = [0, 3]
 STROKES = [2]  # the stroke protocol's counts in these runs (the default is 1,2,5,10)
@@ -101,13 +104,14 @@ def test_samples_strips(evaluated):
 
 
 def test_hints_depend_only_on_seed_photo_index_and_count(photo_dir):
-    truth = ev.load_photo(photo_dir / "a_wide.png")
+    truth = protocol.load_photo(photo_dir / "a_wide.png")
     assert truth.shape == (256, 256, 3) and truth.dtype == np.uint8
-    hints = ev.hints_for(truth, 3, 0, 5)
-    assert hints == ev.hints_for(truth, 3, 0, 5)
-    assert hints != ev.hints_for(truth, 4, 0, 5) and hints != ev.hints_for(truth, 3, 1, 5)
+    hints = protocol.hints_for(truth, 3, 0, 5)
+    assert hints == protocol.hints_for(truth, 3, 0, 5)
+    assert hints != protocol.hints_for(truth, 4, 0, 5)
+    assert hints != protocol.hints_for(truth, 3, 1, 5)
     assert len(hints) == 5 and {h.size for h in hints} == {5}
-    assert ev.hints_for(truth, 3, 0, 0) == []
+    assert protocol.hints_for(truth, 3, 0, 0) == []
 
 
 def test_same_seed_reproduces_the_command(evaluated, photo_dir, tiny_model_path, tmp_path):
@@ -180,14 +184,14 @@ def test_stroke_protocol_on_real_photos(tiny_model_path, capsys, tmp_path):
     res = doc["strokes"]["results"]
     assert set(res) == {"model", "grey", "levin"} and set(res["levin"]) == {"1", "4"}
     assert res["levin"]["4"]["psnr"] > res["grey"]["1"]["psnr"]
-    truth = ev.load_photo(data / "macaws.png")
-    strokes = ev.strokes_for(truth, 0, 1, 4)
-    assert strokes == ev.strokes_for(truth, 0, 1, 4) != ev.strokes_for(truth, 1, 1, 4)
+    truth = protocol.load_photo(data / "macaws.png")
+    strokes = protocol.strokes_for(truth, 0, 1, 4)
+    assert strokes == protocol.strokes_for(truth, 0, 1, 4) != protocol.strokes_for(truth, 1, 1, 4)
     # width 3, narrower only where the start's dab would cover another colour
     assert len(strokes) == 4 and 3 in {s.width for s in strokes} <= {1, 2, 3}
     assert all(len(s.points) <= 33 for s in strokes) and any(len(s.points) > 10 for s in strokes)
-    assert ev.strokes_for(truth, 0, 1, 0) == []
-    tiles = ev.draw_hints(truth, strokes)  # drawn with an outline, like the squares
+    assert protocol.strokes_for(truth, 0, 1, 0) == []
+    tiles = draw_hints(truth, strokes)  # drawn with an outline, like the squares
     assert tiles.shape == truth.shape and (tiles == 0).all(axis=-1).sum() > 20
 
 
@@ -215,7 +219,7 @@ def test_evaluate_reports_locality(evaluated):
     out, _ = evaluated
     doc = json.loads((out / "figures.json").read_text())
     loc = doc["locality"]
-    assert loc["protocol"]["trials"] == ev.LOCALITY_TRIALS
+    assert loc["protocol"]["trials"] == protocol.LOCALITY_TRIALS
     assert set(loc["results"]) == {"near_change_median", "far_share_median",
                                    "near_change_mean", "far_share_mean"}
     assert all(len(row["locality"]) == 2 for row in doc["per_photo"])
@@ -224,38 +228,38 @@ def test_evaluate_reports_locality(evaluated):
 
 
 def test_locality_hint_is_a_colour_the_photo_does_not_have_there():
-    truth = ev.load_photo(EXAMPLES / "macaws.png")
-    ab = ev.rgb_to_lab(truth.astype(np.float32) / 255.0)[..., 1:].transpose(2, 0, 1)
+    truth = protocol.load_photo(EXAMPLES / "macaws.png")
+    ab = rgb_to_lab(truth.astype(np.float32) / 255.0)[..., 1:].transpose(2, 0, 1)
     for trial in range(3):
-        hint = ev.locality_hint(truth, 0, 4, trial)
-        assert hint == ev.locality_hint(truth, 0, 4, trial)  # seeded
+        hint = protocol.locality_hint(truth, 0, 4, trial)
+        assert hint == protocol.locality_hint(truth, 0, 4, trial)  # seeded
         x0, y0, x1, y1 = hint_box(hint, truth.shape[:2], truth.shape[:2])
         true = ab[:, y0:y1, x0:x1].reshape(2, -1).mean(axis=1)
         chroma = np.hypot(*hint.ab)
-        assert chroma >= ev.LOCALITY_MIN_CHROMA - 1e-6
+        assert chroma >= protocol.LOCALITY_MIN_CHROMA - 1e-6
         # the opposite hue: the cosine between the two colours is -1
         cos = float(np.dot(hint.ab, true) / (chroma * np.hypot(*true)))
         assert cos == pytest.approx(-1.0, abs=1e-4)
-    assert ev.locality_hint(truth, 1, 4, 0) != ev.locality_hint(truth, 0, 4, 0)
+    assert protocol.locality_hint(truth, 1, 4, 0) != protocol.locality_hint(truth, 0, 4, 0)
     grey = np.full((256, 256, 3), 120, np.uint8)  # no hue to turn: a seeded one, chroma 30
-    assert np.hypot(*ev.locality_hint(grey, 0, 0, 0).ab) == pytest.approx(30.0, abs=1e-3)
+    assert np.hypot(*protocol.locality_hint(grey, 0, 0, 0).ab) == pytest.approx(30.0, abs=1e-3)
 
 
 def test_locality_measures_near_and_far_change():
     before = np.full((120, 150, 3), 128, np.uint8)
-    hint = ev.Hint(20, 30, 5, ab=(40.0, 0.0))
+    hint = Hint(20, 30, 5, ab=(40.0, 0.0))
     local = before.copy()
     local[20:41, 10:31] = (200, 90, 110)  # a reddish patch around the hint only
-    near, far = ev.locality(before, local, hint)
+    near, far = protocol.locality(before, local, hint)
     assert near > 20 and far == 0.0
     everywhere = np.zeros_like(before)
     everywhere[:] = (200, 90, 110)
-    near, far = ev.locality(before, everywhere, hint)
+    near, far = protocol.locality(before, everywhere, hint)
     assert near > 20 and far == 1.0
     # half of the far pixels (those right of column 75) moved
     half = before.copy()
     half[:, 75:] = (200, 90, 110)
-    _, far = ev.locality(before, half, hint)
+    _, far = protocol.locality(before, half, hint)
     ys, xs = np.mgrid[0:120, 0:150]
     far_px = np.hypot(xs - 20, ys - 30) > np.hypot(120, 150) / 3
     assert far == pytest.approx((far_px & (xs >= 75)).sum() / far_px.sum())
