@@ -86,12 +86,14 @@ class FilmController(QObject):
         return self.w.session.film
 
     # -- opening --------------------------------------------------------------------------------
-    def open(self, path: str | Path) -> bool:
+    def open(self, path: str | Path, recover: bool | None = None) -> bool:
         """Open a film (checked as the command line checks it), in the background with
-        Cancel; its first frame is shown. False if nothing changed."""
+        Cancel; its first frame is shown. ``recover``: take its autosaved keyframes (None:
+        ask if there are some). False if nothing changed."""
         w, path = self.w, Path(path)
         if w._task_running() or not w.confirm_discard():
             return False
+        saved = w.recovery.load_film(path)  # before the undo stack is reset for the film
         prepare = w.service.preparer()
         got, error, cancelled = run_task(w.task_bar, lambda report, cancelled: _first_frame(
             path, report, cancelled, prepare), f"Opening {path.name}")
@@ -127,6 +129,13 @@ class FilmController(QObject):
             f"{film.rate:g}/s). Hints placed on a frame make it a keyframe; between "
             f"keyframes the last one's hints are held here (the export carries them along "
             f"the motion)", 10000)
+        if saved is not None and (saved.frames or saved.saturation != 1):
+            if recover is None:
+                recover = dialogs.ask_recover(w, path, sum(map(len, saved.frames.values())))
+            if recover:
+                self._take_hints(saved, "Recover hints")
+            else:
+                w.recovery.discard(path)
         w.request_update()
         return True
 
@@ -277,6 +286,7 @@ class FilmController(QObject):
             dialogs.error(w, "Cannot save hints", f"{path}: {e.strerror or e}")
             return False
         w.undo.setClean()
+        w.recovery.discard(film.path)
         w.statusBar().showMessage(f"Hints of {len(film.keyframes)} keyframes saved to {path}",
                                   5000)
         return True
@@ -290,19 +300,26 @@ class FilmController(QObject):
         except (HintsFileError, OSError, ValueError, RecursionError, MemoryError) as e:
             dialogs.error(w, "Cannot import hints", str(e))
             return False
-        keys = {k: tuple(v) for k, v in doc.frames.items() if k <= film.last}
-        past = len(doc.frames) - len(keys)
-        w.undo.beginMacro("Import hints")
-        self._replace_keys(keys, "Import hints")
-        if doc.saturation != w.session.saturation:
-            w.undo.push(SaturationCommand(w.session, w.session.saturation, doc.saturation,
-                                          "Import hints"))
-        w.undo.endMacro()
-        w.undo.setClean()
+        keys, past = self._take_hints(doc, "Import hints")
+        w.undo.setClean()  # the hints are in a file: nothing to ask about on closing
+        w.recovery.discard(film.path)
         note = f" ({past} keyframes past the film's end left out)" if past else ""
         w.statusBar().showMessage(f"Imported {len(keys)} keyframes from {Path(path).name}"
                                   f"{note}", 5000)
         return True
+
+    def _take_hints(self, doc, text: str) -> tuple[dict, int]:
+        """A film's hints file's keyframes and saturation, as one undo step; returns the
+        keyframes taken and how many lay past the film's end (left out)."""
+        w, film = self.w, self.film
+        keys = {k: tuple(v) for k, v in doc.frames.items() if k <= film.last}
+        w.undo.beginMacro(text)
+        self._replace_keys(keys, text)
+        if doc.saturation != w.session.saturation:
+            w.undo.push(SaturationCommand(w.session, w.session.saturation, doc.saturation,
+                                          text))
+        w.undo.endMacro()
+        return keys, len(doc.frames) - len(keys)
 
     # -- export ---------------------------------------------------------------------------------
     def export(self, path: str | Path | None = None) -> bool:

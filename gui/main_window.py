@@ -368,10 +368,16 @@ class MainWindow(PhotoFiles, ModelActions, QMainWindow):
         self._refresh_panel()
 
     def _autosave(self) -> None:
-        photo = self.session.photo
-        if photo is None or self.session.film is not None:  # films: not yet autosaved
+        photo, film = self.session.photo, self.session.film
+        if photo is None:
             return
-        if self.needs_saving:
+        if film is not None and self.needs_saving:
+            try:
+                self.recovery.save_film(film.path, film.keyframes, (film.width, film.height),
+                                        self.session.saturation)
+            except OSError as e:
+                self.statusBar().showMessage(f"Autosave failed: {e}")
+        elif self.needs_saving:
             h, w = photo.hw
             try:
                 self.recovery.save(photo.path, self.session.hints, (w, h),

@@ -86,7 +86,7 @@ class PhotoFiles:
         film (``film_controller.FilmController.open``)."""
         path = Path(path)
         if is_video_path(path):
-            return self.film.open(path)
+            return self.film.open(path, recover)
         if self._task_running() or not self.confirm_discard():
             return False
         saved = self.recovery.load_doc(path)  # before the undo stack is reset for the new photo
@@ -141,8 +141,13 @@ class PhotoFiles:
         pending = self.recovery.pending()
         if not pending:
             return False
-        doc = self.recovery.load_doc(pending[0])
-        if dialogs.ask_recover(self, pending[0], len(doc.hints) if doc else 0):
+        if is_video_path(pending[0]):  # a film: its keyframes' hints, counted together
+            film = self.recovery.load_film(pending[0])
+            count = sum(len(v) for v in film.frames.values()) if film else 0
+        else:
+            doc = self.recovery.load_doc(pending[0])
+            count = len(doc.hints) if doc else 0
+        if dialogs.ask_recover(self, pending[0], count):
             return self.open_photo(pending[0], recover=True)
         self.recovery.discard(pending[0])
         return False

@@ -4,8 +4,9 @@ Each photo with unsaved hints has two files in the recovery folder, named by a h
 photo's absolute path: ``KEY.json`` (an ordinary hints file in the core format, usable with
 ``colouru colorize --hints``: version 2 when there are strokes, with the saturation when it is
 not 1) and ``KEY.photo`` (the photo's path as the file system's bytes, one line: a name that
-is not UTF-8 is kept as it is). They are removed when the hints are saved or deliberately
-discarded.
+is not UTF-8 is kept as it is). A film's ``KEY.json`` is a film's hints file (hints by
+keyframe, ``colouru.video_hints``, usable with ``colouru colorize FILM --hints``). They are
+removed when the hints are saved or deliberately discarded.
 
 Whatever else the folder holds (a marker that is not ours, too long, not a regular file, or
 naming nothing) is passed over: the app starts whatever it finds there.
@@ -16,11 +17,12 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from colouru.atomic import atomic_write_bytes
 from colouru.hints import Hint, HintsDoc, HintsFileError, Stroke, load_hints_doc, save_hints
+from colouru.video_hints import VideoHints, load_video_hints, save_video_hints
 
 MAX_MARKER_BYTES = 1 << 16  # a path is at most 4,096 bytes on Linux, 32,767 UTF-16 on Windows
 
@@ -48,6 +50,26 @@ class RecoveryStore:
         atomic_write_bytes(photo_path, os.fsencode(Path(photo).resolve()) + b"\n")
         save_hints(hints_path, hints, image_size=image_size, saturation=saturation)
         return hints_path
+
+    def save_film(self, film: str | Path, keyframes: Mapping[int, Sequence[Hint | Stroke]],
+                  image_size: tuple[int, int], saturation: float = 1.0) -> Path:
+        """Write (atomically) a film's keyframes and saturation as its hints file."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        hints_path, marker = self._paths(film)
+        atomic_write_bytes(marker, os.fsencode(Path(film).resolve()) + b"\n")
+        save_video_hints(hints_path, keyframes, image_size, saturation)
+        return hints_path
+
+    def load_film(self, film: str | Path) -> VideoHints | None:
+        """What was autosaved for a film: its keyframes and saturation (None: nothing, or
+        unreadable)."""
+        hints_path, _ = self._paths(film)
+        if not hints_path.is_file():
+            return None
+        try:
+            return load_video_hints(hints_path)
+        except HintsFileError:
+            return None
 
     def load_doc(self, photo: str | Path) -> HintsDoc | None:
         """What was autosaved for ``photo``: hints, strokes and saturation; None when there

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from test_gui_app import WAIT, click, dialogs, make_window  # noqa: F401 (fixtures)
 from test_video import make_film
@@ -203,3 +203,50 @@ def test_a_file_that_is_no_film_is_one_error(make_window, dialogs, tmp_path):  #
     bad.write_bytes(b"\0" * 100)
     assert not w.open_photo(bad)
     assert dialogs.kinds() == ["critical"] and w.session.film is None
+
+
+def test_keyframes_are_autosaved_and_offered_back_after_a_crash(
+        film_window, make_window, film, dialogs, qtbot):  # noqa: F811
+    from test_gui_app import _crash_and_recover
+
+    w = film_window
+    w.act_keep_colour.setChecked(True)
+    w.film.go_to(7)
+    shown(qtbot, w, 7)
+    click(qtbot, w.canvas, 40, 30)
+    keys = dict(w.session.film.keyframes)
+    assert set(keys) == {7}
+    again = _crash_and_recover(w, make_window, dialogs)
+    assert again.session.film is not None and again.session.film.keyframes == keys
+    again.act_undo.trigger()  # the recovery is one undo step
+    assert again.session.film.keyframes == {}
+
+
+def test_cancelling_an_export_leaves_nothing(film_window, qtbot, tmp_path, monkeypatch):
+    import threading
+
+    import colouru.gui.film_service as film_service
+    from colouru.video import parts_folder
+
+    w = film_window
+    real, cancelled = film_service.colorize_video, threading.Event()
+
+    def held(*args, progress, **kwargs):  # the export waits after its first frame
+        def slow(done, total):
+            cancelled.wait(10)
+            progress(done, total)
+        return real(*args, progress=slow, **kwargs)
+
+    monkeypatch.setattr(film_service, "colorize_video", held)
+    dst = tmp_path / "out.mp4"
+
+    def cancel():
+        assert w.task_bar.isVisible() and "out.mp4" in w.task_bar.label.text()
+        w.task_bar.cancel_button.click()
+        cancelled.set()
+
+    QTimer.singleShot(300, cancel)
+    assert not w.film.export(dst)
+    assert "cancelled" in w.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: not parts_folder(dst).exists(), timeout=WAIT)
+    assert not dst.exists()
