@@ -251,13 +251,25 @@ class FilmController(QObject):
         self.w.undo.push(KeyframesCommand(self.w.session, keys, self.film.frame, text))
 
     def add_keyframe(self) -> None:
-        """Make this frame a keyframe holding the hints shown (they stop being carried from
-        the last keyframe here: the export starts them afresh at this frame)."""
+        """Make this frame a keyframe holding the hints shown, as they lie here (carried or
+        held): a copy of the last keyframe's, from which the export starts afresh here."""
         film = self.film
         if film is None or film.keyframe(film.frame) is not None:
             return
-        self._replace_keys({**film.keyframes, film.frame: film.hints_at(film.frame)},
+        self._replace_keys({**film.keyframes, film.frame: tuple(self.w.session.hints)},
                            f"Add keyframe {film.frame}")
+
+    def move_keyframe(self) -> None:
+        """Move the keyframe whose hints are shown here (the last one before this frame) to
+        this frame, its hints as they were placed."""
+        film = self.film
+        key = None if film is None else film.key_of(film.frame)
+        if key is None or key == film.frame:
+            self.w.statusBar().showMessage("No keyframe before this frame to move here", 3000)
+            return
+        keys = dict(film.keyframes)
+        keys[film.frame] = keys.pop(key)
+        self._replace_keys(keys, f"Move keyframe {key} to {film.frame}")
 
     def delete_keyframe(self) -> None:
         """Delete this frame's keyframe (its hints go; the last keyframe's are held here)."""
@@ -364,6 +376,14 @@ class FilmController(QObject):
             self.stop()
         else:
             self.play()
+
+    def play_to_keyframe(self) -> None:
+        """Play the range from this frame to the next keyframe (or the film's end)."""
+        film = self.film
+        if self._play is not None:
+            self.stop()
+        elif film is not None:
+            self.play(film.neighbour_key(film.frame, 1))
 
     def play(self, end: int | None = None) -> None:
         """Play from this frame to ``end`` (default: the film's last frame; from the start

@@ -149,6 +149,8 @@ def _film_actions(w, a) -> None:
     w.act_play = a("&Play", f("toggle_play"), shortcut="P",
                    tip="Play from this frame in colour at the working size (frames the "
                    "machine cannot colour in time are dropped); again to stop")
+    w.act_play_key = a("Play to Next Ke&yframe", f("play_to_keyframe"), shortcut="Shift+P",
+                       tip="Play the range from this frame to the next keyframe")
     w.act_next_frame = a("&Next Frame", f("step", 1), shortcut="Right", tip="One frame on")
     w.act_prev_frame = a("P&revious Frame", f("step", -1), shortcut="Left",
                          tip="One frame back")
@@ -162,19 +164,23 @@ def _film_actions(w, a) -> None:
                          tip="The film's last frame")
     w.act_next_key = a("Next &Keyframe", f("to_keyframe", 1), shortcut="Ctrl+Right",
                        tip="The next frame with hints of its own")
-    w.act_prev_key = a("Previous Ke&yframe", f("to_keyframe", -1), shortcut="Ctrl+Left",
+    w.act_prev_key = a("Previous Keyframe", f("to_keyframe", -1), shortcut="Ctrl+Left",
                        tip="The last frame before this one with hints of its own")
     w.act_add_key = a("&Add Keyframe Here", f("add_keyframe"), shortcut="K",
                       tip="This frame keeps the hints shown as its own (placing a hint "
                       "here does it too)")
     w.act_delete_key = a("&Delete Keyframe", f("delete_keyframe"), shortcut="Shift+K",
                          tip="This frame's hints go; the last keyframe's are used here")
+    w.act_move_key = a("&Move Keyframe Here", f("move_keyframe"), shortcut="Shift+M",
+                       tip="The last keyframe before this frame moves here, its hints as "
+                       "placed")
     w.act_export_film = a("E&xport Film…", f("export"), shortcut="Ctrl+Shift+E",
                           tip="The whole film in colour, as 'colouru colorize FILM --hints' "
                           "makes it")
-    w.film_actions = [w.act_play, w.act_next_frame, w.act_prev_frame, w.act_next_second,
-                      w.act_prev_second, w.act_first_frame, w.act_last_frame, w.act_next_key,
-                      w.act_prev_key, w.act_add_key, w.act_delete_key, w.act_export_film]
+    w.film_actions = [w.act_play, w.act_play_key, w.act_next_frame, w.act_prev_frame,
+                      w.act_next_second, w.act_prev_second, w.act_first_frame,
+                      w.act_last_frame, w.act_next_key, w.act_prev_key, w.act_add_key,
+                      w.act_delete_key, w.act_move_key, w.act_export_film]
     for act in w.film_actions:
         act.setEnabled(False)
 
@@ -211,9 +217,10 @@ def build_menus(w) -> None:
     m.addAction(w.colour_dock.toggleViewAction())
     m.addAction(w.reference_dock.toggleViewAction())
     m = mb.addMenu("F&ilm")
-    for act in (w.act_play, None, w.act_next_frame, w.act_prev_frame, w.act_next_second,
-                w.act_prev_second, w.act_first_frame, w.act_last_frame, None, w.act_next_key,
-                w.act_prev_key, w.act_add_key, w.act_delete_key, None, w.act_export_film):
+    for act in (w.act_play, w.act_play_key, None, w.act_next_frame, w.act_prev_frame,
+                w.act_next_second, w.act_prev_second, w.act_first_frame, w.act_last_frame, None,
+                w.act_next_key, w.act_prev_key, w.act_add_key, w.act_delete_key,
+                w.act_move_key, None, w.act_export_film):
         m.addSeparator() if act is None else m.addAction(act)
     m = mb.addMenu("&Model")
     m.addAction(w.act_bundled)

@@ -120,6 +120,11 @@ def test_a_hint_makes_a_keyframe_held_until_the_next_and_undo_removes_it(film_wi
     assert set(w.session.film.keyframes) == {5, 20}
     w.act_prev_key.trigger()
     assert w.session.film.frame == 5
+    w.film.go_to(8)
+    w.act_move_key.trigger()  # keyframe 5 moves to frame 8, its hints as placed
+    assert w.session.film.keyframes == {8: (placed,), 20: w.session.film.keyframes[20]}
+    w.act_undo.trigger()
+    assert set(w.session.film.keyframes) == {5, 20} and w.session.film.frame == 8
 
 
 def test_play_shows_colour_frames_in_order_and_keeps_time(film_window, qtbot):
@@ -135,6 +140,12 @@ def test_play_shows_colour_frames_in_order_and_keeps_time(film_window, qtbot):
     assert frames_seen == sorted(frames_seen)
     assert w.session.film.frame == FRAMES - 1  # the last frame stays on screen
     shown(qtbot, w, FRAMES - 1)
+    w.film.go_to(10)
+    w.act_add_key.trigger()
+    w.act_first_frame.trigger()
+    w.act_play_key.trigger()  # the range from here to the next keyframe
+    qtbot.waitUntil(lambda: not w.film.playing, timeout=WAIT)
+    assert w.session.film.frame == 10
 
 
 def test_exported_film_equals_the_command_line_on_the_same_hints_file(
