@@ -80,6 +80,7 @@ class FilmController(QObject):
         self._timer.timeout.connect(self._tick)
         w.session.subscribe(self._on_session)
         w.service.previewReady.connect(self._on_preview)
+        w.service.modelChanged.connect(self._on_model_changed)
 
     @property
     def film(self):
@@ -208,6 +209,14 @@ class FilmController(QObject):
         self._show_position()
         if w.request_update() is None and self._play is not None:
             self._play["waiting"] = False  # no model: play the grey frames
+
+    def _on_model_changed(self) -> None:
+        """Another model: the frame is asked for again (prepared for it, hints carried at
+        its working size)."""
+        if self.source is not None and self.film is not None:
+            self.source.forget_carried()
+            self._asked, self.shown_frame = None, None
+            self._ask()
 
     def _on_frame_failed(self, index: int, message: str) -> None:
         self.w.statusBar().showMessage(f"Frame {index} cannot be decoded: {message}", 5000)

@@ -133,6 +133,10 @@ class FrameSource(QObject):
             self._wanted = (int(index), prepare, dict(keyframes or {}), work_of)
             self._wake.notify()
 
+    def forget_carried(self) -> None:
+        """Another model (another working size): hints are carried afresh from keyframes."""
+        self._carry = None
+
     def close(self) -> None:
         """Stop the thread (a frame being decoded is finished first)."""
         with self._wake:

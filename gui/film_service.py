@@ -7,6 +7,7 @@ and the command line's are the same film for the same hints file."""
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 from colouru.film_settings import VIDEO_EXTENSIONS
@@ -33,6 +34,14 @@ class _Stop(Exception):
     """Raised in ``colorize_video``'s progress callback: the user cancelled."""
 
 
+def _duration(seconds: float) -> str:
+    """``0:42`` or ``1:02:05``: time left, as a progress line says it."""
+    s = max(0, round(seconds))
+    if s >= 3600:
+        return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+    return f"{s // 60}:{s % 60:02d}"
+
+
 def probe_film(path: str | Path) -> FilmDoc:
     """The film at ``path`` checked as the command line checks it (container, codec, size,
     every packet there) -> a ``FilmDoc`` at frame 0; ``FilmError`` (one line) otherwise."""
@@ -52,11 +61,15 @@ def export_film(src: Path, dst: Path, colorizer, hints: VideoHints, report=None,
     being written (nothing is published, the interrupted run's segments are removed).
     Returns False when cancelled; ``FilmError`` (one line) when it fails."""
 
+    t0 = time.perf_counter()
+
     def progress(done: int, total: int) -> None:
         if cancelled is not None and cancelled():
             raise _Stop
         if report is not None:
-            report(f"Exporting {dst.name}: frame {done} of {total}", done / max(total, 1))
+            left = (time.perf_counter() - t0) / max(done, 1) * (total - done)
+            report(f"Exporting {dst.name}: frame {done} of {total}, {_duration(left)} left",
+                   done / max(total, 1))
 
     try:
         colorize_video(src, dst, colorizer, hints, progress=progress, overwrite=True,

@@ -244,20 +244,35 @@ def test_cancelling_an_export_leaves_nothing(film_window, qtbot, tmp_path, monke
 
     def held(*args, progress, **kwargs):  # the export waits after its first frame
         def slow(done, total):
-            cancelled.wait(10)
             progress(done, total)
+            cancelled.wait(10)
         return real(*args, progress=slow, **kwargs)
 
     monkeypatch.setattr(film_service, "colorize_video", held)
     dst = tmp_path / "out.mp4"
+    seen = []
 
     def cancel():
-        assert w.task_bar.isVisible() and "out.mp4" in w.task_bar.label.text()
+        if "frame" not in w.task_bar.label.text():  # the first frame is not written yet
+            QTimer.singleShot(50, cancel)
+            return
+        seen.append(w.task_bar.label.text())
         w.task_bar.cancel_button.click()
         cancelled.set()
 
-    QTimer.singleShot(300, cancel)
+    QTimer.singleShot(100, cancel)
     assert not w.film.export(dst)
     assert "cancelled" in w.statusBar().currentMessage()
+    assert seen[0].startswith("Exporting out.mp4: frame 1 of 30, ") and seen[0].endswith("left")
     qtbot.waitUntil(lambda: not parts_folder(dst).exists(), timeout=WAIT)
     assert not dst.exists()
+
+
+def test_another_model_colours_the_frame_shown_again(film_window, qtbot, tiny_model_path):
+    w = film_window
+    w.film.go_to(6)
+    shown(qtbot, w, 6)
+    with qtbot.waitSignal(w.service.previewReady, timeout=WAIT):
+        assert w.load_model(tiny_model_path)
+    shown(qtbot, w, 6)
+    assert w.session.film.frame == 6 and w.result_view.result is not None
