@@ -16,6 +16,7 @@ Everything after the network is ``colouru.finish``, the one finishing step that 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -34,6 +35,7 @@ from colouru.hints import Hint, Stroke
 from colouru.inputs import make_input
 from colouru.parallel import map_bands, row_bands
 from colouru.rasterize import rasterize_hints
+from colouru.runtime import OnnxGenerator, onnx_installed, onnx_runs, runtime_choice
 from colouru.weights import ModelFileError, ModelInfo, load_model
 
 PROVENANCE_LINES = 40  # entries of a model's provenance that describe() shows
@@ -42,6 +44,7 @@ PROVENANCE_WIDTH = 300  # characters of each (a command line with its options fi
 # The generator ends in tanh: its ab (normalised) lies in -1..1; a little more is rounding
 # (bf16). Anything else, or NaN, is a broken network, not a colour.
 OUTPUT_LIMIT = 1.001
+RUNTIMES = ("auto", "torch", "onnx")  # what runs one photo's network (Colorizer.use_runtime)
 
 
 class NoModelError(Exception):
@@ -87,7 +90,7 @@ class Colorizer:
     """Colorizes photos with a generator; see the module docstring for the data flow."""
 
     def __init__(self, model: torch.nn.Module, info: ModelInfo, device: torch.device,
-                 source: str = "<memory>", precision: str = "fp32"):
+                 source: str = "<memory>", precision: str = "fp32", runtime: str = "torch"):
         self.model = model.to(device).eval()
         self.network = inference_copy(self.model)  # what runs: batch norms folded
         self.info = info
@@ -95,12 +98,30 @@ class Colorizer:
         self.source = source
         self.work_size = info.work_size
         self.precision = resolve_precision(device, precision)
+        self.onnx: OnnxGenerator | None = None
+        self.use_runtime(runtime)
+
+    def use_runtime(self, name: str = "auto", threads: int | None = None) -> str:
+        """Run the network of one photo at a time (the app's previews, ``predict_ab``) in
+        ``name``: ``torch``, ``onnx`` (ONNX Runtime, ``colouru.runtime``: one native call that
+        releases the GIL; falls back to torch where it does not run this network, device or
+        precision, or is not installed) or ``auto`` (``onnx`` unless ``COLOURU_RUNTIME=torch``).
+        Batches of several photos always run in torch. Returns the runtime in use."""
+        if name not in RUNTIMES:
+            raise ValueError(f"unknown runtime {name!r}; valid: {', '.join(RUNTIMES)}")
+        self.onnx = None
+        if name == "torch" or (name == "auto" and runtime_choice() == "torch"):
+            return "torch"
+        if onnx_installed() and onnx_runs(self.network, self.device, self.precision):
+            self.onnx = OnnxGenerator(self.network, threads)
+        return "onnx" if self.onnx is not None else "torch"
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None, device: str = "auto",
-             precision: str = "auto") -> Colorizer:
+             precision: str = "auto", runtime: str = "torch") -> Colorizer:
         """Load a model file (``None``: the bundled default) onto ``device``; the network runs
-        in ``precision`` (``colouru.device.resolve_precision``)."""
+        in ``precision`` (``colouru.device.resolve_precision``), one photo at a time in
+        ``runtime`` (``use_runtime``)."""
         dev = resolve_device(device)
         if path is None:
             path = bundled_model_path()
@@ -120,6 +141,7 @@ class Colorizer:
             colorizer.self_test()
         except ModelOutputError as e:
             raise ModelFileError(f"{path}: refused: on a test photo, {e}") from None
+        colorizer.use_runtime(runtime)  # after the test: no graph exported for its ramp
         return colorizer
 
     def self_test(self) -> None:
@@ -154,6 +176,16 @@ class Colorizer:
         ``(x, ab)``, its input and its normalised ab, both ``(B, ., h, w)`` tensors."""
         lt = torch.from_numpy(work_lightness)[:, None].to(self.device)
         x = make_input(lt, torch.from_numpy(hint_ab).to(self.device))
+        onnx = self.onnx
+        if onnx is not None and x.shape[0] == 1:
+            try:
+                ab = onnx(x)  # None: a size it does not serve
+                if ab is not None:
+                    return x, ab
+            except Exception as e:  # an export or a session that fails: torch from now on
+                self.onnx = None
+                warnings.warn(f"ONNX Runtime failed, the network runs in torch: {one_line(str(e))}",
+                              RuntimeWarning, stacklevel=2)
         if self.device.type == "cpu":
             x = x.contiguous(memory_format=torch.channels_last)  # see load()
         with autocast(self.device, self.precision):

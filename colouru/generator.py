@@ -145,10 +145,13 @@ class UNet(nn.Module):
     def multiple(self) -> int:
         return 2**self.config.depth
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``x``: ``(B, 4, H, W)`` normalised input -> ab ``(B, 2, H, W)`` in -1..1."""
+    def forward(self, x: torch.Tensor,
+                joins: dict[int, torch.Tensor] | None = None) -> torch.Tensor:
+        """``x``: ``(B, 4, H, W)`` normalised input -> ab ``(B, 2, H, W)`` in -1..1.
+        ``joins``: the features to join by level when the caller has them (``colouru.runtime``
+        exports the encoder as a graph of its own); None: ``_joins``."""
         xp, base = with_hint_features(x, self.config, self.multiple)
-        joins = self._joins(xp)
+        joins = self._joins(xp) if joins is None else joins
         skips = []
         y = xp
         for down in self.downs:

@@ -23,6 +23,12 @@ Kinds, in the order the worker takes them:
   network run) and is cancelled, band by band, as soon as anything else is asked for, so it
   never delays a preview.
 
+The network of a preview, a suggestion and a save runs in ONNX Runtime where it is installed
+(``Colorizer.use_runtime("auto")``, ``colouru.runtime``): one native call that releases the
+GIL, so the GUI thread's Python does not hold it up, on threads that sleep rather than spin
+when another program has a core. The first preview of a model exports its graphs to the user's
+cache folder (seconds, once); ``COLOURU_RUNTIME=torch`` runs torch's network instead.
+
 Saving does not use the worker: ``colorize`` (blocking) and ``render`` (cancellable, with
 progress, for the window's background save) make the full-resolution result as ``colouru
 colorize`` does, pixel for pixel.
@@ -190,7 +196,7 @@ class ColorizerService(QObject):
         """Load a model file (None: the bundled one). Raises ``ModelError`` (``missing``: no
         bundled model, not a fault of a file); the old model stays on failure."""
         try:
-            colorizer = Colorizer.load(path, device=device)
+            colorizer = Colorizer.load(path, device=device, runtime="auto")
         except NoModelError as e:
             raise ModelError(str(e), missing=True) from None
         except (ModelFileError, ValueError, OSError, RuntimeError) as e:

@@ -10,6 +10,9 @@ import torch
 from PIL import Image
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The app runs its network in torch in the tests (no ONNX export per tiny model into the
+# user's cache); tests/test_runtime.py asks for ONNX Runtime by name.
+os.environ.setdefault("COLOURU_RUNTIME", "torch")
 
 
 def make_tiny_model(path, seed: int = 0, width: int = 4, depth: int = 3):

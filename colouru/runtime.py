@@ -1,0 +1,260 @@
+"""The generator in ONNX Runtime: each preview's network is one native call that releases the
+GIL, so the app's interface thread never holds it up between a few hundred torch calls.
+
+The inference network (``generator.inference_copy``: batch norms folded) is exported once per
+model by torch's exporter into two graphs, cached in a user folder (``cache_folder``) under the
+hash of the network's weights and config, written atomically; nothing is downloaded:
+
+* ``encoder``: normalised L ``(1, 1, H', W')``, padded -> the frozen encoder's features at
+  strides 8, 16, 32 (``unet-semantic`` only). They depend on L alone, so they are kept between
+  calls while only the hints change (the app's drag), compared by value as the torch path does;
+* ``network``: the padded input ``(1, 4, H', W')`` (and those features) -> ab ``(1, 2, H', W')``
+  in -1..1, hint features and edge-aware spread included.
+
+``H'``, ``W'`` are the working size padded (replicated) to the network's multiple, as the
+network pads it itself, so the output cropped to ``(h, w)`` is the network's. The graphs take
+any size of a ``shape_class``: the edge-aware filter's passes are chosen from the long side
+while tracing, so each class gets its own file (one for every photo at working size 256); a
+short side that clips a hint-feature cell or skips a pass (a panorama past about 2:1) is
+traced as a kernel size the exporter refuses, so such photos run in torch (``serves``).
+
+Sessions run on ``threads`` intra-op threads that sleep when idle (``allow_spinning`` off): a
+busy core then costs the rate a share, not most of it as spinning OpenMP threads do.
+Set ``COLOURU_RUNTIME=torch`` to run the torch network instead (``runtime_choice``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import threading
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from colouru import propagation
+from colouru.atomic import publish, temporary_beside
+from colouru.device import DEFAULT_CPU_THREADS
+from colouru.encoders import grey_input
+from colouru.generator import SEMANTIC_LEVELS, SemanticUNet, UNet
+
+RUNTIME_ENV = "COLOURU_RUNTIME"  # "torch": never ONNX Runtime; "onnx" (default): where installed
+CACHE_ENV = "COLOURU_CACHE"  # the cache folder (default: $XDG_CACHE_HOME/colouru or ~/.cache)
+EXPORT_VERSION = 1  # bumped when what is exported changes: old cached files are not used
+OPSET = 17
+
+
+def onnx_installed() -> bool:
+    """Whether ONNX Runtime can be imported."""
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def runtime_choice() -> str:
+    """What ``COLOURU_RUNTIME`` asks ``auto`` for: ``onnx`` (the default) or ``torch``."""
+    choice = os.environ.get(RUNTIME_ENV, "").strip().lower() or "onnx"
+    if choice not in ("onnx", "torch"):
+        raise ValueError(f"{RUNTIME_ENV}={choice!r}: use onnx or torch")
+    return choice
+
+
+def onnx_runs(network: nn.Module, device: torch.device, precision: str) -> bool:
+    """The generators, devices and precisions the ONNX path runs: the U-Nets on the CPU in
+    fp32 (a GPU and bf16 stay with torch)."""
+    return device.type == "cpu" and precision == "fp32" and type(network) in (UNet, SemanticUNet)
+
+
+def cache_folder() -> Path:
+    """Where exported graphs are kept: ``COLOURU_CACHE``, else ``$XDG_CACHE_HOME/colouru``,
+    else ``~/.cache/colouru``; the ``onnx`` folder inside."""
+    root = os.environ.get(CACHE_ENV) or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache"), "colouru")
+    return Path(root) / "onnx"
+
+
+def model_key(network: nn.Module) -> str:
+    """A hash of what the export depends on: the network's config and every weight, the
+    versions of torch and of this export."""
+    h = hashlib.sha256()
+    h.update(json.dumps([network.config.to_dict(), torch.__version__, EXPORT_VERSION]).encode())
+    for name, t in network.state_dict().items():
+        h.update(name.encode())
+        h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:24]
+
+
+def shape_class(hw: tuple[int, int], network: nn.Module) -> tuple[int, int, int]:
+    """The sizes one exported graph serves: ``(passes, h, w)``, ``passes`` the edge-aware
+    filter's (from the long side) and each side itself where it changes what is traced (a
+    pass it skips, or a hint-feature cell it clips), else 0. ``hw``: the padded size."""
+    cfg = network.config
+    passes = max(1, math.ceil(math.log2(max(hw))))
+    big = max(2 ** (passes - 1) + 1, 8 * 4 ** max(cfg.hint_scales - 1, 0))
+    return passes, *(0 if n >= big else n for n in hw)
+
+
+class _Encoder(nn.Module):
+    """Graph 1: normalised L ``(1, 1, H', W')`` -> the encoder's features at its levels."""
+
+    def __init__(self, network: SemanticUNet):
+        super().__init__()
+        self.semantic = network.semantic
+
+    def forward(self, light: torch.Tensor):
+        feats = self.semantic(grey_input(light, self.semantic.spec))
+        return tuple(feats[k] for k in SEMANTIC_LEVELS)
+
+
+class _Network(nn.Module):
+    """Graph 2: the padded input ``(1, 4, H', W')`` and the encoder's features -> ab."""
+
+    def __init__(self, network: UNet):
+        super().__init__()
+        self.network = network
+        self.semantic = isinstance(network, SemanticUNet)
+
+    def forward(self, x: torch.Tensor, *feats: torch.Tensor) -> torch.Tensor:
+        joins = dict(zip(SEMANTIC_LEVELS, feats, strict=True)) if self.semantic else None
+        return self.network(x, joins=joins)
+
+
+def _edge_pass_out_of_place(dl2, st, step, inv, dim):
+    """``propagation._edge_pass`` without writes into views, which torch's ONNX exporter
+    traces wrongly; the same sums in the same order (equal within float rounding)."""
+    n = st.shape[dim]
+    w = torch.exp(dl2 * -inv) * 0.25
+    zeros = torch.zeros_like(st.narrow(dim, 0, step))
+    return (st * 0.5 + torch.cat([w * st.narrow(dim, step, n - step), zeros], dim)
+            + torch.cat([zeros, w * st.narrow(dim, 0, n - step)], dim))
+
+
+def _atanh(g, x):
+    return g.op("Atanh", x)
+
+
+_export_lock = threading.Lock()  # the exporter patches module state while it traces
+
+
+def export(module: nn.Module, inputs: tuple, names: list[str], path: Path) -> None:
+    """Export ``module`` on ``inputs`` to ``path`` (atomically), each side dynamic."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = temporary_beside(path)
+    os.close(fd)
+    axes = {n: {2: f"{n}_h", 3: f"{n}_w"} for n in names}
+    kept = propagation._edge_pass
+    try:
+        with _export_lock, torch.no_grad(), warnings.catch_warnings():
+            # The TorchScript-based exporter is deprecated in favour of torch.export's, which
+            # needs onnxscript and took 10 times as long here; its tracer warns of every size
+            # read in Python, which shape_class accounts for.
+            warnings.simplefilter("ignore")
+            torch.onnx.register_custom_op_symbolic("aten::atanh", _atanh, 9)
+            propagation._edge_pass = _edge_pass_out_of_place
+            torch.onnx.export(module, inputs, tmp, dynamo=False, opset_version=OPSET,
+                              input_names=names, dynamic_axes=axes)
+        publish(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    finally:
+        propagation._edge_pass = kept
+
+
+def session(path: Path, threads: int):
+    """An ONNX Runtime session on the CPU: ``threads`` intra-op threads that do not spin."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+class OnnxGenerator:
+    """Runs ``network`` (an inference copy: eval, batch norms folded) in ONNX Runtime.
+
+    ``network(x)`` and ``self(x)`` agree within float rounding for an input ``(1, 4, h, w)``;
+    graphs are exported on first use of a size's class (seconds) and cached in ``folder``.
+    ``threads``: intra-op threads (default ``DEFAULT_CPU_THREADS``, every core). Safe to call
+    from one thread at a time per instance (the kept features)."""
+
+    def __init__(self, network: nn.Module, threads: int | None = None,
+                 folder: str | os.PathLike | None = None):
+        self.network = network
+        self.semantic = isinstance(network, SemanticUNet)
+        self.threads = int(threads or DEFAULT_CPU_THREADS)
+        self.folder = Path(folder) if folder is not None else cache_folder()
+        self.key = model_key(network)
+        self._sessions: dict[tuple, object] = {}
+        self._kept: tuple[np.ndarray, list[np.ndarray]] | None = None  # padded L, features
+
+    def path(self, part: str, cls: tuple = ()) -> Path:
+        suffix = "-".join(str(n) for n in cls)
+        return self.folder / f"{self.key}-{part}{'-' + suffix if suffix else ''}.onnx"
+
+    def _session(self, part: str, cls: tuple, module: nn.Module, inputs: tuple,
+                 names: list[str]):
+        s = self._sessions.get((part, cls))
+        if s is None:
+            path = self.path(part, cls)
+            if not path.is_file():
+                export(module, inputs, names, path)
+            s = self._sessions[(part, cls)] = session(path, self.threads)
+        return s
+
+    def pad(self, x: torch.Tensor) -> torch.Tensor:
+        """The input padded (replicated) to the network's multiple, as ``forward`` pads it."""
+        m = self.network.multiple
+        ph, pw = (-x.shape[-2]) % m, (-x.shape[-1]) % m
+        return F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
+
+    def features(self, light: np.ndarray) -> list[np.ndarray]:
+        """The encoder's features of padded normalised L ``(1, 1, H', W')``: the kept ones
+        when L is the last call's, compared by value."""
+        kept = self._kept
+        if kept is not None and kept[0].shape == light.shape and np.array_equal(kept[0], light):
+            return kept[1]
+        s = self._session("encoder", (), _Encoder(self.network).eval(),
+                          (torch.from_numpy(light),), ["light"])
+        feats = s.run(None, {"light": light})
+        self._kept = (light.copy(), feats)
+        return feats
+
+    def serves(self, hw: tuple[int, int]) -> bool:
+        """Whether a working size ``(h, w)`` runs here: both padded sides of the large class
+        (see the module docstring); otherwise the caller runs torch."""
+        m = self.network.multiple
+        padded = tuple(-(-n // m) * m for n in hw)
+        return shape_class(padded, self.network)[1:] == (0, 0)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor | None:
+        """``x``: the normalised input ``(1, 4, h, w)`` -> ab ``(1, 2, h, w)`` in -1..1;
+        None where ``serves`` says no."""
+        if x.dim() != 4 or x.shape[0] != 1:
+            raise ValueError(f"input must have shape (1, 4, h, w), got {tuple(x.shape)}")
+        h, w = x.shape[-2:]
+        if not self.serves((h, w)):
+            return None
+        xp = np.ascontiguousarray(self.pad(x.float()).numpy())
+        feed = {"x": xp}
+        names = ["x"]
+        if self.semantic:
+            feats = self.features(np.ascontiguousarray(xp[:, :1]))
+            names += [f"f{k}" for k in SEMANTIC_LEVELS]
+            feed.update(zip(names[1:], feats, strict=True))
+        cls = shape_class(xp.shape[-2:], self.network)
+        s = self._session("network", cls, _Network(self.network).eval(),
+                          tuple(torch.from_numpy(feed[n]) for n in names), names)
+        ab = s.run(None, feed)[0]
+        return torch.from_numpy(ab[..., :h, :w])

@@ -1,0 +1,116 @@
+"""The network in ONNX Runtime (colouru/runtime.py): the same colours as torch's network on a
+real photo, exported once and found again in the cache, and torch where it is turned off."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnxruntime")
+
+from colouru import runtime
+from colouru.assets import bundled_model_path
+from colouru.colorizer import Colorizer
+from colouru.hints import Hint, Stroke
+from colouru.imageio import read_image
+
+PHOTO = bundled_model_path().parent.parent / "examples" / "1910Bike.jpg"
+# Tolerances against torch's network on the same photo and hints: ab in CIE units (the two
+# runtimes sum in another order; measured worst about 1e-4 before the finishing step) and the
+# finished sRGB preview in uint8 levels.
+AB_TOLERANCE = 0.05
+RGB_TOLERANCE = 1
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
+@pytest.fixture(scope="module")
+def pair(cache):
+    """The bundled model in torch and in ONNX Runtime (exported into a temporary cache)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv(runtime.CACHE_ENV, str(cache))
+    torch_c = Colorizer.load(None, device="cpu")
+    onnx_c = Colorizer.load(None, device="cpu", runtime="onnx")
+    yield torch_c, onnx_c
+    mp.undo()
+
+
+def hints_for(hw):
+    h, w = hw
+    rng = np.random.default_rng(3)
+    items = [Hint(float(x), float(y), 12, ab=(float(a), float(b)))
+             for x, y, a, b in zip(rng.uniform(0, w, 6), rng.uniform(0, h, 6),
+                                   rng.uniform(-40, 40, 6), rng.uniform(-40, 40, 6),
+                                   strict=True)]
+    items.append(Stroke(((w * 0.2, h * 0.7), (w * 0.6, h * 0.75)), 8, ab=(30.0, 40.0)))
+    return items
+
+
+def test_same_colours_as_torch_on_a_real_photo(pair):
+    torch_c, onnx_c = pair
+    assert onnx_c.onnx is not None and torch_c.onnx is None
+    image = read_image(PHOTO)
+    p = torch_c.prepare(image)
+    for hints in ([], hints_for(p.image_hw)):  # the encoder's kept features, then new hints
+        ab_t = torch_c.predict_ab(p, hints)
+        ab_o = onnx_c.predict_ab(p, hints)
+        assert np.abs(ab_o - ab_t).max() <= AB_TOLERANCE
+        rgb_t, rgb_o = torch_c.preview(p, hints), onnx_c.preview(p, hints)
+        assert np.abs(rgb_o.astype(int) - rgb_t.astype(int)).max() <= RGB_TOLERANCE
+
+
+def test_other_sizes_share_the_graph_and_panoramas_run_in_torch(pair, recwarn):
+    """A square photo and a 2:1 one share the 4:3 photo's graph (every padded side above 128);
+    a panorama (a short side that changes what the exporter traces) runs in torch, silently."""
+    torch_c, onnx_c = pair
+    image = read_image(PHOTO)
+    for hw, served in (((640, 640), True), ((330, 640), True), ((200, 640), False)):
+        crop = np.ascontiguousarray(image[:hw[0], :hw[1]])
+        p = torch_c.prepare(crop)
+        assert onnx_c.onnx.serves(p.work_hw) == served
+        hints = hints_for(p.image_hw)
+        got, want = onnx_c.predict_ab(p, hints), torch_c.predict_ab(p, hints)
+        assert np.abs(got - want).max() <= AB_TOLERANCE
+        assert served or np.array_equal(got, want)
+    files = sorted(f.name for f in onnx_c.onnx.folder.glob("*.onnx"))
+    assert len(files) == 2, files  # the encoder and the network, for every size served
+    assert onnx_c.onnx is not None and not recwarn.list
+
+
+def test_cached_graphs_are_not_exported_again(pair, monkeypatch):
+    torch_c, onnx_c = pair
+    p = torch_c.prepare(read_image(PHOTO))
+    onnx_c.predict_ab(p)  # exported (or found) by now
+    monkeypatch.setattr(runtime, "export", lambda *a: pytest.fail("exported again"))
+    again = Colorizer.load(None, device="cpu", runtime="onnx")
+    assert again.onnx.key == onnx_c.onnx.key
+    assert np.array_equal(again.predict_ab(p), onnx_c.predict_ab(p))
+
+
+def test_turned_off_by_the_environment(pair, monkeypatch):
+    torch_c, _ = pair
+    monkeypatch.setenv(runtime.RUNTIME_ENV, "torch")
+    assert torch_c.use_runtime("auto") == "torch" and torch_c.onnx is None
+    monkeypatch.setenv(runtime.RUNTIME_ENV, "junk")
+    with pytest.raises(ValueError, match="COLOURU_RUNTIME"):
+        torch_c.use_runtime("auto")
+    with pytest.raises(ValueError, match="unknown runtime"):
+        torch_c.use_runtime("tensorrt")
+
+
+def test_a_failing_session_falls_back_to_torch(pair, tiny_model_path, tmp_path, monkeypatch):
+    monkeypatch.setenv(runtime.CACHE_ENV, str(tmp_path))
+    c = Colorizer.load(tiny_model_path, device="cpu", runtime="onnx")
+    want = Colorizer.load(tiny_model_path, device="cpu").predict_ab(
+        c.prepare(np.full((48, 64), 128, np.uint8)))
+
+    def broken(*args):
+        raise RuntimeError("no session")
+
+    monkeypatch.setattr(runtime, "session", broken)
+    with pytest.warns(RuntimeWarning, match="runs in torch"):
+        got = c.predict_ab(c.prepare(np.full((48, 64), 128, np.uint8)))
+    assert c.onnx is None and np.array_equal(got, want)
