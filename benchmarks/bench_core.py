@@ -2,7 +2,7 @@
 batch throughput on 1-megapixel photos, and achieved GFLOP/s of the generator against a
 matrix-multiply reference measured in the same run.
 
-    .venv/bin/python benchmarks/bench_core.py [--model PATH | --arch unet-pretrained
+    .venv/bin/python benchmarks/bench_core.py [--model PATH | --arch unet-semantic
         --encoder efficientnet-lite0 --width 16 --hint-scales 3 --edge-hints 2] [--threads N]
 
 Timing does not depend on the weights' values, so with an architecture flag (or no model file) an
@@ -28,6 +28,12 @@ How each figure is measured:
 * GFLOP/s: ``count_flops`` of one forward pass at 256 x 256 over the median time of the bare
   network (20 runs, two photos in turn: the whole network each time); the reference is a
   1024 x 1024 float32 ``torch.mm`` in the same process.
+* runtime: the preview (the same photo and hints, the encoder's features kept) and the bare
+  network with the network in torch and in ONNX Runtime (``colouru.runtime``, graphs exported
+  into the user's cache first), called in turn in this process: medians and the median of
+  each pair's ratio; the ONNX preview at a smaller working size (``--drag-size``) and on
+  one intra-op thread; and, with ``--busy N``, all of it again while N processes each keep a
+  core busy (a spinning loop at the same priority). ``--runtime-only`` measures only this.
 * precision: where the CPU has bf16, the preview and the bare network again in fp32 and under
   bf16 autocast, one after the other in this process, and the mean and worst change of the
   preview's ab (CIE units) that bf16 makes.
@@ -199,6 +205,88 @@ def bench_precision(colorizer: Colorizer, repeats: int) -> dict:
     d = np.abs(ab["bf16"] - ab["fp32"])
     out.update(bf16_mean_dab=float(d.mean()), bf16_max_dab=float(d.max()))
     return out
+
+
+def _spin() -> None:  # a busy core: another program's work
+    while True:
+        pass
+
+
+def bench_runtime(colorizer: Colorizer, repeats: int, drag_size: int, busy: int = 0) -> dict:
+    """The preview and the bare network in torch and in ONNX Runtime, in turn (see the module
+    docstring); ``busy``: processes kept spinning meanwhile."""
+    import multiprocessing
+
+    from colouru.runtime import OnnxGenerator
+
+    prepared = colorizer.prepare(photo(768, 1024), work_size=256)
+    small = colorizer.prepare(photo(768, 1024), work_size=drag_size)
+    hints = hints_for(768, 1024)
+    onnx, onnx1 = OnnxGenerator(colorizer.network), OnnxGenerator(colorizer.network, threads=1)
+    hint_ab, _ = rasterize_hints(hints, prepared.image_hw, prepared.work_hw)
+    x = make_input(torch.from_numpy(prepared.work_lightness)[None, None],
+                   torch.from_numpy(hint_ab)[None])
+    x_cl = x.contiguous(memory_format=torch.channels_last)
+    kept = colorizer.onnx
+
+    def preview(gen, p=prepared):
+        colorizer.onnx = gen
+        colorizer.preview(p, hints)
+
+    def network_torch():
+        with torch.inference_mode():
+            colorizer.network(x_cl)
+
+    calls = {
+        "preview_torch": lambda: preview(None),
+        "preview_onnx": lambda: preview(onnx),
+        "preview_onnx_1thread": lambda: preview(onnx1),
+        "preview_onnx_drag": lambda: preview(onnx, small),
+        "network_torch": network_torch,
+        "network_onnx": lambda: onnx(x),
+    }
+    t0 = time.perf_counter()
+    for fn in calls.values():  # exports (or finds) the graphs, warms up
+        fn()
+        fn()
+    setup = time.perf_counter() - t0
+    spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(busy)]
+    for sp in spinners:
+        sp.start()
+    times: dict[str, list[float]] = {k: [] for k in calls}
+    try:
+        for _ in range(repeats):
+            for k, fn in calls.items():
+                t = time.perf_counter()
+                fn()
+                times[k].append(time.perf_counter() - t)
+    finally:
+        for sp in spinners:
+            sp.terminate()
+            sp.join()
+        colorizer.onnx = kept
+    out = {f"{k}_ms": 1000 * statistics.median(v) for k, v in times.items()}
+    for what in ("preview", "network"):
+        t, o = times[f"{what}_torch"], times[f"{what}_onnx"]
+        out[f"{what}_torch_over_onnx"] = statistics.median(a / b for a, b in zip(t, o, strict=True))
+    out.update(runtime_busy=busy, runtime_setup_s=setup, drag_size=drag_size,
+               drag_work_hw=list(small.work_hw), runtime_load=os.getloadavg()[0])
+    return out
+
+
+def runtime_table(r: dict) -> str:
+    busy = f", {r['runtime_busy']} busy core(s)" if r["runtime_busy"] else ""
+    lines = [f"| Measure ({r['threads']} threads{busy}; median of {r['repeats']}, in turn) "
+             f"| torch | ONNX Runtime | torch / ONNX (median of pairs) |", "|---|---|---|---|"]
+    for what, label in (("preview", "Preview at 256, the same photo (features kept)"),
+                        ("network", "Bare network at 192 x 256 (encoder included)")):
+        lines.append(f"| {label} | {r[what + '_torch_ms']:.1f} ms | {r[what + '_onnx_ms']:.1f} ms "
+                     f"| x{r[what + '_torch_over_onnx']:.2f} |")
+    lines.append(f"| Preview, ONNX on 1 intra-op thread | | "
+                 f"{r['preview_onnx_1thread_ms']:.1f} ms | |")
+    lines.append("| Preview, ONNX at working size {} ({} x {}) | | {:.1f} ms | |".format(
+        r["drag_size"], *r["drag_work_hw"], r["preview_onnx_drag_ms"]))
+    return "\n".join(lines)
 
 
 def network_inputs(colorizer: Colorizer) -> list[torch.Tensor]:
@@ -406,7 +494,7 @@ def table(r: dict) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", help="model file (default: the bundled model if present)")
-    ap.add_argument("--arch", choices=["unet-pretrained", "unet", "unet-semantic"],
+    ap.add_argument("--arch", choices=["unet", "unet-semantic"],
                     help="time an untrained generator of this architecture "
                     "(default: colouru train's)")
     ap.add_argument("--encoder", help="... with this encoder (default efficientnet-lite0)")
@@ -418,6 +506,12 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--batch", type=int, default=8, help="number of 1 MP photos")
     ap.add_argument("--export-hw", type=int, nargs=2, default=[3000, 4000], metavar=("H", "W"))
+    ap.add_argument("--drag-size", type=int, default=160,
+                    help="the smaller working size the runtime row times")
+    ap.add_argument("--busy", type=int, default=0,
+                    help="also time the runtime rows with this many cores kept busy")
+    ap.add_argument("--runtime-only", action="store_true",
+                    help="only the torch / ONNX Runtime rows")
     ap.add_argument("--_export-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -425,6 +519,17 @@ def main() -> int:
         print(json.dumps(export_child(args)))
         return 0
     colorizer, what = make_colorizer(args)
+    if args.runtime_only:
+        result = {"model": what, "threads": args.threads, "repeats": args.repeats,
+                  "cpus": os.cpu_count(), "load_average": os.getloadavg()[0]}
+        rows = []
+        for busy in sorted({0, args.busy}):
+            r = {**result, **bench_runtime(colorizer, args.repeats, args.drag_size, busy)}
+            print(json.dumps(r, indent=1))
+            rows.append(runtime_table(r))
+        print(f"\nModel: {what}; load average at start {result['load_average']:.2f}.\n")
+        print("\n\n".join(rows))
+        return 0
     result = {
         "model": what,
         "threads": args.threads,
@@ -436,6 +541,8 @@ def main() -> int:
     result.update(bench_preview(colorizer, args.repeats))
     result.update(bench_network(colorizer, args.repeats))
     result.update(bench_precision(colorizer, args.repeats))
+    runtime = bench_runtime(colorizer, args.repeats, args.drag_size)
+    result.update(runtime)
     result.update(bench_export(args))
     result.update(bench_batch(colorizer, args.batch))
     print(json.dumps(result, indent=1))
@@ -446,6 +553,8 @@ def main() -> int:
     )
     print()
     print(table(result))
+    print()
+    print(runtime_table(result))
     return 0
 
 

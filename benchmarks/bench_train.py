@@ -3,7 +3,7 @@ data, and achieved GFLOP/s of the generator's training step against a matrix-mul
 reference measured in the same process.
 
     .venv/bin/python benchmarks/bench_train.py [--data DIR] [--threads N] [--steps 20]
-        [--size 128] [--precision fp32|bf16|both] [--arch unet-pretrained|unet|unet-semantic]
+        [--size 128] [--precision fp32|bf16|both] [--arch unet|unet-semantic]
 
 Prints a JSON document and a markdown table. Without --data it uses generated photos. With
 ``--precision both`` each stage is timed in fp32 and under bf16 autocast in the same process.
@@ -62,7 +62,7 @@ def main() -> int:
     ap.add_argument("--size", type=int)
     ap.add_argument("--batch-size", type=int)
     ap.add_argument("--width", type=int)
-    ap.add_argument("--arch", choices=["unet-pretrained", "unet", "unet-semantic"])
+    ap.add_argument("--arch", choices=["unet", "unet-semantic"])
     ap.add_argument("--precision", choices=["fp32", "bf16", "both"], default="fp32")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -73,9 +73,6 @@ def main() -> int:
         cfg.batch_size = args.batch_size
     if args.arch == "unet":
         cfg.generator = GeneratorConfig(width=16, depth=5, hint_scales=3, edge_hints=2)
-    if args.arch == "unet-pretrained":  # colouru train's default before issue 28
-        cfg.generator = GeneratorConfig(arch="unet-pretrained", encoder="efficientnet-lite0",
-                                        width=16, depth=5, hint_scales=3, edge_hints=2)
     if args.arch == "unet-semantic":
         cfg.generator = GeneratorConfig(arch="unet-semantic", encoder="efficientnet-lite0",
                                         width=16, depth=5, hint_scales=3, edge_hints=2)

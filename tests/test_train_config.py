@@ -87,6 +87,7 @@ def test_configs_saved_before_load_as_they_were_trained(which):
     want = copy.deepcopy(SAVED)
     want["gan"]["rebalance"] = 1.0  # a key the config lacks: the value runs had before it
     want["class_weights"] = None
+    del want["generator"]["fine_width"]  # a removed option, saved at its neutral 0: dropped
     if which == "with rebalance":  # today's to_dict()
         doc["gan"]["rebalance"] = want["gan"]["rebalance"] = 0.5
     if which == "before recolouring":
@@ -133,3 +134,21 @@ def test_a_hand_edited_config_is_refused_by_name(edit):
     doc = {**copy.deepcopy(SAVED), edit[0]: edit[1]}
     with pytest.raises(ValueError):
         TrainConfig.from_dict(doc).check()
+
+
+@pytest.mark.parametrize("edit", [("disc", "design"),
+                                  ("generator", {**SAVED["generator"], "fine_width": 6}),
+                                  ("generator", {**SAVED["generator"],
+                                                 "arch": "unet-pretrained"})])
+def test_a_run_of_a_removed_kind_is_refused_in_one_line(edit):
+    # the design discriminator and unet-pretrained (with its fine_width) are gone: a run of
+    # them is named, with the record that has their runs and code; the parser no longer
+    # offers them
+    doc = {**copy.deepcopy(SAVED), edit[0]: edit[1]}
+    with pytest.raises(ValueError, match="removed") as e:
+        TrainConfig.from_dict(doc).check()
+    assert "docs/experiments.md" in str(e.value) and "\n" not in str(e.value)
+    with pytest.raises(SystemExit):
+        _args("--out", "run", "--disc", "design")
+    with pytest.raises(SystemExit):
+        _args("--out", "run", "--arch", "unet-pretrained")

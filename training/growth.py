@@ -1,8 +1,8 @@
 """Model growth (``colouru train --init MODEL`` with generator options): a trained generator
 becomes a larger one that starts as the same function, then trains on. ``grows_into`` says
-which changes can grow (``unet-pretrained`` gaining or widening its half-resolution block, the
-plain U-Net gaining the semantic encoder, a U-Net made wider); ``grow_state`` loads the small
-model's weights into the large one, channel by channel (``unet_layout``)."""
+which changes can grow (the plain U-Net gaining the semantic encoder, a U-Net made wider);
+``grow_state`` loads the small model's weights into the large one, channel by channel
+(``unet_layout``)."""
 
 from __future__ import annotations
 
@@ -16,13 +16,9 @@ from colouru.generator import GeneratorConfig, build_generator
 
 def grows_into(old: GeneratorConfig, new: GeneratorConfig) -> bool:
     """Whether a model of config ``old`` grows into one of ``new`` as the same function
-    (``grow_state``): ``unet-pretrained`` gaining or widening its half-resolution block, the
-    plain U-Net gaining the semantic encoder (``unet-semantic``), or either U-Net made wider
-    (``width``; its levels keep their ``max_width``)."""
-    if new.fine_width > old.fine_width and replace(new, fine_width=old.fine_width) == old:
-        return True
-    if (old.arch in ("unet", "unet-semantic") and new.width > old.width
-            and replace(new, width=old.width) == old):
+    (``grow_state``): the plain U-Net gaining the semantic encoder (``unet-semantic``), or
+    either U-Net made wider (``width``; its levels keep their ``max_width``)."""
+    if new.width > old.width and replace(new, width=old.width) == old:
         return True
     return (old.arch, new.arch) == ("unet", "unet-semantic") and replace(
         new, arch="unet", encoder="") == old
@@ -39,8 +35,9 @@ def grow_state(
       channel goes to its place in the wider input, part by part (the step before, the skip,
       a join); the old output channels hear nothing of the new inputs (zeros), and the new
       output channels keep their fresh weights (the next layer does not hear them at first);
-    - another convolution's weight with more input channels gets the old ones first and zeros
-      after them (the last up step of a grown ``PretrainedUNet``: the new block is not heard);
+    - without ``old``, a convolution's weight with more input channels gets the old ones first
+      and zeros after them (a plain U-Net's up steps grown into ``unet-semantic``: the
+      encoder's features join last and are not heard);
     - a longer vector (a batch norm's, a bias) gets the old values first, fresh ones after.
 
     Tensors ``state`` lacks keep their fresh initialisation. Returns the names of those new

@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from colouru.atomic import clean_leftovers
 from colouru.device import PRECISIONS, resolve_precision
-from colouru.generator import GeneratorConfig, build_generator
+from colouru.generator import ARCHITECTURES, GeneratorConfig, build_generator
 from colouru.geometry import DEFAULT_WORK_SIZE
 from colouru.simulate import HintSimConfig
 from colouru.training import config
@@ -70,6 +70,7 @@ from colouru.weights import (
 )
 
 STAGES = config.STAGES
+assert set(ARCHITECTURES) == set(config.ARCHS)
 assert set(DISCRIMINATORS) == set(config.DISCS) and set(PRECISIONS) == set(config.PRECISIONS)
 assert WORK_SIZES == config.WORK_SIZES
 
@@ -165,8 +166,7 @@ def _grown_config(init: str, wanted: dict) -> GeneratorConfig:
         raise ValueError(
             f"--init {init} is a {old.arch} model that cannot become this one (it differs "
             f"in {', '.join(differ)}); with --init the generator options may only grow it: "
-            "--arch unet-semantic on a plain unet, a wider --width on unet or unet-semantic, "
-            "or a wider --fine-width on unet-pretrained")
+            "--arch unet-semantic on a plain unet, or a wider --width")
     return new
 
 
@@ -269,8 +269,8 @@ class Run:
         if init_model is not None:
             old, new = init_model.config, cfg.generator
             if grows:
-                # --fine-width on a model without the block, --arch unet-semantic on a plain
-                # U-Net or a wider --width: it grows the new parts, the same function at first
+                # --arch unet-semantic on a plain U-Net or a wider --width: it grows the new
+                # parts, the same function at first
                 grown = grow_state(G, init_model.state_dict(), old)
                 if self.d.main:
                     said = f"colouru train: {cfg.init} grown"
