@@ -279,7 +279,7 @@ def runtime_table(r: dict) -> str:
     lines = [f"| Measure ({r['threads']} threads{busy}; median of {r['repeats']}, in turn) "
              f"| torch | ONNX Runtime | torch / ONNX (median of pairs) |", "|---|---|---|---|"]
     for what, label in (("preview", "Preview at 256, the same photo (features kept)"),
-                        ("network", "Bare network at 192 x 256 (encoder included)")):
+                        ("network", "Bare network at 192 x 256 (features kept)")):
         lines.append(f"| {label} | {r[what + '_torch_ms']:.1f} ms | {r[what + '_onnx_ms']:.1f} ms "
                      f"| x{r[what + '_torch_over_onnx']:.2f} |")
     lines.append(f"| Preview, ONNX on 1 intra-op thread | | "
