@@ -101,19 +101,22 @@ class Colorizer:
         self.onnx: OnnxGenerator | None = None
         self.use_runtime(runtime)
 
-    def use_runtime(self, name: str = "auto", threads: int | None = None) -> str:
+    def use_runtime(self, name: str = "auto", threads: int | None = None,
+                    background: bool = False) -> str:
         """Run the network of one photo at a time (the app's previews, ``predict_ab``) in
         ``name``: ``torch``, ``onnx`` (ONNX Runtime, ``colouru.runtime``: one native call that
         releases the GIL; falls back to torch where it does not run this network, device or
         precision, or is not installed) or ``auto`` (``onnx`` unless ``COLOURU_RUNTIME=torch``).
-        Batches of several photos always run in torch. Returns the runtime in use."""
+        Batches of several photos always run in torch. ``background``: graphs not yet in the
+        cache are exported on a thread of their own while torch runs (the app). Returns the
+        runtime in use."""
         if name not in RUNTIMES:
             raise ValueError(f"unknown runtime {name!r}; valid: {', '.join(RUNTIMES)}")
         self.onnx = None
         if name == "torch" or (name == "auto" and runtime_choice() == "torch"):
             return "torch"
         if onnx_installed() and onnx_runs(self.network, self.device, self.precision):
-            self.onnx = OnnxGenerator(self.network, threads)
+            self.onnx = OnnxGenerator(self.network, threads, background=background)
         return "onnx" if self.onnx is not None else "torch"
 
     @classmethod

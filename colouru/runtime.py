@@ -25,6 +25,8 @@ Set ``COLOURU_RUNTIME=torch`` to run the torch network instead (``runtime_choice
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import hashlib
 import json
 import math
@@ -158,6 +160,8 @@ def export(module: nn.Module, inputs: tuple, names: list[str], path: Path) -> No
             # read in Python, which shape_class accounts for.
             warnings.simplefilter("ignore")
             torch.onnx.register_custom_op_symbolic("aten::atanh", _atanh, 9)
+            # (module-wide while it traces: torch's network run meanwhile on another thread
+            # sums in this order too, equal within float rounding)
             propagation._edge_pass = _edge_pass_out_of_place
             torch.onnx.export(module, inputs, tmp, dynamo=False, opset_version=OPSET,
                               input_names=names, dynamic_axes=axes)
@@ -186,16 +190,22 @@ class OnnxGenerator:
 
     ``network(x)`` and ``self(x)`` agree within float rounding for an input ``(1, 4, h, w)``;
     graphs are exported on first use of a size's class (seconds) and cached in ``folder``.
-    ``threads``: intra-op threads (default ``DEFAULT_CPU_THREADS``, every core). Safe to call
+    ``threads``: intra-op threads (default ``DEFAULT_CPU_THREADS``, every core).
+    ``background``: export on a thread of its own at the lowest priority while calls return
+    None (the caller runs torch meanwhile), so the app's first preview does not wait for it;
+    an export that fails leaves ``export_error`` set and the calls returning None. Safe to call
     from one thread at a time per instance (the kept features)."""
 
     def __init__(self, network: nn.Module, threads: int | None = None,
-                 folder: str | os.PathLike | None = None):
+                 folder: str | os.PathLike | None = None, background: bool = False):
         self.network = network
         self.semantic = isinstance(network, SemanticUNet)
         self.threads = int(threads or DEFAULT_CPU_THREADS)
         self.folder = Path(folder) if folder is not None else cache_folder()
+        self.background = background
         self.key = model_key(network)
+        self.exporting: threading.Thread | None = None
+        self.export_error: str | None = None
         self._sessions: dict[tuple, object] = {}
         self._kept: tuple[np.ndarray, list[np.ndarray]] | None = None  # padded L, features
 
@@ -203,15 +213,51 @@ class OnnxGenerator:
         suffix = "-".join(str(n) for n in cls)
         return self.folder / f"{self.key}-{part}{'-' + suffix if suffix else ''}.onnx"
 
-    def _session(self, part: str, cls: tuple, module: nn.Module, inputs: tuple,
-                 names: list[str]):
+    def _session(self, part: str, cls: tuple = ()):
         s = self._sessions.get((part, cls))
         if s is None:
-            path = self.path(part, cls)
-            if not path.is_file():
-                export(module, inputs, names, path)
-            s = self._sessions[(part, cls)] = session(path, self.threads)
+            s = self._sessions[(part, cls)] = session(self.path(part, cls), self.threads)
         return s
+
+    def _exports(self, xp: np.ndarray, cls: tuple) -> list[tuple]:
+        """The graphs missing from the cache for the padded input ``xp``: export's arguments."""
+        if ("network", cls) in self._sessions and (("encoder", ()) in self._sessions
+                                                   or not self.semantic):
+            return []
+        jobs = []
+        feats = ()
+        if self.semantic:
+            light = torch.from_numpy(np.ascontiguousarray(xp[:, :1]))
+            if not self.path("encoder").is_file():
+                jobs.append((_Encoder(self.network).eval(), (light,), ["light"],
+                             self.path("encoder")))
+            if not self.path("network", cls).is_file():
+                with torch.no_grad():
+                    feats = _Encoder(self.network).eval()(light)
+        if not self.path("network", cls).is_file():
+            names = ["x", *(f"f{k}" for k in SEMANTIC_LEVELS)][:1 + len(feats)]
+            jobs.append((_Network(self.network).eval(), (torch.from_numpy(xp), *feats), names,
+                         self.path("network", cls)))
+        return jobs
+
+    def _export_behind(self, jobs: list[tuple]) -> None:
+        """Export ``jobs`` on a thread of the lowest priority (copies of the modules: the
+        caller's network keeps running)."""
+        if self.exporting is not None and self.exporting.is_alive():
+            return
+        jobs = [(copy.deepcopy(m), tuple(t.clone() for t in i), n, p) for m, i, n, p in jobs]
+
+        def run():
+            with contextlib.suppress(OSError, AttributeError):  # Linux: a thread's own nice
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+            try:
+                for job in jobs:
+                    export(*job)
+            except Exception as e:  # reported by export_error; the caller stays on torch
+                self.export_error = f"{e.__class__.__name__}: {e}"
+
+        self.exporting = threading.Thread(target=run, name="colouru-onnx-export", daemon=True)
+        self.exporting.start()
 
     def pad(self, x: torch.Tensor) -> torch.Tensor:
         """The input padded (replicated) to the network's multiple, as ``forward`` pads it."""
@@ -225,9 +271,7 @@ class OnnxGenerator:
         kept = self._kept
         if kept is not None and kept[0].shape == light.shape and np.array_equal(kept[0], light):
             return kept[1]
-        s = self._session("encoder", (), _Encoder(self.network).eval(),
-                          (torch.from_numpy(light),), ["light"])
-        feats = s.run(None, {"light": light})
+        feats = self._session("encoder").run(None, {"light": light})
         self._kept = (light.copy(), feats)
         return feats
 
@@ -247,14 +291,17 @@ class OnnxGenerator:
         if not self.serves((h, w)):
             return None
         xp = np.ascontiguousarray(self.pad(x.float()).numpy())
+        cls = shape_class(xp.shape[-2:], self.network)
+        jobs = self._exports(xp, cls)
+        if jobs and self.background:
+            if self.export_error is None:
+                self._export_behind(jobs)
+            return None
+        for job in jobs:
+            export(*job)
         feed = {"x": xp}
-        names = ["x"]
         if self.semantic:
             feats = self.features(np.ascontiguousarray(xp[:, :1]))
-            names += [f"f{k}" for k in SEMANTIC_LEVELS]
-            feed.update(zip(names[1:], feats, strict=True))
-        cls = shape_class(xp.shape[-2:], self.network)
-        s = self._session("network", cls, _Network(self.network).eval(),
-                          tuple(torch.from_numpy(feed[n]) for n in names), names)
-        ab = s.run(None, feed)[0]
+            feed.update(zip([f"f{k}" for k in SEMANTIC_LEVELS], feats, strict=True))
+        ab = self._session("network", cls).run(None, feed)[0]
         return torch.from_numpy(ab[..., :h, :w])

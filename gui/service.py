@@ -26,8 +26,9 @@ Kinds, in the order the worker takes them:
 The network of a preview, a suggestion and a save runs in ONNX Runtime where it is installed
 (``Colorizer.use_runtime("auto")``, ``colouru.runtime``): one native call that releases the
 GIL, so the GUI thread's Python does not hold it up, on threads that sleep rather than spin
-when another program has a core. The first preview of a model exports its graphs to the user's
-cache folder (seconds, once); ``COLOURU_RUNTIME=torch`` runs torch's network instead.
+when another program has a core. A model whose graphs are not yet in the user's cache folder
+runs in torch while a thread of the lowest priority exports them (once per model);
+``COLOURU_RUNTIME=torch`` runs torch's network instead.
 
 Saving does not use the worker: ``colorize`` (blocking) and ``render`` (cancellable, with
 progress, for the window's background save) make the full-resolution result as ``colouru
@@ -196,7 +197,8 @@ class ColorizerService(QObject):
         """Load a model file (None: the bundled one). Raises ``ModelError`` (``missing``: no
         bundled model, not a fault of a file); the old model stays on failure."""
         try:
-            colorizer = Colorizer.load(path, device=device, runtime="auto")
+            colorizer = Colorizer.load(path, device=device)
+            colorizer.use_runtime("auto", background=True)
         except NoModelError as e:
             raise ModelError(str(e), missing=True) from None
         except (ModelFileError, ValueError, OSError, RuntimeError) as e:

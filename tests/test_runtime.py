@@ -114,3 +114,21 @@ def test_a_failing_session_falls_back_to_torch(pair, tiny_model_path, tmp_path, 
     with pytest.warns(RuntimeWarning, match="runs in torch"):
         got = c.predict_ab(c.prepare(np.full((48, 64), 128, np.uint8)))
     assert c.onnx is None and np.array_equal(got, want)
+
+
+def test_background_export_runs_torch_meanwhile(tiny_model_path, tmp_path, monkeypatch):
+    """The app's way: graphs not yet cached are exported on a thread of their own while
+    torch answers; once they are there, ONNX Runtime does."""
+    monkeypatch.setenv(runtime.CACHE_ENV, str(tmp_path))
+    c = Colorizer.load(tiny_model_path, device="cpu")
+    p = c.prepare(np.full((48, 64), 128, np.uint8))
+    hints = [Hint(20.0, 20.0, 5, ab=(30.0, -20.0))]
+    want = c.predict_ab(p, hints)
+    assert c.use_runtime("onnx", background=True) == "onnx"
+    meanwhile = c.predict_ab(p, hints)  # torch's (the follow step may sum in the export's order)
+    assert np.abs(meanwhile - want).max() <= AB_TOLERANCE and not c.onnx._sessions
+    c.onnx.exporting.join(timeout=600)
+    assert c.onnx.export_error is None
+    assert len(list((tmp_path / "onnx").glob("*.onnx"))) == 1  # a plain U-Net: one graph
+    got = c.predict_ab(p, hints)
+    assert c.onnx._sessions and np.abs(got - want).max() <= AB_TOLERANCE
