@@ -316,7 +316,9 @@ class Colorizer:
                  f"{g.hint_scales}, edge-aware hints {g.edge_hints}), "
                  f"working size {self.work_size}",
                  f"device: {self.device}",
-                 describe_precision(self.device, self.precision)]
+                 describe_precision(self.device, self.precision),
+                 f"runtime: ONNX Runtime ({self.onnx.threads} threads; COLOURU_RUNTIME=torch "
+                 f"turns it off)" if self.onnx is not None else "runtime: torch"]
         # A model file's provenance is whatever its maker wrote (it may hold megabytes): each
         # entry is shown as one line of a readable length, and only the first few.
         items = list(self.info.provenance.items())

@@ -273,6 +273,7 @@ def test_describe(tiny_colorizer):
     assert "unet (depth 3, width 4, hint scales 0, edge-aware hints 0)" in text
     assert "working size 64" in text
     assert "device: cpu" in text and "random weights made by a test" in text
+    assert "runtime: torch" in text
 
 
 def test_prepared_is_reusable(tiny_colorizer):

@@ -52,6 +52,7 @@ def hints_for(hw):
 def test_same_colours_as_torch_on_a_real_photo(pair):
     torch_c, onnx_c = pair
     assert onnx_c.onnx is not None and torch_c.onnx is None
+    assert "runtime: ONNX Runtime" in onnx_c.describe()
     image = read_image(PHOTO)
     p = torch_c.prepare(image)
     for hints in ([], hints_for(p.image_hw)):  # the encoder's kept features, then new hints
