@@ -111,6 +111,7 @@ class FilmController(QObject):
         self.source.frameReady.connect(self._on_frame)
         self.source.frameFailed.connect(self._on_frame_failed)
         w.pages.setCurrentWidget(w.photo_page)
+        self._asked = (0, {})  # frame 0 is decoded already
         w.session.set_film(film, lightness)
         w.service.set_lightness(lightness, prepared)
         w.undo.clear()

@@ -783,7 +783,7 @@ def test_first_launch_says_how_to_start(make_window, qtbot):
     with qtbot.waitSignal(w.service.previewReady, timeout=WAIT):
         qtbot.mouseClick(w.welcome.example_button, Qt.MouseButton.LeftButton)
     assert w.session.photo.path.name == EXAMPLE_PHOTO
-    assert w.pages.currentWidget() is w.splitter and w.canvas.isVisible()
+    assert w.pages.currentWidget() is w.photo_page and w.canvas.isVisible()
     assert w.result_view.result is not None
 
 

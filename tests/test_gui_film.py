@@ -276,3 +276,20 @@ def test_another_model_colours_the_frame_shown_again(film_window, qtbot, tiny_mo
         assert w.load_model(tiny_model_path)
     shown(qtbot, w, 6)
     assert w.session.film.frame == 6 and w.result_view.result is not None
+
+
+def test_a_slow_decoder_never_holds_up_the_window(film_window, qtbot, monkeypatch):
+    import threading
+
+    from colouru.gui import film_frames
+
+    w = film_window
+    gate, real = threading.Event(), film_frames.FrameReader.grey
+    monkeypatch.setattr(film_frames.FrameReader, "grey",
+                        lambda self, i: gate.wait(10) and real(self, i))
+    w.film.go_to(10)  # returns at once: the frame is decoded on the source's thread
+    w.canvas.setFocus()
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Right)  # the window answers meanwhile
+    assert w.session.film.frame == 11 and w.film.shown_frame == 0
+    gate.set()
+    shown(qtbot, w, 11)  # the newest frame asked for is the one shown

@@ -23,7 +23,7 @@ from colouru.gui.session import Session
 from colouru.hints import Hint, hint_box, load_hints
 
 GUI = Path(__file__).resolve().parents[1] / "gui"
-QT_FREE = {"__init__", "session", "colours", "recovery"}
+QT_FREE = {"__init__", "session", "colours", "recovery", "film_doc"}
 
 
 def _imports(path: Path) -> set[str]:
