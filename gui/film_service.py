@@ -6,6 +6,7 @@ and the command line's are the same film for the same hints file."""
 
 from __future__ import annotations
 
+import copy
 import shutil
 import time
 from pathlib import Path
@@ -42,6 +43,17 @@ def _duration(seconds: float) -> str:
     return f"{s // 60}:{s % 60:02d}"
 
 
+def _in_torch(colorizer):
+    """The colorizer as the command line has it: its network in torch (``Colorizer.load``'s
+    runtime). The app's runs one photo's network in ONNX Runtime (its previews), and a film's
+    batch of one frame would too: a copy without it, the network itself shared."""
+    if getattr(colorizer, "onnx", None) is None:
+        return colorizer
+    copied = copy.copy(colorizer)
+    copied.use_runtime("torch")
+    return copied
+
+
 def probe_film(path: str | Path) -> FilmDoc:
     """The film at ``path`` checked as the command line checks it (container, codec, size,
     every packet there) -> a ``FilmDoc`` at frame 0; ``FilmError`` (one line) otherwise."""
@@ -72,8 +84,8 @@ def export_film(src: Path, dst: Path, colorizer, hints: VideoHints, report=None,
                    done / max(total, 1))
 
     try:
-        colorize_video(src, dst, colorizer, hints, progress=progress, overwrite=True,
-                       protect=(src,))
+        colorize_video(src, dst, _in_torch(colorizer), hints, progress=progress,
+                       overwrite=True, protect=(src,))
     except _Stop:
         shutil.rmtree(parts_folder(dst), ignore_errors=True)
         return False

@@ -293,3 +293,32 @@ def test_a_slow_decoder_never_holds_up_the_window(film_window, qtbot, monkeypatc
     assert w.session.film.frame == 11 and w.film.shown_frame == 0
     gate.set()
     shown(qtbot, w, 11)  # the newest frame asked for is the one shown
+
+
+def test_the_export_runs_the_network_in_torch_as_the_command_line_does(
+        make_window, dialogs, qtbot, tmp_path, tiny_model_path):  # noqa: F811
+    """The app's previews may run in ONNX Runtime, and a film's batch of one frame would too
+    (the command line's runs torch): the export runs torch. (With the tiny model the two
+    runtimes happen to give the same film, so this guards the equality, not the cause.)"""
+    pytest.importorskip("onnxruntime")
+    path = tmp_path / "nine.mp4"  # a batch of 8 frames, then one of 1
+    make_film(path, frames=9, size=(96, 72), acodec=None)
+    w = make_window()
+    assert w.open_photo(path)
+    shown(qtbot, w, 0)
+    if w.service.colorizer.use_runtime("onnx") != "onnx":
+        pytest.skip("ONNX Runtime does not run this network here")
+    w.film.go_to(8)
+    shown(qtbot, w, 8)
+    w.act_keep_colour.setChecked(True)
+    w.session.set_current_ab((30.0, -30.0))
+    click(qtbot, w.canvas, 40, 30)
+    w.film.export_hints(tmp_path / "h.json")
+    assert w.film.export(tmp_path / "app.mp4")
+    assert w.service.colorizer.onnx is not None  # the previews keep their runtime
+    assert cli_main(["colorize", str(path), "-o", str(tmp_path / "cli"), "--model",
+                     str(tiny_model_path), "--hints", str(tmp_path / "h.json"), "--device",
+                     "cpu", "-q"]) == 0
+    for a, c in zip(decoded(tmp_path / "app.mp4"), decoded(tmp_path / "cli" / "nine.mp4"),
+                    strict=True):
+        np.testing.assert_array_equal(a, c)
