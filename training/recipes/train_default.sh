@@ -20,7 +20,14 @@
 #      hints, two processes of batch 4; the bundled model until step 7.
 #   7. runs/sem-huber10: step 6's model, 1000 more steps with the Huber loss (the MSE within
 #      10 ab units of the truth, linear beyond), other crops and hints (seed 7); its
-#      model.safetensors is the bundled model.
+#      model.safetensors was the bundled model until step 10.
+#   8. runs/loc: step 7 on all ten classes of today's ../shared/data/train with recoloured
+#      regions in half the samples with hints, lr 1e-4, two processes of batch 4; to step
+#      4,420 as drawn (the run's rate is constant there), then bsds six times an epoch, the
+#      rate decaying from step 5,180 to 10% at 7,400.
+#   9. runs/loc-bsds: step 8's model, 1,200 steps with bsds twelve and objects two times an
+#      epoch at lr 3e-5.
+#  10. the bundled model: three parts step 9, one part step 7, averaged.
 # Re-running skips finished steps and resumes the one cut short. Step 1's settings were
 # `colouru train`'s defaults then (the plain U-Net: width 16, depth 5, 3 hint propagation
 # scales, 2 edge-aware hint spreads, 96 px crops, batch 16, the three stages); they are spelled
@@ -62,4 +69,25 @@ PROCS=2 step runs/sem-huber10 "${BEFORE[@]}" \
   --val ../shared/data/val --init runs/sem-lo/model.safetensors --stages pretrain-g \
   --steps 1000 --size 256 --batch-size 4 --loss huber --huber-delta 10 --lr 5e-5 --seed 7 \
   --stroke-share 0.3 --val-every 500 --ckpt-every 50
-echo "bundled model: cp runs/sem-huber10/model.safetensors assets/models/colouru-default.safetensors"
+LOC=(--data ../shared/data/train --val ../shared/data/val-wide
+  --init runs/sem-huber10/model.safetensors --stages pretrain-g --steps 7400 --size 256
+  --batch-size 4 --loss huber --huber-delta 10 --lr 1e-4 --seed 30 --stroke-share 0.3
+  --recolour-share 0.5 --val-every 1000 --ckpt-every 50)
+if [ ! -f runs/loc/model.safetensors ]; then
+  if [ ! -f runs/loc/model-step4420.safetensors ]; then  # the first part, all classes alike
+    if [ -f runs/loc/checkpoint.safetensors ]; then
+      PROCS=2 train --out runs/loc --resume --until 4420
+    else
+      PROCS=2 train --out runs/loc "${LOC[@]}" --until 4420
+    fi
+  fi
+  PROCS=2 train --out runs/loc --resume --class-weights bsds=6
+fi
+PROCS=2 step runs/loc-bsds --data ../shared/data/train --class-weights bsds=12,objects=2 \
+  --val ../shared/data/val-wide --init runs/loc/model.safetensors --stages pretrain-g \
+  --steps 1200 --size 256 --batch-size 4 --loss huber --huber-delta 10 --lr 3e-5 --seed 31 \
+  --stroke-share 0.3 --recolour-share 0.5 --val-every 600 --ckpt-every 50
+S9=runs/loc-bsds/model.safetensors
+.venv/bin/python scripts/average_models.py runs/colouru-default.safetensors \
+  "$S9" "$S9" "$S9" runs/sem-huber10/model.safetensors
+echo "bundled model: cp runs/colouru-default.safetensors assets/models/colouru-default.safetensors"
