@@ -433,14 +433,16 @@ class FilmController(QObject):
         if p is None or film is None:
             return
         due = p["start"] + int((time.perf_counter() - p["t0"]) * film.rate)
-        if p["waiting"]:
-            return
-        if due > p["end"]:  # the time is up: the range's last frame stays on screen
+        if due > p["end"]:  # the time is up, even while a frame is being coloured: every
+            # frame of the range was due; its last frame stays on screen
+            p["due"] = p["end"] - p["start"] + 1
             self.stop()
             self.go_to(p["end"])
             return
+        if p["waiting"]:
+            return
         if due != film.frame:
-            p["due"] = due - p["start"]
+            p["due"] = due - p["start"] + 1  # the frames due so far, the first included
             p["waiting"] = True
             self.go_to(due)
 

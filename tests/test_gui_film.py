@@ -139,6 +139,8 @@ def test_play_shows_colour_frames_in_order_and_keeps_time(film_window, qtbot):
     assert time.perf_counter() - t0 < FRAMES / 24 + 2
     assert frames_seen == sorted(frames_seen)
     assert w.session.film.frame == FRAMES - 1  # the last frame stays on screen
+    # the count says every frame of the range was due, those shown and those dropped
+    assert f"of {FRAMES} frames in colour" in w.statusBar().currentMessage()
     shown(qtbot, w, FRAMES - 1)
     w.film.go_to(10)
     w.act_add_key.trigger()
