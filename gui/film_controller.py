@@ -96,14 +96,9 @@ class FilmController(QObject):
             return False
         saved = w.recovery.load_film(path)  # before the undo stack is reset for the film
         prepare = w.service.preparer()
-        got, error, cancelled = run_task(w.task_bar, lambda report, cancelled: _first_frame(
-            path, report, cancelled, prepare), f"Opening {path.name}")
-        if error is not None:
-            text = str(error) if isinstance(error, FilmError) else f"{path}: {error!r}"
-            dialogs.error(w, "Cannot open film", text)
-            return False
-        if cancelled or got is None:
-            w.statusBar().showMessage(f"Opening {path.name} cancelled", 5000)
+        got = w.run_opening(path, lambda report, cancelled: _first_frame(
+            path, report, cancelled, prepare), FilmError, "film")
+        if got is None:
             return False
         film, lightness, grey, prepared = got
         self.close()

@@ -77,6 +77,20 @@ class PhotoFiles:
                                      3000)
         return True
 
+    def run_opening(self, path: Path, job, readable: type[Exception], what: str):
+        """Open ``path`` by ``job(report, cancelled)`` in the background with the task bar's
+        Cancel: its result, or None after an error dialog (``readable`` errors say their own
+        line) or a cancel (said in the status bar)."""
+        got, error, cancelled = run_task(self.task_bar, job, f"Opening {path.name}")
+        if error is not None:
+            text = str(error) if isinstance(error, readable) else f"{path}: {error!r}"
+            dialogs.error(self, f"Cannot open {what}", text)
+            return None
+        if cancelled or got is None:
+            self.statusBar().showMessage(f"Opening {path.name} cancelled", 5000)
+            return None
+        return got
+
     def open_photo(self, path: str | Path, recover: bool | None = None) -> bool:
         """Open a photo (asking first about unsaved hints). ``recover``: take autosaved hints
         for it (None: ask if there are some). Returns False if nothing changed.
@@ -91,14 +105,9 @@ class PhotoFiles:
             return False
         saved = self.recovery.load_doc(path)  # before the undo stack is reset for the new photo
         prepare = self.service.preparer()
-        loaded, error, cancelled = run_task(self.task_bar, lambda report, cancelled: load_photo(
-            path, report, cancelled, prepare), f"Opening {path.name}")
-        if error is not None:
-            text = str(error) if isinstance(error, ImageReadError) else f"{path}: {error!r}"
-            dialogs.error(self, "Cannot open photo", text)
-            return False
-        if cancelled or loaded is None:
-            self.statusBar().showMessage(f"Opening {path.name} cancelled", 5000)
+        loaded = self.run_opening(path, lambda report, cancelled: load_photo(
+            path, report, cancelled, prepare), ImageReadError, "photo")
+        if loaded is None:
             return False
         self.film.close()
         self.pages.setCurrentWidget(self.photo_page)

@@ -63,22 +63,21 @@ class RecoveryStore:
     def load_film(self, film: str | Path) -> VideoHints | None:
         """What was autosaved for a film: its keyframes and saturation (None: nothing, or
         unreadable)."""
-        hints_path, _ = self._paths(film)
-        if not hints_path.is_file():
-            return None
-        try:
-            return load_video_hints(hints_path)
-        except HintsFileError:
-            return None
+        return self._read(film, load_video_hints)
 
     def load_doc(self, photo: str | Path) -> HintsDoc | None:
         """What was autosaved for ``photo``: hints, strokes and saturation; None when there
         is nothing or it is unreadable."""
-        hints_path, _ = self._paths(photo)
+        return self._read(photo, load_hints_doc)
+
+    def _read(self, path: str | Path, reader):
+        """``reader`` of ``path``'s autosaved hints file; None when there is none or it is
+        unreadable."""
+        hints_path, _ = self._paths(path)
         if not hints_path.is_file():
             return None
         try:
-            return load_hints_doc(hints_path)
+            return reader(hints_path)
         except HintsFileError:
             return None
 

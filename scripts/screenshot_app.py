@@ -87,6 +87,28 @@ def wait(app, condition, seconds: float = 120.0) -> None:
         time.sleep(0.01)
 
 
+def open_window(tmp: Path, model: str | None, width: int, height: int, path: Path):
+    """The real window (settings and recovery in ``tmp``; a placeholder model where none is
+    bundled or given), shown at ``width`` x ``height`` with ``path`` opened: ``(app, window)``,
+    window None if the file did not open. Call after ``screen_config`` has set the platform."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from colouru.assets import bundled_model_path
+    from colouru.gui.main_window import MainWindow
+
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp / "settings"))
+    app = QApplication([sys.argv[0]])
+    if model is None and not bundled_model_path().is_file():
+        model = str(placeholder_model(tmp))
+    window = MainWindow(model=model, device="cpu", recovery_dir=tmp / "recovery")
+    window.resize(width, height)
+    window.show()
+    window.splitter.setSizes([width // 2, width // 2])
+    return app, (window if window.open_photo(path, recover=False) else None)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
@@ -97,25 +119,13 @@ def main(argv=None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="colouru-shot-"))
     os.environ["QT_QPA_PLATFORM"] = screen_config(tmp, width, height)
 
-    from PySide6.QtCore import QPointF, QSettings, Qt
+    from PySide6.QtCore import QPointF, Qt
     from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication
 
-    from colouru.assets import bundled_model_path
-    from colouru.gui.main_window import MainWindow
     from colouru.hints import Stroke, load_hints_doc
 
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp / "settings"))
-    app = QApplication([sys.argv[0]])
-    model = args.model
-    if model is None and not bundled_model_path().is_file():
-        model = str(placeholder_model(tmp))
-    window = MainWindow(model=model, device="cpu", recovery_dir=tmp / "recovery")
-    window.resize(width, height)
-    window.show()
-    window.splitter.setSizes([width // 2, width // 2])
-    if not window.open_photo(photo, recover=False):
+    app, window = open_window(tmp, args.model, width, height, photo)
+    if window is None:
         return 1
     app.processEvents()
     window.canvas.fit()

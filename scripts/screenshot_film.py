@@ -19,7 +19,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from screenshot_app import placeholder_model, screen_config, wait  # noqa: E402
+from screenshot_app import open_window, screen_config, wait  # noqa: E402
 
 FRAMES, RATE = 72, 24  # three seconds
 SIZE = (640, 400)  # the film's frame (width, height)
@@ -63,24 +63,11 @@ def main(argv=None) -> int:
     film = tmp / "bike.mp4"
     make_pan(Path(args.photo), film)
 
-    from PySide6.QtCore import QPointF, QSettings, Qt
+    from PySide6.QtCore import QPointF, Qt
     from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication
 
-    from colouru.assets import bundled_model_path
-    from colouru.gui.main_window import MainWindow
-
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp / "settings"))
-    app = QApplication([sys.argv[0]])
-    model = args.model
-    if model is None and not bundled_model_path().is_file():
-        model = str(placeholder_model(tmp))
-    window = MainWindow(model=model, device="cpu", recovery_dir=tmp / "recovery")
-    window.resize(width, height)
-    window.show()
-    window.splitter.setSizes([width // 2, width // 2])
-    if not window.open_photo(film, recover=False):
+    app, window = open_window(tmp, args.model, width, height, film)
+    if window is None:
         return 1
     window.session.set_size(4)
     window.act_keep_colour.setChecked(True)
