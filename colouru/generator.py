@@ -37,6 +37,7 @@ LIMITS = {
     "depth": (1, 10),  # the input is padded to a multiple of 2**depth
     "max_width": (1, 1024),
     "hint_scales": (0, 4),
+    "hint_fade": (0, 1),
 }
 
 # Architectures measured and removed (docs/experiments.md has their runs, figures and the commit
@@ -62,6 +63,9 @@ class GeneratorConfig:
     # mean hint colour near each pixel and its confidence, fed to the first and last layers,
     # so a few hints reach the whole image at once (0: the plain U-Net of the design).
     hint_scales: int = 0
+    # 1: those features' colours faded by their confidence, so a hint leaves no sharp-edged box
+    # of its colour (``hint_features``' ``fade``); 0 in the models before step 11 of the recipe.
+    hint_fade: int = 0
     # Edge-aware hint propagation (``edge_hints``): for each of the first this many widths in
     # ``EDGE_SIGMAS``, the hints spread along the photo's regions (colour and confidence), fed
     # to the first and last layers; the first one is also the base the output corrects.
@@ -236,7 +240,7 @@ def with_hint_features(
         feats = [xp]
         xp = xp.contiguous()  # the features run faster on it than on channels-last
         if config.hint_scales:
-            feats.append(hint_features(xp, config.hint_scales))
+            feats.append(hint_features(xp, config.hint_scales, fade=bool(config.hint_fade)))
         if config.edge_hints:
             spread = edge_aware_hints(xp, EDGE_SIGMAS[: config.edge_hints])
             base = spread[0][0]

@@ -23,13 +23,18 @@ def hint_mask(ab: torch.Tensor) -> torch.Tensor:
     return ((ab.narrow(-3, 0, 1).abs() + ab.narrow(-3, 1, 1).abs()) > 0).to(ab.dtype)
 
 
-def hint_features(x: torch.Tensor, scales: int) -> torch.Tensor:
+def hint_features(x: torch.Tensor, scales: int, fade: bool = False) -> torch.Tensor:
     """Multi-scale normalised convolution of the hint channels of an input ``(B, 4, H, W)``.
 
     For cells of 8 * 4**i pixels (i < ``scales``): the mean hint ab in each cell, divided by the
     share of hinted pixels, upsampled bilinearly (a smooth "colour of the hints nearby"), and a
     confidence (hinted pixels in the cell, saturating at a 3 x 3 square). Parameter-free.
     Returns ``(B, 3 * scales, H, W)``.
+
+    The colour alone is the hints' colour wherever any hint mass reached and 0 beyond: a box two
+    cells wide with sharp edges, which a model passes on as a visible rectangle around a hint
+    in a flat sky. ``fade`` multiplies it by its confidence, so it falls to 0 smoothly (the
+    models since step 11 of the recipe; ``GeneratorConfig.hint_fade``).
     """
     ab = x[:, 1:3]
     mask = hint_mask(ab)
@@ -43,7 +48,9 @@ def hint_features(x: torch.Tensor, scales: int) -> torch.Tensor:
             F.avg_pool2d(st, k, k, ceil_mode=True), size=size, mode="bilinear", align_corners=False
         )
         num, den = pooled[:, :2], pooled[:, 2:]
-        out += [num / (den + 1e-6), (den * (k[0] * k[1] / 9.0)).clamp(max=1.0)]
+        confidence = (den * (k[0] * k[1] / 9.0)).clamp(max=1.0)
+        colour = num / (den + 1e-6)
+        out += [colour * confidence if fade else colour, confidence]
     return torch.cat(out, dim=1)
 
 

@@ -140,6 +140,39 @@ def test_hint_features_carry_a_hint_colour_across_the_image():
     assert hint_features(torch.zeros(1, 4, 8, 8), 2).abs().sum() == 0  # no hints: all zero
 
 
+def test_faded_hint_features_have_no_edge_around_a_hint():
+    """One 3 x 3 hint in a flat image: unfaded, the 32 px scale's colour jumps from the hint's
+    colour to 0 between two neighbouring pixels (the box a model drew in a flat sky); faded, it
+    falls to 0 in steps of a few percent, and is the hint's colour where its confidence is 1."""
+    from colouru.propagation import hint_features
+
+    x = torch.zeros(1, 4, 128, 128)
+    x[0, 1:3, 47:50, 47:50] = torch.tensor([0.4, 0.1]).view(2, 1, 1)
+    row_sharp = hint_features(x, 2)[0, 3, 48]  # a of the 32 px scale along the hint's row
+    row_faded = hint_features(x, 2, fade=True)[0, 3, 48]
+    assert row_sharp.diff().abs().max() > 0.39  # the box's edge: 0.4 to 0 in one pixel
+    assert row_faded.diff().abs().max() < 0.02
+    assert row_faded.max() == pytest.approx(0.4, abs=0.02)  # the hint sits near a cell centre
+    assert row_faded[-1] == 0 and row_sharp[-1] == 0  # and nothing far away
+    # the confidences are the same; only the colour is faded
+    assert torch.equal(hint_features(x, 2)[:, 2::3], hint_features(x, 2, fade=True)[:, 2::3])
+
+
+def test_generator_hint_fade_changes_what_it_hears_not_its_weights():
+    base = GeneratorConfig(width=4, depth=3, max_width=8, hint_scales=2)
+    g0 = build_generator(base).eval()
+    g1 = build_generator(GeneratorConfig.from_dict({**base.to_dict(), "hint_fade": 1})).eval()
+    g1.load_state_dict(g0.state_dict())
+    x = torch.zeros(1, 4, 64, 64)
+    x[0, 1:3, 20:23, 20:23] = 0.5
+    with torch.no_grad():
+        assert not torch.allclose(g0(x), g1(x))
+        x[0, 1:3] = 0  # without hints the faded features are the same
+        assert torch.equal(g0(x), g1(x))
+    with pytest.raises(ValueError, match="hint_fade 2 out of range"):
+        GeneratorConfig.from_dict({"hint_fade": 2})
+
+
 @pytest.mark.parametrize("hw", [(37, 53), (8, 8), (130, 70)])
 def test_generator_with_hint_scales_on_odd_sizes(hw):
     g = build_generator(GeneratorConfig(width=4, depth=3, max_width=8, hint_scales=3)).eval()

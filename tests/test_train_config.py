@@ -87,6 +87,7 @@ def test_configs_saved_before_load_as_they_were_trained(which):
     want = copy.deepcopy(SAVED)
     want["gan"]["rebalance"] = 1.0  # a key the config lacks: the value runs had before it
     want["class_weights"] = None
+    want["generator"]["hint_fade"] = 0  # a key the config lacks: the features runs had before it
     del want["generator"]["fine_width"]  # a removed option, saved at its neutral 0: dropped
     if which == "with rebalance":  # today's to_dict()
         doc["gan"]["rebalance"] = want["gan"]["rebalance"] = 0.5
@@ -152,3 +153,14 @@ def test_a_run_of_a_removed_kind_is_refused_in_one_line(edit):
         _args("--out", "run", "--disc", "design")
     with pytest.raises(SystemExit):
         _args("--out", "run", "--arch", "unet-pretrained")
+
+
+def test_init_may_change_the_hint_fade_and_keeps_the_rest_of_the_model(tmp_path):
+    model = ROOT / "assets" / "models" / "colouru-default.safetensors"
+    shipped = read_info(model).generator
+    base = ("--data", tmp_path, "--out", tmp_path / "run", "--init", model)
+    assert config_from_args(_args(*base)).generator == shipped  # the init's features by default
+    faded = config_from_args(_args(*base, "--hint-fade", str(1 - shipped.hint_fade))).generator
+    assert faded.to_dict() == {**shipped.to_dict(), "hint_fade": 1 - shipped.hint_fade}
+    with pytest.raises(ValueError, match="cannot become this one"):
+        config_from_args(_args(*base, "--hint-scales", "2"))

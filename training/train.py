@@ -21,7 +21,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -161,7 +161,10 @@ def _grown_config(init: str, wanted: dict) -> GeneratorConfig:
     refused by name rather than ignored."""
     old = read_info(init).generator
     new = GeneratorConfig.from_dict({**old.to_dict(), **wanted})
-    if new != old and not grows_into(old, new):
+    # hint_fade changes what the first and last layers hear, not a weight's shape: the run
+    # starts from the old weights and learns the faded features.
+    same_inputs = replace(new, hint_fade=old.hint_fade)
+    if same_inputs != old and not grows_into(old, same_inputs):
         differ = [k for k in wanted if getattr(new, k) != getattr(old, k)]
         raise ValueError(
             f"--init {init} is a {old.arch} model that cannot become this one (it differs "
@@ -263,7 +266,8 @@ class Run:
         # A new run starts its encoder (if any) from ImageNet; a resumed or --init one from
         # files.
         init_model = load_model(cfg.init)[0] if cfg.init and not resume else None
-        grows = init_model is not None and grows_into(init_model.config, cfg.generator)
+        grows = init_model is not None and grows_into(
+            init_model.config, replace(cfg.generator, hint_fade=init_model.config.hint_fade))
         # a grown model's new encoder starts from ImageNet too
         G = build_generator(cfg.generator, pretrained=not resume and (not cfg.init or grows))
         if init_model is not None:
@@ -281,7 +285,7 @@ class Run:
                         said += f", width {old.width} to {new.width}"
                     print(said, file=sys.stderr)
             else:
-                if old != new:
+                if replace(new, hint_fade=old.hint_fade) != old:  # the fade may change
                     cfg.generator = old
                     G = build_generator(cfg.generator)
                 G.load_state_dict(init_model.state_dict())
