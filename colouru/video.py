@@ -54,7 +54,9 @@ from colouru.film_settings import (
     DEFAULT_PRESET,
     MAX_CRF,
     VIDEO_EXTENSIONS,
+    Position,
     is_video_path,
+    parse_position,
 )
 from colouru.hints import Hint, HintsFileError, Stroke, check_saturation
 from colouru.imageio import DEFAULT_MAX_PIXELS
@@ -124,6 +126,8 @@ class _Film:
     options: dict  # the encoder's
     pix_fmt: str
     progress: Callable[[int, int], None] | None
+    first: int = 0  # the range's first frame (the film's frame number)
+    stop: int | None = None  # the frame after the range's last (None: to the film's end)
 
     @property
     def parts(self) -> Path:
@@ -133,6 +137,15 @@ class _Film:
     def ext(self) -> str:
         return self.dst.suffix.lower()
 
+    @property
+    def ranged(self) -> bool:
+        return self.first > 0 or self.stop is not None
+
+    @property
+    def total(self) -> int:
+        """The frames to write, as far as the probe counted them."""
+        return (self.info.frames if self.stop is None else self.stop) - self.first
+
     def settings(self) -> dict:
         """What the frames are made with: a resumed run's must be the same."""
         c = self.config
@@ -141,7 +154,8 @@ class _Film:
                                      self.doc.frames.items()}),
                 "saturation": self.saturation, "encoder": self.encoder, "options": self.options,
                 "pix_fmt": self.pix_fmt, "work_size": self.work_size,
-                "segment_frames": self.segment_frames, "batch": self.batch, "format": self.fmt}
+                "segment_frames": self.segment_frames, "batch": self.batch, "format": self.fmt,
+                "range": [self.first, self.stop]}
 
 
 def _plan(info: VideoInfo, colorizer, settings: dict) -> dict:
@@ -161,6 +175,7 @@ def colorize_video(src: str | os.PathLike, dst: str | os.PathLike, colorizer=Non
                    *, progress: Callable[[int, int], None] | None = None,
                    steadiness: float = DEFAULT_CARRY, saturation: float | None = None,
                    crf: int = DEFAULT_CRF, preset: str = DEFAULT_PRESET, chroma: str = "420",
+                   start: int | str | Position = 0, end: int | str | Position | None = None,
                    work_size: int | None = None, overwrite: bool = False, resume: bool = False,
                    segment_frames: int | None = None, batch_size: int = DEFAULT_BATCH,
                    max_pixels: int | None = DEFAULT_MAX_PIXELS,
@@ -179,6 +194,13 @@ def colorize_video(src: str | os.PathLike, dst: str | os.PathLike, colorizer=Non
     quality (H.264's constant rate factor, 0 lossless .. 51; VP9's 0 .. 63) and x264's speed
     preset. ``chroma``: ``"420"`` (colour at half resolution, as every player expects) or
     ``"444"`` (full resolution; with ``crf=0`` a lossless master of the frames made here).
+    ``start``, ``end``: only the frames from ``start`` up to (not including) ``end`` (None:
+    the film's end), each a frame number (counted from 0) or a time (``"10s"``, ``"1:05.5"``,
+    a ``film_settings.Position``: the frame on screen then). The range is written as a film
+    of its own, starting at the film's start time, its audio cut to it (to the audio packet,
+    copied as it is); its first frame starts with the hints the whole film has there (the
+    last keyframe's, carried along the motion through the frames before), its colour afresh
+    as at a cut. Chapters are not kept.
     ``resume``: continue from an interrupted run's finished segments when they were made with
     the same source and settings (else they are removed and the film starts over).
     ``segment_frames``: frames a segment, the unit a resumed run restarts from (default
@@ -198,6 +220,7 @@ def colorize_video(src: str | os.PathLike, dst: str | os.PathLike, colorizer=Non
     doc = _as_video_hints(hints)
     saturation = check_saturation(doc.saturation if saturation is None else saturation)
     info = probe_video(src, max_pixels)
+    first, stop = _frame_range(info, start, end)
     if colorizer is None:
         from colouru.colorizer import Colorizer
 
@@ -208,7 +231,8 @@ def colorize_video(src: str | os.PathLike, dst: str | os.PathLike, colorizer=Non
     film = _Film(info, dst, fmt, colorizer, doc, config, saturation, work_size,
                  max(1, min(batch_size, BATCH_PIXELS // (info.width * info.height))),
                  segment_frames, encoder, encoder_options(encoder, crf, preset),
-                 pix_fmt_for(encoder, (info.width, info.height), chroma), progress)
+                 pix_fmt_for(encoder, (info.width, info.height), chroma), progress, first,
+                 stop)
     notes = []
     if encoder not in ("libx264", "libvpx-vp9"):
         notes.append(f"{dst}: this FFmpeg has no {'VP9' if fmt == 'webm' else 'H.264'} "
@@ -219,6 +243,28 @@ def colorize_video(src: str | os.PathLike, dst: str | os.PathLike, colorizer=Non
     frames, cuts = _make(film, plan, start_segment, overwrite)
     resumed = min(start_segment * segment_frames, frames)
     return VideoResult(dst, frames, time.perf_counter() - t0, cuts, resumed, notes)
+
+
+def _frame_range(info: VideoInfo, start, end) -> tuple[int, int | None]:
+    """``(first, stop)``: the range's frame numbers, ``stop`` None for the film's end;
+    ``VideoReadError`` (one line) for a position that is no frame or time, or a range outside
+    the film or empty."""
+    rate = float(info.rate) if info.rate else None
+    try:
+        begin = start if isinstance(start, Position) else parse_position(start)
+        first = begin.to_frame(rate)
+        until = end if end is None or isinstance(end, Position) else parse_position(end)
+        stop = None if until is None else until.to_frame(rate)
+    except ValueError as e:
+        raise VideoReadError(f"{info.path}: {e}") from None
+    if first >= info.frames:
+        raise VideoReadError(f"{info.path}: the range starts at {begin}, past the film's last "
+                             f"frame ({info.frames - 1})")
+    if stop is not None and stop <= first:
+        raise VideoReadError(f"{info.path}: the range is empty (from {begin} to {until})")
+    if stop is not None and stop >= info.frames:
+        stop = None
+    return first, stop
 
 
 def _output_format(src: Path, dst: Path, protect: Sequence[str | os.PathLike],
@@ -294,7 +340,8 @@ def _make(film: _Film, plan: dict, start_segment: int, overwrite: bool) -> tuple
             frames, cuts, rotation = state["frames"], 0, state["rotation"]
         else:
             frames, cuts, rotation = _colorize_segments(film, start_segment, state)
-        join_segments(film.info, parts, film.ext, film.dst, film.fmt, rotation, overwrite)
+        join_segments(film.info, parts, film.ext, film.dst, film.fmt, rotation, overwrite,
+                      trim=film.ranged)
     finally:
         Path(lock).unlink(missing_ok=True)
     shutil.rmtree(parts, ignore_errors=True)
@@ -310,7 +357,8 @@ def _colorize_segments(film: _Film, start_segment: int, state: dict) -> tuple[in
         stream = c.streams.video[0]
         stream.thread_type = "AUTO"
         reader = FrameReader(c, stream, film.colorizer, film.work_size, film.doc, film.config,
-                             film.segment_frames, start, state["hints"])
+                             film.segment_frames, start, state["hints"], film.first,
+                             film.stop)
         writer = SegmentWriter(film.parts, film.fmt, film.ext, film.encoder, film.options,
                                film.pix_fmt, (film.info.width, film.info.height),
                                stream.time_base, stream.average_rate)
@@ -321,7 +369,8 @@ def _colorize_segments(film: _Film, start_segment: int, state: dict) -> tuple[in
                 raise VideoReadError(f"{film.info.path}: the video has no frames that decode")
             if total % film.segment_frames:  # the last, shorter segment
                 writer.close_segment({"ab": prev_ab, "hints": reader.carried,
-                                      "frames": total, "rotation": reader.rotation})
+                                      "frames": total, "rotation": reader.rotation,
+                                      "shift": reader.shift})
         except BaseException:
             writer.abort()
             raise
@@ -347,7 +396,7 @@ def _stages(film: _Film, reader: FrameReader, writer: SegmentWriter,
                 writer.write(item.index // segment_frames, item.pts, rgb)
                 done += 1
                 if film.progress is not None:
-                    film.progress(done, max(film.info.frames, done))
+                    film.progress(done, max(film.total, done))
             if end_state is not None:
                 writer.close_segment(end_state)
         except BaseException:
@@ -374,7 +423,7 @@ def _stages(film: _Film, reader: FrameReader, writer: SegmentWriter,
             end_state = None
             if (last.index + 1) % segment_frames == 0:
                 end_state = {"ab": prev_ab, "hints": last.hints, "frames": last.index + 1,
-                             "rotation": reader.rotation}
+                             "rotation": reader.rotation, "shift": reader.shift}
             while len(pending) >= 2:
                 pending.popleft().result()
             pending.append(write_pool.submit(write, items, abs_, end_state))

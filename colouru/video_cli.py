@@ -22,6 +22,7 @@ from colouru.film_settings import (
     MAX_CRF,
     X264_PRESETS,
     is_video_path,
+    parse_position,
 )
 
 __all__ = ["add_film_options", "check_film_options", "film_output_ext", "is_video_path",
@@ -40,6 +41,14 @@ def add_film_options(parser) -> None:
                    f"lower is better (VP9 for WebM: 0 to 63; default {DEFAULT_CRF})")
     g.add_argument("--preset", default=DEFAULT_PRESET, choices=X264_PRESETS,
                    help=f"H.264's speed against size (default {DEFAULT_PRESET})")
+    g.add_argument("--start", metavar="AT",
+                   help="colorize only from this frame on: a frame number (counted from 0, "
+                   "as in the hints file) or a time (10s, 10.5s, 1:05, 1:02:05.5: the frame on "
+                   "screen then); the range's first frame starts with the hints the whole film "
+                   "has there (default: the first frame)")
+    g.add_argument("--end", metavar="AT",
+                   help="colorize only up to this frame or time, not including it (default: "
+                   "the film's end); the output film is the range alone, its audio cut to it")
     g.add_argument("--chroma", default="420", choices=("420", "444"),
                    help="colour at half resolution (420: every player) or full (444: H.264 "
                    "High 4:4:4, fewer players; with --crf 0 a lossless master)")
@@ -51,6 +60,19 @@ def check_film_options(args) -> None:
         raise UsageError(f"--steadiness must lie in 0..{MAX_CARRY:g}, got {args.steadiness:g}")
     if not 0 <= args.crf <= MAX_CRF:
         raise UsageError(f"--crf must be 0..51 (H.264) or 0..{MAX_CRF} (VP9), got {args.crf}")
+    at = {}
+    for name in ("start", "end"):
+        text = getattr(args, name, None)
+        if text is not None:
+            try:
+                at[name] = parse_position(text)
+            except ValueError as e:
+                raise UsageError(f"--{name}: {e}") from None
+    a, b = at.get("start"), at.get("end")
+    if a is not None and b is not None and (
+            (a.frame is not None and b.frame is not None and b.frame <= a.frame)
+            or (a.seconds is not None and b.seconds is not None and b.seconds <= a.seconds)):
+        raise UsageError(f"--end ({b}) must come after --start ({a})")
 
 
 def film_output_ext(src: Path) -> str | None:
@@ -132,6 +154,7 @@ def run_film_jobs(jobs: list, colorizer, args, inputs: set[Path], shared_hints,
                 job.src, job.dst, colorizer, _film_hints(shared_hints, job), progress=progress,
                 steadiness=args.steadiness, saturation=args.saturation, crf=args.crf,
                 preset=args.preset, chroma=args.chroma, work_size=args.work_size,
+                start=args.start or 0, end=args.end,
                 overwrite=args.overwrite, resume=args.skip_existing,
                 max_pixels=args.max_pixels or None,
                 **({"batch_size": args.batch_size} if args.batch_size else {}))

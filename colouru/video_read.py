@@ -167,18 +167,31 @@ class Frame:
 class FrameReader:
     """Decodes frames in order and prepares them: L, the motion from the last frame, the
     hints. Runs in one thread; ``take(n)`` gives up to ``n`` frames, never past a segment's
-    end (so a resumed run batches the frames as an uninterrupted one did)."""
+    end (so a resumed run batches the frames as an uninterrupted one did).
+
+    A range of the film (``first``, ``stop``: the film's frame numbers, ``stop`` excluded;
+    None: to its end) is read as a film of its own: its frames are numbered from 0 (segments
+    and resuming count them so), their time stamps moved back by ``shift`` so it starts when
+    the film did, and its first frame starts with the hints the whole film has there: the
+    frames before it are decoded, and from the last keyframe before it on the keyframe's
+    hints are carried along the motion through them as a run from the film's start does."""
 
     def __init__(self, container, stream, colorizer, work_size, hints: VideoHints,
-                 config: SteadyConfig, segment_frames: int, start: int, carried: list):
+                 config: SteadyConfig, segment_frames: int, start: int, carried: list,
+                 first: int = 0, stop: int | None = None):
         self.frames = container.decode(stream)
         self.colorizer, self.work_size = colorizer, work_size
         self.hints, self.config, self.segment = hints, config, segment_frames
+        self.first = first
+        self.count = None if stop is None else stop - first  # frames in the range
         self.flow = new_flow()
-        self.index = 0
+        self.index = 0  # the next frame's number in the range
+        self.decoded = 0  # frames of the film decoded
         self.prev_work = None
         self.carried = carried
         self.last_pts = None
+        self.base_pts = None  # the film's first frame's time stamp
+        self.shift = 0  # the range's first frame's time stamp less the film's first's
         self.rotation = 0
         rate = stream.average_rate or stream.guessed_rate
         self.tick = (max(1, round(1 / (rate * stream.time_base)))
@@ -187,69 +200,82 @@ class FrameReader:
         self._skip(start)
 
     def _next(self):
+        """The film's next frame and its time stamp (strictly increasing), or ``(None,
+        None)`` at its end."""
         import av
 
         try:
             frame = next(self.frames)
         except StopIteration:
-            return None
+            return None, None
         except av.FFmpegError as e:
-            raise VideoReadError(f"{self.path}: damaged at frame {self.index}, cannot be decoded "
-                                 f"({ffmpeg_reason(e)})") from None
-        if self.index == 0:
-            self.rotation = int(frame.rotation or 0)
-        return frame
-
-    def _skip(self, start: int) -> None:
-        """Decode and drop the frames a resumed run has already (the last one's L is kept:
-        the motion to the first new frame starts from it)."""
-        while self.index < start:
-            frame = self._next()
-            if frame is None:
-                raise VideoReadError(f"{self.path}: has fewer frames than the interrupted run "
-                                     f"wrote ({self.index} of {start})")
-            self.last_pts = self._pts(frame)
-            if self.index == start - 1:
-                self.prev_work = self.colorizer.prepare(grey_frame(frame),
-                                                        self.work_size).work_lightness
-            self.index += 1
-
-    def _pts(self, frame) -> int:
-        """The frame's time stamp (in the stream's time base), made strictly increasing."""
+            raise VideoReadError(f"{self.path}: damaged at frame {self.decoded}, cannot be "
+                                 f"decoded ({ffmpeg_reason(e)})") from None
         pts = frame.pts
         if pts is None:
             pts = 0 if self.last_pts is None else self.last_pts + self.tick
         if self.last_pts is not None and pts <= self.last_pts:
             pts = self.last_pts + 1
-        return pts
+        self.last_pts = pts
+        if self.decoded == 0:
+            self.rotation = int(frame.rotation or 0)
+            self.base_pts = pts
+        if self.decoded == self.first:
+            self.shift = pts - self.base_pts
+        self.decoded += 1
+        return frame, pts
+
+    def _skip(self, start: int) -> None:
+        """Decode the frames before the range and those of it a resumed run has already,
+        keeping the last one's L (the motion to the first new frame starts from it); a fresh
+        run carries the hints of the last keyframe before the range up to it."""
+        ahead = self.first + start
+        before = [k for k in self.hints.frames if k < self.first] if start == 0 else []
+        key = max(before) if before else ahead  # where carrying starts
+        while self.decoded < ahead:
+            number = self.decoded
+            frame, _ = self._next()
+            if frame is None:
+                what = (f"the range starts at frame {self.first}" if start == 0 else
+                        f"the interrupted run wrote {start} frames from frame {self.first}")
+                raise VideoReadError(f"{self.path}: has only {number} frames, but {what}")
+            if number >= key or number == ahead - 1:
+                prepared = self.colorizer.prepare(grey_frame(frame), self.work_size)
+                if number >= key:
+                    self._carry(number, prepared)
+                self.prev_work = prepared.work_lightness
+        self.index = start
+
+    def _carry(self, number: int, prepared):
+        """Frame ``number``'s hints (its keyframe's, else the last frame's moved along the
+        motion) and the motion from the last frame; returns the motion (None: none known)."""
+        work = prepared.work_lightness
+        motion = None
+        if self.prev_work is not None and self.prev_work.shape == work.shape:
+            motion = estimate_motion(self.prev_work, work, self.flow, self.config)
+        if motion is not None and not motion.cut:
+            hints = move_hints(self.carried, motion, prepared.image_hw)
+        else:
+            hints = []
+        key = self.hints.keyframe(number)
+        self.carried = key if key is not None else hints
+        return motion
 
     def take(self, n: int) -> list[Frame]:
         out: list[Frame] = []
         end = (self.index // self.segment + 1) * self.segment  # this segment's end
+        if self.count is not None:
+            end = min(end, self.count)
         while len(out) < n and self.index < end:
-            frame = self._next()
+            frame, pts = self._next()
             if frame is None:
                 break
-            pts = self._pts(frame)
-            self.last_pts = pts
             prepared = self.colorizer.prepare(grey_frame(frame), self.work_size)
             del frame
-            work = prepared.work_lightness
-            motion = None
-            if self.prev_work is not None and self.prev_work.shape == work.shape:
-                motion = estimate_motion(self.prev_work, work, self.flow, self.config)
-            if motion is not None and not motion.cut:
-                hints = move_hints(self.carried, motion, prepared.image_hw)
-            else:
-                hints = []
-            key = self.hints.keyframe(self.index)
-            if key is not None:
-                hints = key
-            self.carried = hints
+            motion = self._carry(self.first + self.index, prepared)
             cut = motion is not None and motion.cut
-            out.append(Frame(self.index, pts, prepared, hints, None if cut else motion, cut))
-            self.prev_work = work
+            out.append(Frame(self.index, pts - self.shift, prepared, self.carried,
+                             None if cut else motion, cut))
+            self.prev_work = prepared.work_lightness
             self.index += 1
         return out
-
-

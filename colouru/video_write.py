@@ -158,7 +158,8 @@ def save_state(path: Path, state: dict) -> None:
     with atomic_file(path) as f:
         np.savez(f, ab=state["ab"], hints=np.array(hints_as_json_list(state["hints"])),
                  frames=np.array(state["frames"]), rotation=np.array(state["rotation"]),
-                 pts=np.array(state["pts"], dtype=np.int64))
+                 pts=np.array(state["pts"], dtype=np.int64),
+                 shift=np.array(state.get("shift", 0), dtype=np.int64))
 
 
 def load_state(path: Path) -> dict:
@@ -166,7 +167,8 @@ def load_state(path: Path) -> dict:
         ab = z["ab"]
         return {"ab": None if ab.size == 0 else ab.astype(np.float32),
                 "hints": hints_from_json_list(str(z["hints"])), "frames": int(z["frames"]),
-                "rotation": int(z["rotation"]), "pts": z["pts"].tolist()}
+                "rotation": int(z["rotation"]), "pts": z["pts"].tolist(),
+                "shift": int(z["shift"]) if "shift" in z else 0}
 
 
 # --- the parts folder: segments and their states -------------------------------------------
@@ -223,10 +225,23 @@ def _when(pkt) -> float:
     return float(ts * pkt.time_base)
 
 
+def _audio_window(parts: Path, count: int, time_base: Fraction,
+                  rate: Fraction | None) -> tuple[Fraction, Fraction, Fraction]:
+    """A range's audio: ``(from, to, shift)`` in seconds of the source, from its first
+    frame's time to its last frame's end, and how far its frames were moved back."""
+    head, tail = load_state(parts / "000000.npz"), load_state(parts / f"{count - 1:06d}.npz")
+    shift = head["shift"] * Fraction(time_base)
+    frame_s = 1 / Fraction(rate) if rate else Fraction(0)
+    return (head["pts"][0] * Fraction(time_base) + shift,
+            tail["pts"][-1] * Fraction(time_base) + shift + frame_s, shift)
+
+
 def join_segments(info: VideoInfo, parts: Path, ext: str, dst: Path, fmt: str, rotation: int,
-          overwrite: bool) -> None:
+                  overwrite: bool, trim: bool = False) -> None:
     """The segments and the source's audio, chapters and metadata, muxed into a temporary file
-    published as ``dst`` (never replacing a file unless ``overwrite``)."""
+    published as ``dst`` (never replacing a file unless ``overwrite``). ``trim``: the segments
+    are a range of the film (``FrameReader``): the audio packets that start within its time
+    are taken, moved back as its frames were, and the chapters are left out."""
     import heapq
 
     import av
@@ -262,8 +277,12 @@ def join_segments(info: VideoInfo, parts: Path, ext: str, dst: Path, fmt: str, r
                     o.metadata.update({k: val for k, val in a.metadata.items()
                                        if k.upper() not in ("DURATION", "ENCODER")})
                     streams[i] = o
-                with contextlib.suppress(Exception):
-                    out.set_chapters(src.chapters())
+                window = None
+                if trim:
+                    window = _audio_window(parts, count, sv.time_base, sv.average_rate)
+                else:
+                    with contextlib.suppress(Exception):
+                        out.set_chapters(src.chapters())
 
                 def audio():
                     if not streams:
@@ -271,6 +290,13 @@ def join_segments(info: VideoInfo, parts: Path, ext: str, dst: Path, fmt: str, r
                     for pkt in src.demux([src.streams[i] for i in streams]):
                         if pkt.size == 0 or pkt.dts is None and pkt.pts is None:
                             continue
+                        if window is not None:
+                            begin, end, shift = window
+                            if not begin <= _when(pkt) < end:
+                                continue
+                            back = round(shift / pkt.time_base)
+                            pkt.dts = None if pkt.dts is None else pkt.dts - back
+                            pkt.pts = None if pkt.pts is None else pkt.pts - back
                         yield _when(pkt), pkt
 
                 video = _segment_packets(parts, ext, count, sv.time_base)

@@ -469,3 +469,60 @@ def test_film_options_are_checked(tmp_path, run, capsys):
             run(src, "-o", tmp_path / "out", *bad)
         assert e.value.code == 2 and words in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+# --- a range of frames ----------------------------------------------------------------------
+def test_a_range_is_the_whole_films_frames_with_their_hints_and_its_audio(tmp_path, run,
+                                                                          tiny_colorizer):
+    src = tmp_path / "film.mp4"
+    make_film(src, frames=12)
+    hints = tmp_path / "film.json"
+    save_video_hints(hints, {0: [Hint(20, 20, 6, ab=(-20.0, 10.0))],
+                             9: [Hint(30, 20, 6, ab=(20.0, 10.0))]})
+    exact = ("--steadiness", "0", "--crf", "0", "--chroma", "444")  # each frame alone, lossless
+    code, err = run(src, "-o", tmp_path / "whole", "--hints", hints, *exact)
+    code2, err2 = run(src, "-o", tmp_path / "part", "--hints", hints, "--start", "4",
+                      "--end", "0:00.42", *exact)  # frame 10 is on screen at 0.42 s
+    assert code == code2 == 0, err + err2
+    whole, part = decoded(tmp_path / "whole/film.mp4"), decoded(tmp_path / "part/film.mp4")
+    # Frames 4 to 9, the hint of keyframe 0 carried to frame 4 as in the whole film, pixel for
+    # pixel; their times moved back to start at the film's start.
+    assert len(part[0]) == 6 and all(np.array_equal(a, b)
+                                     for a, b in zip(whole[0][4:10], part[0], strict=True))
+    assert part[1] == [p - whole[1][4] for p in whole[1][4:10]]
+    # The audio packets within the range, copied as they are, moved back as the frames were.
+    src_audio, audio = packets(src, "audio"), packets(tmp_path / "part/film.mp4", "audio")
+    inside = [(dts - 8000, data) for dts, data in src_audio if 8000 <= dts < 20000]  # 48 kHz
+    assert [d for _, d in audio] == [d for _, d in inside] and len(audio) == 12
+    assert all(abs(a - b) <= 1 for (a, _), (b, _) in zip(audio, inside, strict=True))  # MP4's
+    # edit list is counted in the video's time base: a sample's rounding
+    # The API with times, and a killed range resumed: the same film.
+    dst = tmp_path / "api" / "film.mp4"
+
+    def kill_at_3(done, total):
+        assert total == 6
+        if done == 3:
+            raise Killed
+
+    with pytest.raises(Killed):
+        colorize_video(src, dst, tiny_colorizer, hints, start="0.17s", end=10, steadiness=0,
+                       crf=0, chroma="444", segment_frames=2, batch_size=2, progress=kill_at_3)
+    colorize_video(src, dst, tiny_colorizer, hints, start="0.17s", end=10, steadiness=0, crf=0,
+                   chroma="444", segment_frames=2, batch_size=2, resume=True)
+    assert not parts_folder(dst).exists()
+    assert all(np.array_equal(a, b) for a, b in zip(decoded(dst)[0], part[0], strict=True))
+
+
+def test_a_bad_range_is_one_line(tmp_path, run, capsys):
+    src = tmp_path / "film.mp4"
+    make_film(src, frames=4, acodec=None)
+    code, err = run(src, "-o", tmp_path / "late", "--start", "7")
+    assert code == 1 and len(err) == 2 and "past the film's last frame (3)" in err[0], err
+    assert not any((tmp_path / "late").iterdir())
+    for bad, words in ((["--start", "soon"], "--start: 'soon' is no frame or time"),
+                       (["--start", "3", "--end", "2"], "--end (frame 2) must come after"),
+                       (["--end", "1:75"], "--end: '1:75' is no frame or time")):
+        with pytest.raises(SystemExit) as e:
+            run(src, "-o", tmp_path / "out", *bad)
+        assert e.value.code == 2 and words in capsys.readouterr().err, bad
+    assert not (tmp_path / "out").exists()
