@@ -6,12 +6,16 @@ once (``Session.go_to_frame``) while ``FrameSource`` decodes the frame in the ba
 the hints carried along the motion there as the export carries them; when it arrives it
 becomes the photo the service colours (``ColorizerService.set_lightness``), so scrubbing
 never waits for the decoder or the network. Hints placed on a frame make it a keyframe
-holding the hints shown there (undoable, ``commands.py``).
+holding the hints shown there (undoable, ``commands.py``); keyframes are added, moved (a
+command, or their mark dragged on the timeline), copied (their hints pasted onto another
+frame) and deleted, each one undo step. While a frame's picture is on its way no preview is
+asked for (it would colour the last frame's picture with this frame's hints).
 
 Playing moves through the frames at the film's rate; a frame is shown only once the last
 one's colour has arrived, and then the frame due at that moment, so a slow machine drops
 frames rather than falling behind. Export runs ``colorize_video`` (``film_service.py``) in
-the background with progress and Cancel: the command line's film, pixel for pixel.
+the background with progress and Cancel: the command line's film, pixel for pixel; Export
+Range writes the range set on the timeline as ``--start``/``--end`` do.
 """
 
 from __future__ import annotations
@@ -70,6 +74,8 @@ class FilmController(QObject):
         self.source: FrameSource | None = None
         self.timeline = Timeline(w.act_play)
         self.timeline.frameChanged.connect(self.go_to)
+        self.timeline.keyMoved.connect(self.move_key)
+        self.copied: tuple | None = None  # hints copied from a frame, to paste onto another
         self.timeline.hide()
         self.shown_frame: int | None = None  # the frame whose picture the views show
         self.shown_how = "none"  # how its hints came: key, carried, held (too far), none
@@ -85,6 +91,11 @@ class FilmController(QObject):
     @property
     def film(self):
         return self.w.session.film
+
+    @property
+    def pending(self) -> bool:
+        """A film's frame is shown whose picture has not arrived yet."""
+        return self.film is not None and self.shown_frame != self.film.frame
 
     # -- opening --------------------------------------------------------------------------------
     def open(self, path: str | Path, recover: bool | None = None) -> bool:
@@ -113,8 +124,10 @@ class FilmController(QObject):
         w.result_path, self.export_path, w._suggestions = None, None, []
         self._show_picture(0, grey, keep_result=False)
         w.canvas.fit()
-        self.timeline.set_range(film.frames, film.second)
+        self.timeline.set_range(film.frames, film.second, longest=film.time_text(film.last)
+                                + f" · hints of keyframe {film.last} carried along the motion")
         self.timeline.set_keys(())
+        self.timeline.set_span(None)
         self._show_position()
         self.timeline.show()
         self.enable(True)
@@ -143,7 +156,7 @@ class FilmController(QObject):
             self.source.close()
             self.source.deleteLater()
             self.source = None
-        self.shown_frame, self._asked = None, None
+        self.shown_frame, self._asked, self.copied = None, None, None
         self.timeline.hide()
         self.enable(False)
 
@@ -234,7 +247,9 @@ class FilmController(QObject):
             note = " · keyframe"
         elif key is None:
             note = " · no hints yet"
-        elif self.shown_frame == film.frame and self.shown_how == "carried":
+        elif self.shown_frame != film.frame:
+            note = f" · hints of keyframe {key}, being carried here"
+        elif self.shown_how == "carried":
             note = f" · hints of keyframe {key} carried along the motion"
         else:
             note = f" · hints of keyframe {key} (held where placed)"
@@ -275,6 +290,40 @@ class FilmController(QObject):
         keys = dict(film.keyframes)
         keys[film.frame] = keys.pop(key)
         self._replace_keys(keys, f"Move keyframe {key} to {film.frame}")
+
+    def move_key(self, key: int, to: int) -> None:
+        """Move keyframe ``key`` to frame ``to`` (its mark dragged on the timeline), its hints
+        as they were placed; refused onto another keyframe."""
+        film = self.film
+        if film is None or film.keyframe(key) is None or key == to:
+            return
+        to = film.clamp(to)
+        if film.keyframe(to) is not None:
+            self.w.statusBar().showMessage(f"Frame {to} is a keyframe already: delete it "
+                                           f"first to move keyframe {key} there", 4000)
+            return
+        keys = dict(film.keyframes)
+        keys[to] = keys.pop(key)
+        self.w.undo.push(KeyframesCommand(self.w.session, keys, to,
+                                          f"Move keyframe {key} to {to}"))
+
+    def copy_hints(self) -> None:
+        """Copy the hints shown on this frame (a keyframe's own, or carried here) to paste
+        onto another frame."""
+        if self.film is None:
+            return
+        self.copied = tuple(self.w.session.hints)
+        self.w.statusBar().showMessage(f"Copied the {len(self.copied)} hints of frame "
+                                       f"{self.film.frame}", 3000)
+
+    def paste_hints(self) -> None:
+        """Make this frame a keyframe holding the copied hints (its own replaced)."""
+        film = self.film
+        if film is None or self.copied is None:
+            self.w.statusBar().showMessage("Nothing copied: Copy Hints on a frame first", 3000)
+            return
+        self._replace_keys({**film.keyframes, film.frame: self.copied},
+                           f"Paste hints on frame {film.frame}")
 
     def delete_keyframe(self) -> None:
         """Delete this frame's keyframe (its hints go; the last keyframe's are held here)."""
@@ -338,10 +387,54 @@ class FilmController(QObject):
         w.undo.endMacro()
         return keys, len(doc.frames) - len(keys)
 
+    # -- the range to export ------------------------------------------------------------------
+    def set_range_start(self) -> None:
+        """This frame starts the range to export."""
+        if self.film is not None:
+            self.film.set_range(self.film.frame, self.film.range_end)
+            self._show_range()
+
+    def set_range_end(self) -> None:
+        """This frame ends the range to export (included)."""
+        if self.film is not None:
+            self.film.set_range(self.film.range_start, self.film.frame)
+            self._show_range()
+
+    def clear_range(self) -> None:
+        if self.film is not None:
+            self.film.set_range(None, None)
+            self._show_range()
+
+    def _show_range(self) -> None:
+        film = self.film
+        if not film.has_range:
+            self.timeline.set_span(None)
+            self.w.statusBar().showMessage("No range: Export Film writes the whole film", 3000)
+            return
+        first, stop = film.export_range()
+        self.timeline.set_span((first, stop - 1))
+        self.w.statusBar().showMessage(
+            f"Range: frames {first} to {stop - 1} ({stop - first} frames); Export Range "
+            f"writes them as 'colouru colorize --start {first} --end {stop}'", 5000)
+
     # -- export ---------------------------------------------------------------------------------
-    def export(self, path: str | Path | None = None) -> bool:
-        """Film > Export Film: the whole film in colour through the command line's own
-        function, in the background with progress and Cancel."""
+    def export_range(self, path: str | Path | None = None) -> bool:
+        """Film > Export Range: the range set on the timeline (Shift+I, Shift+O), as
+        ``colouru colorize FILM --hints FILE --start FIRST --end STOP`` writes it."""
+        film = self.film
+        if film is None:
+            return False
+        if not film.has_range:
+            self.w.statusBar().showMessage("Set a range first: Shift+I at its first frame, "
+                                           "Shift+O at its last", 4000)
+            return False
+        return self.export(path, film.export_range())
+
+    def export(self, path: str | Path | None = None,
+               frames: tuple[int, int] | None = None) -> bool:
+        """Film > Export Film: the whole film (or ``frames``: ``(first, stop)``, ``stop``
+        excluded) in colour through the command line's own function, in the background with
+        progress and Cancel."""
         w, film = self.w, self.film
         if film is None:
             return False
@@ -351,10 +444,14 @@ class FilmController(QObject):
             return False
         if w._task_running():
             return False
+        first, stop = frames or (0, film.frames)
         if path is None:
-            suggested = self.export_path or film.path.with_name(
-                f"{film.path.stem}_colour{film.path.suffix.lower()}")
-            path = dialogs.save_path(w, "Export film", str(suggested), dialogs.FILM_FILTER)
+            part = f"_{first}-{stop - 1}" if frames else ""
+            suggested = (self.export_path if self.export_path and not frames else
+                         film.path.with_name(f"{film.path.stem}_colour{part}"
+                                             f"{film.path.suffix.lower()}"))
+            path = dialogs.save_path(w, "Export range" if frames else "Export film",
+                                     str(suggested), dialogs.FILM_FILTER)
             if path is None:
                 return False
         path = Path(path)
@@ -362,7 +459,8 @@ class FilmController(QObject):
         hints, src = film.video_hints(w.session.saturation), film.path
         t0 = time.perf_counter()
         done, error, cancelled = run_task(w.task_bar, lambda report, cancelled: export_film(
-            src, path, colorizer, hints, report, cancelled), f"Exporting {path.name}")
+            src, path, colorizer, hints, report, cancelled, first, stop if frames else None),
+            f"Exporting {path.name}")
         if cancelled or (error is None and not done):
             w.statusBar().showMessage(f"Exporting {path.name} cancelled", 5000)
             return False
@@ -370,8 +468,9 @@ class FilmController(QObject):
             text = str(error) if isinstance(error, FilmError) else f"{path}: {error!r}"
             dialogs.error(w, "Cannot export film", text)
             return False
-        self.export_path = path
-        w.statusBar().showMessage(f"Exported {path.name} ({film.frames} frames in "
+        if not frames:
+            self.export_path = path
+        w.statusBar().showMessage(f"Exported {path.name} ({stop - first} frames in "
                                   f"{time.perf_counter() - t0:.1f} s)", 5000)
         return True
 

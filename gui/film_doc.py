@@ -1,10 +1,11 @@
 """A film in the app, free of Qt: its frames, where the user is, and the keyframes' hints.
 
 Hints and strokes belong to the frame they were placed on: a keyframe. A frame between two
-keyframes shows the earlier keyframe's hints where they were placed (held: the app does not
-follow the motion while scrubbing; the export, ``colouru.video.colorize_video``, carries them
-along the motion exactly as ``colouru colorize`` does). An empty keyframe clears the hints from
-there on, as in the film's hints file (``colouru.video_hints``), which this maps to and from.
+keyframes takes the earlier keyframe's hints (``hints_at``; the window then shows them carried
+along the motion as the export, ``colouru.video.colorize_video``, carries them). An empty
+keyframe clears the hints from there on, as in the film's hints file
+(``colouru.video_hints``), which this maps to and from. The range to export (``range_start``,
+``range_end``) is the frames ``colouru colorize --start --end`` takes (``export_range``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class FilmDoc:
     rate: float = 24.0  # frames a second (for Shift+arrow steps, playback and the label)
     frame: int = 0  # the frame shown
     keyframes: dict[int, Items] = field(default_factory=dict)
+    range_start: int | None = None  # the range to export: its first frame (None: frame 0)
+    range_end: int | None = None  # its last frame, included (None: the film's last)
 
     @property
     def last(self) -> int:
@@ -65,6 +68,29 @@ class FilmDoc:
             self.keyframes.pop(frame, None)
         else:
             self.keyframes[self.clamp(frame)] = tuple(items)
+
+    @property
+    def has_range(self) -> bool:
+        return self.range_start is not None or self.range_end is not None
+
+    def set_range(self, start: int | None, end: int | None) -> None:
+        """The range to export, both ends included (None: the film's first or last frame);
+        an end before the start moves the other end onto it."""
+        start = None if start is None else self.clamp(start)
+        end = None if end is None else self.clamp(end)
+        if start is not None and end is not None and end < start:
+            if start != self.range_start:
+                end = start
+            else:
+                start = end
+        self.range_start, self.range_end = start, end
+
+    def export_range(self) -> tuple[int, int]:
+        """``(first, stop)``: the range's frames, ``stop`` excluded, as ``colorize_video``'s
+        ``start`` and ``end`` take them."""
+        first = self.range_start or 0
+        last = self.last if self.range_end is None else self.range_end
+        return first, last + 1
 
     def neighbour_key(self, frame: int, step: int) -> int | None:
         """The next keyframe after ``frame`` (``step`` > 0) or the one before it (< 0)."""

@@ -66,9 +66,10 @@ def probe_film(path: str | Path) -> FilmDoc:
 
 
 def export_film(src: Path, dst: Path, colorizer, hints: VideoHints, report=None,
-                cancelled=None) -> bool:
+                cancelled=None, start: int = 0, end: int | None = None) -> bool:
     """Colorize the film ``src`` into ``dst`` as ``colouru colorize SRC --hints FILE`` does
-    (``colorize_video`` with its defaults; ``dst`` replaced if it exists), reporting
+    (``colorize_video`` with its defaults; ``dst`` replaced if it exists); ``start``, ``end``:
+    only those frames (``end`` excluded), as ``--start START --end END`` does; reporting
     ``report(stage, fraction)`` after each frame; ``cancelled()`` stops it after the frame
     being written (nothing is published, the interrupted run's segments are removed).
     Returns False when cancelled; ``FilmError`` (one line) when it fails."""
@@ -85,7 +86,7 @@ def export_film(src: Path, dst: Path, colorizer, hints: VideoHints, report=None,
 
     try:
         colorize_video(src, dst, _in_torch(colorizer), hints, progress=progress,
-                       overwrite=True, protect=(src,))
+                       overwrite=True, protect=(src,), start=start, end=end)
     except _Stop:
         shutil.rmtree(parts_folder(dst), ignore_errors=True)
         return False

@@ -344,11 +344,16 @@ class MainWindow(PhotoFiles, ModelActions, QMainWindow):
 
     def request_update(self) -> int | None:
         """Ask for the result of the session as it is now (during a drag: a quick one; once
-        the drag ends, the settled one; see ``ColorizerService.request_preview``)."""
+        the drag ends, the settled one; see ``ColorizerService.request_preview``). None
+        while a film's frame is on its way (its picture and hints would not match)."""
+        if self.film.pending:
+            return None
         return self.service.request_preview(self.session.hints, self.session.saturation,
                                             dragging=self.dragging)
 
     def request_suggestions(self) -> int | None:
+        if self.film.pending:
+            return None
         s = self.session
         return self.service.request_suggestions(s.hints, s.probe_box_work(), s.selected,
                                                 s.saturation)

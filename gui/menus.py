@@ -30,6 +30,7 @@ MOUSE_HELP = [
      "A photo or film opens, .json imports hints, .safetensors loads a model"),
     ("Move along a film", "Drag the timeline under the photo",
      "Also Left / Right (a frame), Shift+Left / Right (a second), Home / End"),
+    ("Move a keyframe", "Drag its mark under the timeline", "One undo step"),
 ]
 
 
@@ -174,13 +175,29 @@ def _film_actions(w, a) -> None:
     w.act_move_key = a("&Move Keyframe Here", f("move_keyframe"), shortcut="Shift+M",
                        tip="The last keyframe before this frame moves here, its hints as "
                        "placed")
+    w.act_copy_key = a("&Copy Hints", f("copy_hints"), shortcut="Ctrl+C",
+                       tip="Copy the hints shown on this frame (a keyframe's, or carried "
+                       "here), to paste onto another frame")
+    w.act_paste_key = a("Paste Hints as Ke&yframe", f("paste_hints"), shortcut="Ctrl+V",
+                        tip="This frame becomes a keyframe holding the copied hints")
+    w.act_range_start = a("Range &Starts Here", f("set_range_start"), shortcut="Shift+I",
+                          tip="The range to export starts at this frame")
+    w.act_range_end = a("Range &Ends Here", f("set_range_end"), shortcut="Shift+O",
+                        tip="The range to export ends at this frame (included)")
+    w.act_range_clear = a("Clear Ran&ge", f("clear_range"), shortcut="Shift+X",
+                          tip="No range: the whole film is exported")
     w.act_export_film = a("E&xport Film…", f("export"), shortcut="Ctrl+Shift+E",
                           tip="The whole film in colour, as 'colouru colorize FILM --hints' "
                           "makes it")
+    w.act_export_range = a("Export Ra&nge…", f("export_range"), shortcut="Ctrl+Alt+E",
+                           tip="The range set on the timeline in colour, as 'colouru colorize "
+                           "FILM --hints FILE --start FIRST --end STOP' makes it")
     w.film_actions = [w.act_play, w.act_play_key, w.act_next_frame, w.act_prev_frame,
                       w.act_next_second, w.act_prev_second, w.act_first_frame,
                       w.act_last_frame, w.act_next_key, w.act_prev_key, w.act_add_key,
-                      w.act_delete_key, w.act_move_key, w.act_export_film]
+                      w.act_delete_key, w.act_move_key, w.act_copy_key, w.act_paste_key,
+                      w.act_range_start, w.act_range_end, w.act_range_clear,
+                      w.act_export_film, w.act_export_range]
     for act in w.film_actions:
         act.setEnabled(False)
 
@@ -220,7 +237,9 @@ def build_menus(w) -> None:
     for act in (w.act_play, w.act_play_key, None, w.act_next_frame, w.act_prev_frame,
                 w.act_next_second, w.act_prev_second, w.act_first_frame, w.act_last_frame, None,
                 w.act_next_key, w.act_prev_key, w.act_add_key, w.act_delete_key,
-                w.act_move_key, None, w.act_export_film):
+                w.act_move_key, w.act_copy_key, w.act_paste_key, None, w.act_range_start,
+                w.act_range_end, w.act_range_clear, None, w.act_export_film,
+                w.act_export_range):
         m.addSeparator() if act is None else m.addAction(act)
     m = mb.addMenu("&Model")
     m.addAction(w.act_bundled)

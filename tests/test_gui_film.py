@@ -324,3 +324,81 @@ def test_the_export_runs_the_network_in_torch_as_the_command_line_does(
     for a, c in zip(decoded(tmp_path / "app.mp4"), decoded(tmp_path / "cli" / "nine.mp4"),
                     strict=True):
         np.testing.assert_array_equal(a, c)
+
+
+def test_keyframes_are_copied_pasted_and_dragged_on_the_timeline_all_undoable(film_window,
+                                                                              qtbot):
+    w = film_window
+    w.act_keep_colour.setChecked(True)
+    w.film.go_to(5)
+    shown(qtbot, w, 5)
+    click(qtbot, w.canvas, 30, 30)
+    placed = w.session.film.keyframes[5]
+    w.canvas.setFocus()
+    qtbot.keyClick(w.canvas, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)  # Copy Hints
+    w.film.go_to(20)
+    qtbot.keyClick(w.canvas, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)  # Paste
+    assert w.session.film.keyframes == {5: placed, 20: placed}
+    assert w.session.hints == placed and w.film.timeline.slider.keys == [5, 20]
+    w.act_undo.trigger()
+    assert w.session.film.keyframes == {5: placed}
+    # Keyframe 5's mark dragged along the timeline to frame 12: it moves there.
+    slider = w.film.timeline.slider
+    y = slider.height() - 3
+    qtbot.mousePress(slider, Qt.MouseButton.LeftButton, pos=QPoint(slider.x_of(5), y))
+    qtbot.mouseMove(slider, QPoint(slider.x_of(12), y))
+    qtbot.mouseRelease(slider, Qt.MouseButton.LeftButton, pos=QPoint(slider.x_of(12), y))
+    assert w.session.film.keyframes == {12: placed} and w.session.film.frame == 12
+    w.act_undo.trigger()
+    assert w.session.film.keyframes == {5: placed}
+    w.act_redo.trigger()
+    assert w.session.film.keyframes == {12: placed}
+    # A press on the groove away from the marks still moves along the film.
+    qtbot.mouseClick(slider, Qt.MouseButton.LeftButton, pos=QPoint(slider.x_of(25), 4))
+    assert w.session.film.keyframes == {12: placed}
+
+
+def test_a_frame_on_its_way_is_not_coloured_and_the_label_keeps_its_width(film_window, qtbot):
+    w = film_window
+    w.act_keep_colour.setChecked(True)
+    click(qtbot, w.canvas, 30, 30)  # keyframe 0
+    width = w.film.timeline.slider.width()
+    w.film.go_to(12)
+    # The last frame's picture is still there: no preview of it with this frame's hints,
+    # and the label says the hints are on their way, not held.
+    assert w.film.pending and w.request_update() is None
+    assert "keyframe 0, being carried here" in w.film.timeline.label.text()
+    shown(qtbot, w, 12)
+    assert "keyframe 0 carried along the motion" in w.film.timeline.label.text()
+    w.film.go_to(0)
+    shown(qtbot, w, 0)
+    assert w.film.timeline.label.text().endswith("keyframe")
+    assert w.film.timeline.slider.width() == width  # the handle does not jump
+
+
+def test_an_exported_range_equals_the_command_lines_range(
+        film_window, film, dialogs, qtbot, tmp_path, tiny_model_path):  # noqa: F811
+    w = film_window
+    w.act_keep_colour.setChecked(True)
+    w.session.set_current_ab((-50.0, 40.0))
+    click(qtbot, w.canvas, 20, 20)  # keyframe 0: carried into the range
+    w.film.export_hints(tmp_path / "hints.json")
+    assert not w.film.export_range(tmp_path / "none.mp4")  # no range set yet
+    w.film.go_to(17)
+    w.act_range_end.trigger()  # Shift+O
+    w.film.go_to(6)
+    w.act_range_start.trigger()  # Shift+I
+    assert w.film.timeline.slider.span == (6, 17)
+    assert "--start 6 --end 18" in w.statusBar().currentMessage()
+    dialogs.save_file = tmp_path / "app.mp4"
+    w.act_export_range.trigger()
+    assert (tmp_path / "app.mp4").is_file(), dialogs.calls
+    assert cli_main(["colorize", str(film), "-o", str(tmp_path / "cli"), "--model",
+                     str(tiny_model_path), "--hints", str(tmp_path / "hints.json"),
+                     "--start", "6", "--end", "18", "--device", "cpu", "-q"]) == 0
+    app, cli = decoded(tmp_path / "app.mp4"), decoded(tmp_path / "cli" / "film.mp4")
+    assert len(app) == len(cli) == 12
+    for a, c in zip(app, cli, strict=True):
+        np.testing.assert_array_equal(a, c)
+    w.act_range_clear.trigger()
+    assert w.film.timeline.slider.span is None and not w.session.film.has_range
