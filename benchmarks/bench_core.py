@@ -222,7 +222,10 @@ def bench_runtime(colorizer: Colorizer, repeats: int, drag_size: int, busy: int 
     prepared = colorizer.prepare(photo(768, 1024), work_size=256)
     small = colorizer.prepare(photo(768, 1024), work_size=drag_size)
     hints = hints_for(768, 1024)
+    # One runtime per photo and thread count: each keeps what depends on its photo's L alone
+    # (the encoder's features, the edge weights), as the app's does while hints are dragged.
     onnx, onnx1 = OnnxGenerator(colorizer.network), OnnxGenerator(colorizer.network, threads=1)
+    onnx_drag = OnnxGenerator(colorizer.network)
     hint_ab, _ = rasterize_hints(hints, prepared.image_hw, prepared.work_hw)
     x = make_input(torch.from_numpy(prepared.work_lightness)[None, None],
                    torch.from_numpy(hint_ab)[None])
@@ -241,7 +244,7 @@ def bench_runtime(colorizer: Colorizer, repeats: int, drag_size: int, busy: int 
         "preview_torch": lambda: preview(None),
         "preview_onnx": lambda: preview(onnx),
         "preview_onnx_1thread": lambda: preview(onnx1),
-        "preview_onnx_drag": lambda: preview(onnx, small),
+        "preview_onnx_drag": lambda: preview(onnx_drag, small),
         "network_torch": network_torch,
         "network_onnx": lambda: onnx(x),
     }

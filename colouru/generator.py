@@ -163,12 +163,13 @@ class UNet(nn.Module):
     def multiple(self) -> int:
         return 2**self.config.depth
 
-    def forward(self, x: torch.Tensor,
-                joins: dict[int, torch.Tensor] | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, joins: dict[int, torch.Tensor] | None = None,
+                edges: list[torch.Tensor] | None = None) -> torch.Tensor:
         """``x``: ``(B, 4, H, W)`` normalised input -> ab ``(B, 2, H, W)`` in -1..1.
         ``joins``: the features to join by level when the caller has them (``colouru.runtime``
-        exports the encoder as a graph of its own); None: ``_joins``."""
-        xp, base = with_hint_features(x, self.config, self.multiple)
+        exports the encoder as a graph of its own); None: ``_joins``. ``edges``: the
+        edge-aware spread's weights of the padded input (``with_hint_features``), likewise."""
+        xp, base = with_hint_features(x, self.config, self.multiple, edges)
         joins = self._joins(xp) if joins is None else joins
         skips = []
         y = xp
@@ -223,11 +224,14 @@ def extra_channels(config: GeneratorConfig) -> int:
 
 
 def with_hint_features(
-    x: torch.Tensor, config: GeneratorConfig, multiple: int
+    x: torch.Tensor, config: GeneratorConfig, multiple: int,
+    edges: list[torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The input ``(B, 4, H, W)`` padded (replicated) to a multiple of ``multiple`` with its
     hint features beside it: ``(B, 4 + extra_channels, H', W')``, and the first edge-aware
-    spread ``(B, 2, H', W')`` that the output corrects (None without edge-aware hints)."""
+    spread ``(B, 2, H', W')`` that the output corrects (None without edge-aware hints).
+    ``edges``: ``edge_weights`` of the padded L for ``EDGE_SIGMAS[:config.edge_hints]``,
+    where the caller has them (``colouru.runtime``); None: computed here."""
     if x.dim() != 4 or x.shape[1] != INPUT_CHANNELS:
         raise ValueError(
             f"input must have shape (B, {INPUT_CHANNELS}, H, W), got {tuple(x.shape)}"
@@ -242,7 +246,7 @@ def with_hint_features(
         if config.hint_scales:
             feats.append(hint_features(xp, config.hint_scales, fade=bool(config.hint_fade)))
         if config.edge_hints:
-            spread = edge_aware_hints(xp, EDGE_SIGMAS[: config.edge_hints])
+            spread = edge_aware_hints(xp, EDGE_SIGMAS[: config.edge_hints], edges)
             base = spread[0][0]
             feats += [t for pair in spread for t in pair]
         xp = torch.cat(feats, dim=1)

@@ -61,36 +61,63 @@ EDGE_SIGMAS = (0.35, 0.12)
 CONFIDENCE_FLOOR = 1e-12  # hint mass below this is "no hint reached here"
 
 
-def _edge_pass(dl2: torch.Tensor, st: torch.Tensor, step: int, inv: torch.Tensor, dim: int):
+def edge_passes(hw: tuple[int, int]) -> list[tuple[int, int]]:
+    """The passes of the edge-avoiding a-trous filter on a ``(H, W)`` image, in order:
+    ``(step, dim)``, taps ``step`` apart along ``dim`` (-1: rows, -2: columns), from the
+    largest power of two below the long side down to 1; a step a side is too short for skips
+    that side."""
+    steps = max(1, math.ceil(math.log2(max(hw))))
+    return [(2**i, dim) for i in reversed(range(steps)) for dim in (-1, -2) if 2**i < hw[dim]]
+
+
+def _edge_weight(lightness: torch.Tensor, step: int, dim: int, inv: torch.Tensor):
+    """The weight of each pair of taps ``step`` apart along ``dim`` of ``lightness``
+    ``(B, 1, 1, H, W)``: ``exp(-dL^2 * inv) / 4``, ``(B, S, 1, H', W')`` (the side along
+    ``dim`` shorter by ``step``), one ``inv`` per S, ``(1, S, 1, 1, 1)``."""
+    n = lightness.shape[dim]
+    near, far = lightness.narrow(dim, 0, n - step), lightness.narrow(dim, step, n - step)
+    return torch.exp((far - near).square_() * -inv).mul_(0.25)
+
+
+def edge_weights(lightness: torch.Tensor, inv: torch.Tensor) -> list[torch.Tensor]:
+    """Every pass's weights (``_edge_weight``) for ``lightness`` ``(B, 1, 1, H, W)``, in the
+    order of ``edge_passes``: they depend on L alone, so a caller that spreads several hint
+    sets over one photo can compute them once (``colouru.runtime``)."""
+    return [_edge_weight(lightness, step, dim, inv)
+            for step, dim in edge_passes(lightness.shape[-2:])]
+
+
+def _edge_pass(w: torch.Tensor, st: torch.Tensor, step: int, dim: int):
     """One edge-aware [1/4, 1/2, 1/4] filter pass of ``st`` ``(B, S, C, H, W)`` along ``dim``
-    with taps ``step`` apart; ``dl2`` ``(B, 1, 1, H', W')``: the squared L difference of each
-    pair of taps. Weight exp(-dL^2 * inv) with one ``inv`` per S, ``(1, S, 1, 1, 1)``."""
+    with taps ``step`` apart, the pairs weighted by ``w`` (``_edge_weight``)."""
     n = st.shape[dim]
-    w = torch.exp(dl2 * -inv).mul_(0.25)
     out = st * 0.5
     out.narrow(dim, 0, n - step).addcmul_(w, st.narrow(dim, step, n - step))
     out.narrow(dim, step, n - step).addcmul_(w, st.narrow(dim, 0, n - step))
     return out
 
 
-def _edge_spread(lightness: torch.Tensor, st: torch.Tensor, inv: torch.Tensor) -> torch.Tensor:
-    """The passes of the edge-avoiding a-trous filter: ``st`` ``(B, S, C, H, W)`` filtered
-    along ``lightness`` ``(B, 1, 1, H, W)`` (normalised L), taps 2**i apart from the largest
-    step down to 1, one edge test per S (``inv`` ``(1, S, 1, 1, 1)``: 1 / sigma^2)."""
-    steps = max(1, math.ceil(math.log2(max(st.shape[-2:]))))
-    for i in reversed(range(steps)):
-        step = 2**i
-        for dim in (-1, -2):
-            n = st.shape[dim]
-            if step >= n:
-                continue
-            near, far = lightness.narrow(dim, 0, n - step), lightness.narrow(dim, step, n - step)
-            st = _edge_pass((far - near).square_(), st, step, inv, dim)
+def _edge_spread(lightness: torch.Tensor, st: torch.Tensor, inv: torch.Tensor,
+                 weights: list[torch.Tensor] | None = None) -> torch.Tensor:
+    """The passes of the edge-avoiding a-trous filter (``edge_passes``): ``st``
+    ``(B, S, C, H, W)`` filtered along ``lightness`` ``(B, 1, 1, H, W)`` (normalised L), one
+    edge test per S (``inv`` ``(1, S, 1, 1, 1)``: 1 / sigma^2). ``weights``: ``edge_weights``
+    of the same L and ``inv`` where the caller has them; else each pass computes its own."""
+    for k, (step, dim) in enumerate(edge_passes(st.shape[-2:])):
+        st = _edge_pass(_edge_weight(lightness, step, dim, inv) if weights is None
+                        else weights[k], st, step, dim)
     return st
 
 
+def edge_inv(sigmas: tuple[float, ...], like: torch.Tensor) -> torch.Tensor:
+    """The edge tests of ``sigmas`` as ``_edge_spread`` takes them: 1 / sigma^2,
+    ``(1, S, 1, 1, 1)`` in ``like``'s dtype and device."""
+    inv = torch.tensor([1.0 / (s * s) for s in sigmas], dtype=like.dtype, device=like.device)
+    return inv.view(1, -1, 1, 1, 1)
+
+
 def edge_aware_hints(
-    x: torch.Tensor, sigmas: tuple[float, ...]
+    x: torch.Tensor, sigmas: tuple[float, ...], weights: list[torch.Tensor] | None = None
 ) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Spread the hints of an input ``(B, 4, H, W)`` along its regions of similar lightness.
 
@@ -102,13 +129,13 @@ def edge_aware_hints(
     colours, a fast stand-in for Levin et al.'s propagation. Parameter-free.
     Returns, for each sigma, ``(ab, confidence)``: ab ``(B, 2, H, W)`` on the input's scale (0
     where no hint reached) and ``(B, 1, H, W)`` confidence in 0..1 (log of the hint mass that
-    arrived).
+    arrived). ``weights``: ``edge_weights(x[:, None, :1], edge_inv(sigmas, x))`` where the
+    caller has them (they depend on L alone).
     """
     lightness, ab = x[:, None, :1], x[:, None, 1:3]  # (B, 1, C, H, W)
     mask = hint_mask(ab)
     st = torch.cat([ab * mask, mask], dim=2).expand(-1, len(sigmas), -1, -1, -1)
-    inv = torch.tensor([1.0 / (s * s) for s in sigmas], dtype=x.dtype, device=x.device)
-    st = _edge_spread(lightness, st, inv.view(1, -1, 1, 1, 1))
+    st = _edge_spread(lightness, st, edge_inv(sigmas, x), weights)
     num, den = st[:, :, :2], st[:, :, 2:]
     mass = den.clamp_min(CONFIDENCE_FLOOR)
     colour = torch.where(den > CONFIDENCE_FLOOR, num / mass, torch.zeros_like(num))
@@ -146,7 +173,6 @@ def follow_hints(
         raise ValueError(f"fade_mass must be positive, got {fade_mass}")
     mask = mask.to(ab.dtype)
     st = torch.cat([(hint_ab - ab) * mask, mask], dim=1)[:, None]  # (B, 1, 3, H, W)
-    inv = torch.full((1, 1, 1, 1, 1), 1.0 / FOLLOW_SIGMA**2, dtype=ab.dtype, device=ab.device)
-    st = _edge_spread(lightness[:, None], st, inv)[:, 0]
+    st = _edge_spread(lightness[:, None], st, edge_inv((FOLLOW_SIGMA,), ab))[:, 0]
     num, den = st[:, :2], st[:, 2:]
     return ab + num / (den + fade_mass)

@@ -2,14 +2,20 @@
 GIL, so the app's interface thread never holds it up between a few hundred torch calls.
 
 The inference network (``generator.inference_copy``: batch norms folded) is exported once per
-model by torch's exporter into two graphs, cached in a user folder (``cache_folder``) under the
-hash of the network's weights and config, written atomically; nothing is downloaded:
+model by torch's exporter into up to three graphs, cached in a user folder (``cache_folder``)
+under the hash of the network's weights and config, written atomically; nothing is downloaded:
 
 * ``encoder``: normalised L ``(1, 1, H', W')``, padded -> the frozen encoder's features at
-  strides 8, 16, 32 (``unet-semantic`` only). They depend on L alone, so they are kept between
-  calls while only the hints change (the app's drag), compared by value as the torch path does;
-* ``network``: the padded input ``(1, 4, H', W')`` (and those features) -> ab ``(1, 2, H', W')``
-  in -1..1, hint features and edge-aware spread included.
+  strides 8, 16, 32 (``unet-semantic`` only);
+* ``edges``: the same L -> the edge-aware hint spread's weights, two tensors per pass
+  (``propagation.edge_weights`` padded, ``_Edges``; models with ``edge_hints`` only);
+* ``network``: the padded input ``(1, 4, H', W')`` (and those features and weights) -> ab
+  ``(1, 2, H', W')`` in -1..1, hint features and edge-aware spread included.
+
+What the first two give depends on L alone, so it is kept between calls while only the hints
+change (the app's drag), L compared by value as the torch path does: a drag runs the network
+graph alone, whose spread is then two pads, three multiplications and two additions per pass
+(``_edge_pass_export``) instead of about twice as many operations.
 
 ``H'``, ``W'`` are the working size padded (replicated) to the network's multiple, as the
 network pads it itself, so the output cropped to ``(h, w)`` is the network's. The graphs take
@@ -45,10 +51,11 @@ from colouru.atomic import publish, temporary_beside
 from colouru.device import DEFAULT_CPU_THREADS
 from colouru.encoders import grey_input
 from colouru.generator import SEMANTIC_LEVELS, SemanticUNet, UNet
+from colouru.propagation import EDGE_SIGMAS
 
 RUNTIME_ENV = "COLOURU_RUNTIME"  # "torch": never ONNX Runtime; "onnx" (default): where installed
 CACHE_ENV = "COLOURU_CACHE"  # the cache folder (default: $XDG_CACHE_HOME/colouru or ~/.cache)
-EXPORT_VERSION = 1  # bumped when what is exported changes: old cached files are not used
+EXPORT_VERSION = 2  # bumped when what is exported changes: old cached files are not used
 OPSET = 17
 
 
@@ -116,27 +123,62 @@ class _Encoder(nn.Module):
         return tuple(feats[k] for k in SEMANTIC_LEVELS)
 
 
+class _Edges(nn.Module):
+    """Graph 2: normalised L ``(1, 1, H', W')`` -> the edge-aware spread's weights of every
+    pass (``propagation.edge_weights``), each padded with zeros to the full size on either
+    side: ``(ahead, behind)``, ``(1, S, 1, H', W')`` each, the weights of the neighbour
+    ``step`` ahead and of the one ``step`` behind (``_edge_pass_export``)."""
+
+    def __init__(self, network: UNet):
+        super().__init__()
+        self.sigmas = EDGE_SIGMAS[:network.config.edge_hints]
+
+    def forward(self, light: torch.Tensor):
+        lightness = light[:, None]
+        weights = propagation.edge_weights(lightness, propagation.edge_inv(self.sigmas, light))
+        out = []
+        for w, (step, dim) in zip(weights, propagation.edge_passes(light.shape[-2:]),
+                                  strict=True):
+            out += [_shift(w, dim, 0, step), _shift(w, dim, step, 0)]
+        return tuple(out)
+
+
 class _Network(nn.Module):
-    """Graph 2: the padded input ``(1, 4, H', W')`` and the encoder's features -> ab."""
+    """Graph 3: the padded input ``(1, 4, H', W')``, the encoder's features and the edge
+    weights -> ab."""
 
     def __init__(self, network: UNet):
         super().__init__()
         self.network = network
         self.semantic = isinstance(network, SemanticUNet)
 
-    def forward(self, x: torch.Tensor, *feats: torch.Tensor) -> torch.Tensor:
-        joins = dict(zip(SEMANTIC_LEVELS, feats, strict=True)) if self.semantic else None
-        return self.network(x, joins=joins)
+    def forward(self, x: torch.Tensor, *kept: torch.Tensor) -> torch.Tensor:
+        n = len(SEMANTIC_LEVELS) if self.semantic else 0
+        joins = dict(zip(SEMANTIC_LEVELS, kept[:n], strict=True)) if self.semantic else None
+        edges = [kept[i:i + 2] for i in range(n, len(kept), 2)] or None  # (ahead, behind)
+        return self.network(x, joins=joins, edges=edges)
 
 
-def _edge_pass_out_of_place(dl2, st, step, inv, dim):
-    """``propagation._edge_pass`` without writes into views, which torch's ONNX exporter
-    traces wrongly; the same sums in the same order (equal within float rounding)."""
-    n = st.shape[dim]
-    w = torch.exp(dl2 * -inv) * 0.25
-    zeros = torch.zeros_like(st.narrow(dim, 0, step))
-    return (st * 0.5 + torch.cat([w * st.narrow(dim, step, n - step), zeros], dim)
-            + torch.cat([zeros, w * st.narrow(dim, 0, n - step)], dim))
+def _shift(t: torch.Tensor, dim: int, begin: int, end: int) -> torch.Tensor:
+    """``t`` padded with zeros along ``dim``, ``begin`` and ``end`` elements (negative ones
+    crop): one Pad of constant sizes in the graph."""
+    return F.pad(t, (0, 0) * (-dim - 1) + (begin, end))
+
+
+_torch_edge_pass = propagation._edge_pass
+
+
+def _edge_pass_export(w, st, step, dim):
+    """``propagation._edge_pass`` as the exported graph runs it: without writes into views
+    (which torch's ONNX exporter traces wrongly) and with ``w`` the ``(ahead, behind)``
+    weights of ``_Edges``, so each neighbour is one Pad that shifts ``st`` (zeros where it
+    runs out) and one multiplication; the same sums in the same order. A single tensor ``w``
+    is torch's network, run on another thread while an export traces: torch's pass."""
+    if not isinstance(w, tuple):
+        return _torch_edge_pass(w, st, step, dim)
+    ahead, behind = w
+    return (st * 0.5 + ahead * _shift(st, dim, -step, step)
+            + behind * _shift(st, dim, step, -step))
 
 
 def _atanh(g, x):
@@ -151,7 +193,8 @@ def export(module: nn.Module, inputs: tuple, names: list[str], path: Path) -> No
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = temporary_beside(path)
     os.close(fd)
-    axes = {n: {2: f"{n}_h", 3: f"{n}_w"} for n in names}
+    axes = {n: {t.dim() - 2: f"{n}_h", t.dim() - 1: f"{n}_w"}
+            for n, t in zip(names, inputs, strict=True)}
     kept = propagation._edge_pass
     try:
         with _export_lock, torch.no_grad(), warnings.catch_warnings():
@@ -161,8 +204,8 @@ def export(module: nn.Module, inputs: tuple, names: list[str], path: Path) -> No
             warnings.simplefilter("ignore")
             torch.onnx.register_custom_op_symbolic("aten::atanh", _atanh, 9)
             # (module-wide while it traces: torch's network run meanwhile on another thread
-            # sums in this order too, equal within float rounding)
-            propagation._edge_pass = _edge_pass_out_of_place
+            # passes its own weights, and _edge_pass_export hands them to torch's pass)
+            propagation._edge_pass = _edge_pass_export
             torch.onnx.export(module, inputs, tmp, dynamo=False, opset_version=OPSET,
                               input_names=names, dynamic_axes=axes)
         publish(tmp, path)
@@ -199,12 +242,13 @@ class OnnxGenerator:
     ``background``: export on a thread of its own at the lowest priority while calls return
     None (the caller runs torch meanwhile), so the app's first preview does not wait for it;
     an export that fails leaves ``export_error`` set and the calls returning None. Safe to call
-    from one thread at a time per instance (the kept features)."""
+    from one thread at a time per instance (the kept features and edge weights)."""
 
     def __init__(self, network: nn.Module, threads: int | None = None,
                  folder: str | os.PathLike | None = None, background: bool = False):
         self.network = network
         self.semantic = isinstance(network, SemanticUNet)
+        self.edges = bool(network.config.edge_hints)
         self.threads = int(threads or DEFAULT_CPU_THREADS)
         self.folder = Path(folder) if folder is not None else cache_folder()
         self.background = background
@@ -212,7 +256,8 @@ class OnnxGenerator:
         self.exporting: threading.Thread | None = None
         self.export_error: str | None = None
         self._sessions: dict[tuple, object] = {}
-        self._kept: tuple[np.ndarray, list[np.ndarray]] | None = None  # padded L, features
+        # padded L and what the graphs of L alone gave for it, by (part, class)
+        self._kept: tuple[np.ndarray, dict[tuple, list[np.ndarray]]] | None = None
 
     def path(self, part: str, cls: tuple = ()) -> Path:
         suffix = "-".join(str(n) for n in cls)
@@ -224,24 +269,30 @@ class OnnxGenerator:
             s = self._sessions[(part, cls)] = session(self.path(part, cls), self.threads)
         return s
 
+    def light_parts(self, cls: tuple) -> list[tuple[str, tuple]]:
+        """The graphs of L alone that the network graph of class ``cls`` hears, in the order
+        of its inputs: ``(part, class)`` each."""
+        return [("encoder", ())] * self.semantic + [("edges", cls)] * self.edges
+
     def _exports(self, xp: np.ndarray, cls: tuple) -> list[tuple]:
         """The graphs missing from the cache for the padded input ``xp``: export's arguments."""
-        if ("network", cls) in self._sessions and (("encoder", ()) in self._sessions
-                                                   or not self.semantic):
+        parts = [*self.light_parts(cls), ("network", cls)]
+        if all(p in self._sessions for p in parts):
             return []
-        jobs = []
-        feats = ()
-        if self.semantic:
-            light = torch.from_numpy(np.ascontiguousarray(xp[:, :1]))
-            if not self.path("encoder").is_file():
-                jobs.append((_Encoder(self.network).eval(), (light,), ["light"],
-                             self.path("encoder")))
-            if not self.path("network", cls).is_file():
+        light = torch.from_numpy(np.ascontiguousarray(xp[:, :1]))
+        network = not self.path("network", cls).is_file()
+        jobs, kept, names = [], [], ["x"]
+        for part, key in parts[:-1]:
+            module = {"encoder": _Encoder, "edges": _Edges}[part](self.network).eval()
+            if not self.path(part, key).is_file():
+                jobs.append((module, (light,), ["light"], self.path(part, key)))
+            if network:
                 with torch.no_grad():
-                    feats = _Encoder(self.network).eval()(light)
-        if not self.path("network", cls).is_file():
-            names = ["x", *(f"f{k}" for k in SEMANTIC_LEVELS)][:1 + len(feats)]
-            jobs.append((_Network(self.network).eval(), (torch.from_numpy(xp), *feats), names,
+                    out = module(light)
+                kept += out
+                names += [f"{part}{i}" for i in range(len(out))]
+        if network:
+            jobs.append((_Network(self.network).eval(), (torch.from_numpy(xp), *kept), names,
                          self.path("network", cls)))
         return jobs
 
@@ -270,15 +321,20 @@ class OnnxGenerator:
         ph, pw = (-x.shape[-2]) % m, (-x.shape[-1]) % m
         return F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
 
-    def features(self, light: np.ndarray) -> list[np.ndarray]:
-        """The encoder's features of padded normalised L ``(1, 1, H', W')``: the kept ones
-        when L is the last call's, compared by value."""
+    def of_light(self, light: np.ndarray, cls: tuple) -> list[np.ndarray]:
+        """What the graphs of L alone (``light_parts``) give for padded normalised L
+        ``(1, 1, H', W')``, in order: the kept outputs when L is the last call's, compared by
+        value."""
         kept = self._kept
-        if kept is not None and kept[0].shape == light.shape and np.array_equal(kept[0], light):
-            return kept[1]
-        feats = self._session("encoder").run(None, {"light": light})
-        self._kept = (light.copy(), feats)
-        return feats
+        if kept is None or kept[0].shape != light.shape or not np.array_equal(kept[0], light):
+            kept = self._kept = (light.copy(), {})
+        out = []
+        for part in self.light_parts(cls):
+            got = kept[1].get(part)
+            if got is None:
+                got = kept[1][part] = self._session(*part).run(None, {"light": light})
+            out += got
+        return out
 
     def serves(self, hw: tuple[int, int]) -> bool:
         """Whether a working size ``(h, w)`` runs here: both padded sides of the large class
@@ -304,9 +360,9 @@ class OnnxGenerator:
             return None
         for job in jobs:
             export(*job)
-        feed = {"x": xp}
-        if self.semantic:
-            feats = self.features(np.ascontiguousarray(xp[:, :1]))
-            feed.update(zip([f"f{k}" for k in SEMANTIC_LEVELS], feats, strict=True))
-        ab = self._session("network", cls).run(None, feed)[0]
+        network = self._session("network", cls)
+        kept = self.of_light(np.ascontiguousarray(xp[:, :1]), cls)
+        names = [i.name for i in network.get_inputs()]
+        feed = {"x": xp, **dict(zip(names[1:], kept, strict=True))}
+        ab = network.run(None, feed)[0]
         return torch.from_numpy(ab[..., :h, :w])

@@ -3,14 +3,18 @@ real photo, exported once and found again in the cache, and torch where it is tu
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
+import torch
 
 pytest.importorskip("onnxruntime")
 
 from colouru import runtime
 from colouru.assets import bundled_model_path
 from colouru.colorizer import Colorizer
+from colouru.generator import GeneratorConfig
 from colouru.hints import Hint, Stroke
 from colouru.imageio import read_image
 
@@ -77,8 +81,62 @@ def test_other_sizes_share_the_graph_and_panoramas_run_in_torch(pair, recwarn):
         assert np.abs(got - want).max() <= AB_TOLERANCE
         assert served or np.array_equal(got, want)
     files = sorted(f.name for f in onnx_c.onnx.folder.glob("*.onnx"))
-    assert len(files) == 2, files  # the encoder and the network, for every size served
+    assert len(files) == 3, files  # the encoder, the edge weights, the network: every size
     assert onnx_c.onnx is not None and not recwarn.list
+
+
+def test_what_depends_on_l_alone_runs_once_per_photo(pair, monkeypatch):
+    """While only the hints change (a drag), the encoder and edge-weight graphs are not run
+    again: each call is the network graph alone; another photo runs them again."""
+    torch_c, onnx_c = pair
+    image = read_image(PHOTO)
+    p = torch_c.prepare(image)
+    onnx_c.predict_ab(p)  # exported (or found), L's graphs run
+    ran = []
+    real = runtime.OnnxGenerator._session
+
+    def counted(self, part, cls=()):
+        s = real(self, part, cls)
+        return type("Counted", (), {"run": lambda _, *a: ran.append(part) or s.run(*a),
+                                    "get_inputs": lambda _: s.get_inputs()})()
+
+    monkeypatch.setattr(runtime.OnnxGenerator, "_session", counted)
+    for hints in (hints_for(p.image_hw), hints_for(p.image_hw)[:3]):
+        got = onnx_c.predict_ab(p, hints)
+        assert np.abs(got - torch_c.predict_ab(p, hints)).max() <= AB_TOLERANCE
+    assert ran == ["network", "network"]
+    onnx_c.predict_ab(torch_c.prepare(np.ascontiguousarray(image[::-1])))
+    assert sorted(ran[2:]) == ["edges", "encoder", "network"]
+
+
+def test_the_exported_spread_is_torchs(tiny_model_path):
+    """The exported pass (zero-padded weights, a neighbour as one shifting pad) sums as
+    torch's pass does, on either axis; given a single weight tensor (torch's network on
+    another thread while an export traces) it is torch's pass."""
+    from colouru import propagation
+
+    g = torch.Generator().manual_seed(0)
+    light = torch.rand(1, 1, 1, 20, 27, generator=g) * 2 - 1
+    st = torch.rand(1, 2, 3, 20, 27, generator=g)
+    inv = propagation.edge_inv(propagation.EDGE_SIGMAS, light)
+    weights = propagation.edge_weights(light, inv)
+    edges = runtime._Edges(SimpleNamespace(config=GeneratorConfig(edge_hints=2)))
+    padded = edges(light[:, 0])
+    passes = propagation.edge_passes(light.shape[-2:])
+    assert len(padded) == 2 * len(passes) == 2 * len(weights)
+    for k, (step, dim) in enumerate(passes):
+        want = propagation._edge_pass(weights[k], st, step, dim)
+        got = runtime._edge_pass_export(padded[2 * k:2 * k + 2], st, step, dim)
+        assert torch.allclose(got, want, rtol=1e-6, atol=0)
+        assert torch.equal(runtime._edge_pass_export(weights[k], st, step, dim), want)
+    x = torch.cat([light[:, 0], torch.zeros(1, 2, 20, 27)], 1)
+    x[:, 1:, 5:8, 5:8] = 0.3
+    for sigmas in (propagation.EDGE_SIGMAS, propagation.EDGE_SIGMAS[1:]):
+        plain = propagation.edge_aware_hints(x, sigmas)
+        given = propagation.edge_aware_hints(
+            x, sigmas, propagation.edge_weights(x[:, None, :1], propagation.edge_inv(sigmas, x)))
+        for (a, c), (b, d) in zip(plain, given, strict=True):
+            assert torch.equal(a, b) and torch.equal(c, d)
 
 
 def test_cached_graphs_are_not_exported_again(pair, monkeypatch):
