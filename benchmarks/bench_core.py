@@ -31,7 +31,8 @@ How each figure is measured:
 * runtime: the preview (the same photo and hints, the encoder's features kept) and the bare
   network with the network in torch and in ONNX Runtime (``colouru.runtime``, graphs exported
   into the user's cache first), called in turn in this process: medians and the median of
-  each pair's ratio; the ONNX preview at a smaller working size (``--drag-size``) and on
+  each pair's ratio; the ONNX preview at smaller working sizes (``--drag-size``, as the app
+  while a hint is dragged; torch where ONNX Runtime does not serve the size) and on
   one intra-op thread; and, with ``--busy N``, all of it again while N processes each keep a
   core busy (a spinning loop at the same priority). ``--runtime-only`` measures only this.
 * precision: where the CPU has bf16, the preview and the bare network again in fp32 and under
@@ -212,7 +213,8 @@ def _spin() -> None:  # a busy core: another program's work
         pass
 
 
-def bench_runtime(colorizer: Colorizer, repeats: int, drag_size: int, busy: int = 0) -> dict:
+def bench_runtime(colorizer: Colorizer, repeats: int, drag_sizes: list[int],
+                  busy: int = 0) -> dict:
     """The preview and the bare network in torch and in ONNX Runtime, in turn (see the module
     docstring); ``busy``: processes kept spinning meanwhile."""
     import multiprocessing
@@ -220,12 +222,12 @@ def bench_runtime(colorizer: Colorizer, repeats: int, drag_size: int, busy: int 
     from colouru.runtime import OnnxGenerator
 
     prepared = colorizer.prepare(photo(768, 1024), work_size=256)
-    small = colorizer.prepare(photo(768, 1024), work_size=drag_size)
     hints = hints_for(768, 1024)
     # One runtime per photo and thread count: each keeps what depends on its photo's L alone
     # (the encoder's features, the edge weights), as the app's does while hints are dragged.
     onnx, onnx1 = OnnxGenerator(colorizer.network), OnnxGenerator(colorizer.network, threads=1)
-    onnx_drag = OnnxGenerator(colorizer.network)
+    drags = {size: (colorizer.prepare(photo(768, 1024), work_size=size),
+                    OnnxGenerator(colorizer.network)) for size in drag_sizes}
     hint_ab, _ = rasterize_hints(hints, prepared.image_hw, prepared.work_hw)
     x = make_input(torch.from_numpy(prepared.work_lightness)[None, None],
                    torch.from_numpy(hint_ab)[None])
@@ -244,7 +246,8 @@ def bench_runtime(colorizer: Colorizer, repeats: int, drag_size: int, busy: int 
         "preview_torch": lambda: preview(None),
         "preview_onnx": lambda: preview(onnx),
         "preview_onnx_1thread": lambda: preview(onnx1),
-        "preview_onnx_drag": lambda: preview(onnx_drag, small),
+        **{f"preview_onnx_drag{size}": lambda p=p, g=g: preview(g, p)
+           for size, (p, g) in drags.items()},
         "network_torch": network_torch,
         "network_onnx": lambda: onnx(x),
     }
@@ -272,8 +275,10 @@ def bench_runtime(colorizer: Colorizer, repeats: int, drag_size: int, busy: int 
     for what in ("preview", "network"):
         t, o = times[f"{what}_torch"], times[f"{what}_onnx"]
         out[f"{what}_torch_over_onnx"] = statistics.median(a / b for a, b in zip(t, o, strict=True))
-    out.update(runtime_busy=busy, runtime_setup_s=setup, drag_size=drag_size,
-               drag_work_hw=list(small.work_hw), runtime_load=os.getloadavg()[0])
+    out.update(runtime_busy=busy, runtime_setup_s=setup, runtime_load=os.getloadavg()[0],
+               drags=[{"size": size, "work_hw": list(p.work_hw), "onnx": g.serves(p.work_hw),
+                       "ms": out[f"preview_onnx_drag{size}_ms"]}
+                      for size, (p, g) in drags.items()])
     return out
 
 
@@ -287,8 +292,12 @@ def runtime_table(r: dict) -> str:
                      f"| x{r[what + '_torch_over_onnx']:.2f} |")
     lines.append(f"| Preview, ONNX on 1 intra-op thread | | "
                  f"{r['preview_onnx_1thread_ms']:.1f} ms | |")
-    lines.append("| Preview, ONNX at working size {} ({} x {}) | | {:.1f} ms | |".format(
-        r["drag_size"], *r["drag_work_hw"], r["preview_onnx_drag_ms"]))
+    for d in r["drags"]:
+        torch_col, onnx_col = ("", f"{d['ms']:.1f} ms") if d["onnx"] else (f"{d['ms']:.1f} ms",
+                                                                          "")
+        lines.append("| Preview at working size {} ({} x {}){} | {} | {} | |".format(
+            d["size"], *d["work_hw"], "" if d["onnx"] else ", not served by ONNX Runtime",
+            torch_col, onnx_col))
     return "\n".join(lines)
 
 
@@ -509,8 +518,8 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--batch", type=int, default=8, help="number of 1 MP photos")
     ap.add_argument("--export-hw", type=int, nargs=2, default=[3000, 4000], metavar=("H", "W"))
-    ap.add_argument("--drag-size", type=int, default=160,
-                    help="the smaller working size the runtime row times")
+    ap.add_argument("--drag-size", type=int, nargs="+", default=[160],
+                    help="the smaller working sizes the runtime rows time")
     ap.add_argument("--busy", type=int, default=0,
                     help="also time the runtime rows with this many cores kept busy")
     ap.add_argument("--runtime-only", action="store_true",

@@ -20,9 +20,10 @@ graph alone, whose spread is then two pads, three multiplications and two additi
 ``H'``, ``W'`` are the working size padded (replicated) to the network's multiple, as the
 network pads it itself, so the output cropped to ``(h, w)`` is the network's. The graphs take
 any size of a ``shape_class``: the edge-aware filter's passes are chosen from the long side
-while tracing, so each class gets its own file (one for every photo at working size 256); a
-short side that clips a hint-feature cell or skips a pass (a panorama past about 2:1) is
-traced as a kernel size the exporter refuses, so such photos run in torch (``serves``).
+while tracing, so each class gets its own file (one for every photo at working size 256; a
+side that skips a pass, as a panorama's or the app's smaller working size while dragging
+has, gets one for that side); a side shorter than the largest hint-feature cell is traced as
+a kernel size the exporter refuses, so such sizes run in torch (``serves``).
 
 Sessions run on ``threads`` intra-op threads that sleep when idle (``allow_spinning`` off): a
 busy core then costs the rate a share, not most of it as spinning OpenMP threads do.
@@ -57,6 +58,7 @@ RUNTIME_ENV = "COLOURU_RUNTIME"  # "torch": never ONNX Runtime; "onnx" (default)
 CACHE_ENV = "COLOURU_CACHE"  # the cache folder (default: $XDG_CACHE_HOME/colouru or ~/.cache)
 EXPORT_VERSION = 2  # bumped when what is exported changes: old cached files are not used
 OPSET = 17
+KEPT_SHAPES = 2  # OnnxGenerator keeps what L alone gives for this many sizes of L
 
 
 def onnx_installed() -> bool:
@@ -105,10 +107,15 @@ def shape_class(hw: tuple[int, int], network: nn.Module) -> tuple[int, int, int]
     """The sizes one exported graph serves: ``(passes, h, w)``, ``passes`` the edge-aware
     filter's (from the long side) and each side itself where it changes what is traced (a
     pass it skips, or a hint-feature cell it clips), else 0. ``hw``: the padded size."""
-    cfg = network.config
     passes = max(1, math.ceil(math.log2(max(hw))))
-    big = max(2 ** (passes - 1) + 1, 8 * 4 ** max(cfg.hint_scales - 1, 0))
+    big = max(2 ** (passes - 1) + 1, largest_cell(network))
     return passes, *(0 if n >= big else n for n in hw)
+
+
+def largest_cell(network: nn.Module) -> int:
+    """The side of the largest hint-feature cell (``propagation.hint_features``): a padded
+    side shorter than it clips the cell, which the exporter cannot trace."""
+    return 8 * 4 ** max(network.config.hint_scales - 1, 0)
 
 
 class _Encoder(nn.Module):
@@ -256,8 +263,9 @@ class OnnxGenerator:
         self.exporting: threading.Thread | None = None
         self.export_error: str | None = None
         self._sessions: dict[tuple, object] = {}
-        # padded L and what the graphs of L alone gave for it, by (part, class)
-        self._kept: tuple[np.ndarray, dict[tuple, list[np.ndarray]]] | None = None
+        # By L's shape: padded L and what the graphs of L alone gave for it, by (part, class);
+        # the newest KEPT_SHAPES shapes (the app's working size and its drag size)
+        self._kept: dict[tuple, tuple[np.ndarray, dict[tuple, list[np.ndarray]]]] = {}
 
     def path(self, part: str, cls: tuple = ()) -> Path:
         suffix = "-".join(str(n) for n in cls)
@@ -323,11 +331,14 @@ class OnnxGenerator:
 
     def of_light(self, light: np.ndarray, cls: tuple) -> list[np.ndarray]:
         """What the graphs of L alone (``light_parts``) give for padded normalised L
-        ``(1, 1, H', W')``, in order: the kept outputs when L is the last call's, compared by
-        value."""
-        kept = self._kept
-        if kept is None or kept[0].shape != light.shape or not np.array_equal(kept[0], light):
-            kept = self._kept = (light.copy(), {})
+        ``(1, 1, H', W')``, in order: the kept outputs when L is the last call's of its shape,
+        compared by value (one photo at two working sizes keeps both)."""
+        kept = self._kept.pop(light.shape, None)
+        if kept is None or not np.array_equal(kept[0], light):
+            kept = (light.copy(), {})
+        self._kept[light.shape] = kept  # the newest last
+        while len(self._kept) > KEPT_SHAPES:
+            del self._kept[next(iter(self._kept))]
         out = []
         for part in self.light_parts(cls):
             got = kept[1].get(part)
@@ -337,11 +348,11 @@ class OnnxGenerator:
         return out
 
     def serves(self, hw: tuple[int, int]) -> bool:
-        """Whether a working size ``(h, w)`` runs here: both padded sides of the large class
-        (see the module docstring); otherwise the caller runs torch."""
+        """Whether a working size ``(h, w)`` runs here: both padded sides at least the
+        largest hint-feature cell (see the module docstring); otherwise the caller runs
+        torch."""
         m = self.network.multiple
-        padded = tuple(-(-n // m) * m for n in hw)
-        return shape_class(padded, self.network)[1:] == (0, 0)
+        return -(-min(hw) // m) * m >= largest_cell(self.network)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor | None:
         """``x``: the normalised input ``(1, 4, h, w)`` -> ab ``(1, 2, h, w)`` in -1..1;

@@ -10,18 +10,21 @@ Kinds, in the order the worker takes them:
 * ``preview`` - the working-size result (``Colorizer.preview_ab``), after every change (of the
   hints and strokes, or of the saturation: the network runs again, at working size, so the
   preview is exactly what ``colorize`` makes with that saturation). While the user drags
-  (``request_preview(..., dragging=True)``) the network runs on ``DRAG_THREADS`` CPU threads
+  (``request_preview(..., dragging=True)``) it is a quick one: made at the smaller working
+  size ``DRAG_SIZE`` (a second ``Prepared`` of the photo, made once, on the worker, at the
+  first drag) and shown scaled over the photo as any preview, on ``DRAG_THREADS`` CPU threads
   (all cores by default, the faster on an idle machine; one fewer leaves the GUI thread a
-  core of its own, the faster when other processes load the cores). With fewer threads, when
-  the drag ends the window asks once more without ``dragging``: the settled result comes
-  from the network on all cores, as ``colouru colorize`` runs it (a different thread count
-  may change the last bit of a float);
-* ``suggest`` - suggested colours for the selected point (``Colorizer.predict_ab``);
+  core of its own, the faster when other processes load the cores). When the drag ends the
+  window asks once more without ``dragging``: the settled result, at the full working size
+  on all cores, as ``colouru colorize`` makes it;
+* ``suggest`` - suggested colours for the selected point (``Colorizer.predict_ab``, at the
+  full working size);
 * ``full``    - the full-resolution result, once the user pauses (``refine_delay_ms`` after
   the newest preview is on screen; after a drag, only once its settled preview is). It
-  finishes the working-size colour of that preview (``Colorizer.finish_ab``: no second
-  network run) and is cancelled, band by band, as soon as anything else is asked for, so it
-  never delays a preview.
+  finishes the working-size colour of that settled preview (``Colorizer.finish_ab``: no
+  second network run) and is cancelled, band by band, as soon as anything else is asked
+  for, so it never delays a preview. ``predicted_ab`` (a new hint's colour) also reads the
+  newest settled preview, never a drag's.
 
 The network of a preview, a suggestion and a save runs in ONNX Runtime where it is installed
 (``Colorizer.use_runtime("auto")``, ``colouru.runtime``): one native call that releases the
@@ -52,6 +55,7 @@ from colouru.colorizer import Colorizer, NoModelError
 from colouru.colour import srgb_image_lightness
 from colouru.device import DEFAULT_CPU_THREADS, resolve_device, set_cpu_threads
 from colouru.finish import Cancelled
+from colouru.geometry import working_shape
 from colouru.hints import Hint, Stroke
 from colouru.imageio import save_image
 from colouru.parallel import row_bands
@@ -61,13 +65,17 @@ from .colours import suggest_colours
 from .qt_images import to_rgb32
 
 KINDS = ("preview", "suggest", "full")  # the worker's order of preference
-# CPU threads of the network while the user drags: one core is left to the GUI thread.
+# The working size (long side) of a preview asked for during a drag; the settled preview at
+# the drag's end runs at the model's (256). On this project's 2-core machine the preview at
+# 160 (120 x 160 for a 4:3 photo) took about half the time of one at 256 (docs/benchmarks.md,
+# issue 26). Not below 128 padded on the short side: ONNX Runtime does not serve it.
+DRAG_SIZE = 160
 # CPU threads of a preview asked for during a drag. All cores: on this project's idle 2-core
 # machine 1 and 2 threads gave the same drag rate (14.4 and 11.0 results a second with 1
-# against 11.9 and 14.0 with 2, benchmarks/bench_app.py --megapixels 1, alternated), and all
-# cores needs no second run at the drag's end; with other processes on the cores, 1 thread
-# did better (3 to 5 against 0 to 1). Fewer than DEFAULT_CPU_THREADS makes the drag's end run
-# the preview once more on all cores (the settled result).
+# against 11.9 and 14.0 with 2, benchmarks/bench_app.py --megapixels 1, alternated; measured
+# before DRAG_SIZE); with other processes on the cores, 1 thread did better (3 to 5 against
+# 0 to 1). The drag's end runs the preview once more, at the full working size on all cores
+# (the settled result), when DRAG_SIZE or DRAG_THREADS differ from the settled preview's.
 DRAG_THREADS = DEFAULT_CPU_THREADS
 Items = tuple[Hint | Stroke, ...]
 
@@ -125,7 +133,7 @@ class _Shown:
     hints: Items
     ab: np.ndarray
     saturation: float = 1.0
-    settled: bool = True  # made on every core (not during a drag): a full pass may finish it
+    settled: bool = True  # not made during a drag: at full working size, on every core
 
 
 def available_devices() -> list[str]:
@@ -167,11 +175,13 @@ class ColorizerService(QObject):
         self._full_result: tuple[tuple[Items, float], np.ndarray] | None = None  # asked, rgb
         self._lightness: np.ndarray | None = None  # (H, W) float32, full resolution
         self._prepared = None
+        self._drag_prepared = None  # the photo at DRAG_SIZE, made at the first drag
         self._epoch = 0
         self._seq = 0
         self._latest: dict[str, int] = {}  # newest request of each kind
         self._shown_ids: dict[str, int] = {}  # newest result of each kind handed out
         self._shown: _Shown | None = None
+        self._settled: _Shown | None = None  # the newest settled preview shown
         self._full_for = 0  # the preview whose full-resolution result is on screen
         self._suggest_key = None  # the newest suggestion question
         self._asked: tuple[Items, float] | None = None  # hints, saturation: newest preview
@@ -238,9 +248,10 @@ class ColorizerService(QObject):
         self._refine_timer.stop()
         self._shown_ids.clear()
         self._shown, self._full_for, self._suggest_key, self._suggested = None, 0, None, None
+        self._settled = None
         self._asked, self._asked_dragging = None, False
         self.full_image, self._full_result = None, None
-        self._prepared = None
+        self._prepared = self._drag_prepared = None
         if self.colorizer is not None and self._lightness is not None:
             self._prepared = prepared or self.colorizer.prepare_lightness(self._lightness)
 
@@ -267,11 +278,29 @@ class ColorizerService(QObject):
                 or self._refine_timer.isActive())
 
     def predicted_ab(self, box) -> tuple[float, float] | None:
-        """The colour the result on screen has in the working-grid ``box`` (mean ab): the
-        model's suggestion for a new hint there. None before the first preview."""
-        if self._shown is None or box is None:
+        """The colour the newest settled result has in the working-grid ``box`` (mean ab):
+        the model's suggestion for a new hint there. None before the first settled preview."""
+        if self._settled is None or box is None:
             return None
-        return suggest_colours(self._shown.ab, box, count=1)[0]
+        return suggest_colours(self._settled.ab, box, count=1)[0]
+
+    def _drag_smaller(self) -> bool:
+        """A drag's preview runs at a smaller working size than the settled one."""
+        c, p = self.colorizer, self._prepared
+        return working_shape(p.image_hw, min(DRAG_SIZE, c.work_size)) != p.work_hw
+
+    def _drag_photo(self):
+        """The photo at ``DRAG_SIZE`` (``Colorizer.prepare_lightness``), made on the first
+        call for this photo (on the worker: a big photo's resize takes a while)."""
+        c, p, epoch = self.colorizer, self._prepared, self._epoch
+
+        def made():
+            d = self._drag_prepared
+            if d is None or d[0] != epoch:
+                d = self._drag_prepared = (epoch, c.prepare_lightness(p.lightness, DRAG_SIZE))
+            return d[1]
+
+        return made
 
     # -- requests -----------------------------------------------------------------------------
     def _queue(self, kind: str, fn: Callable[[], object], **job) -> int:
@@ -294,20 +323,23 @@ class ColorizerService(QObject):
                         dragging: bool = False) -> int | None:
         """Ask for a working-size result of these hints and strokes at this saturation;
         returns the request number (None: no model/photo). ``dragging``: the user is in the
-        middle of a drag, so the network leaves the GUI thread a core (``DRAG_THREADS``) and
-        no full-resolution pass follows until a request without it (the drag's end) settles
+        middle of a drag, so the preview runs at ``DRAG_SIZE`` on ``DRAG_THREADS`` and no
+        full-resolution pass follows until a request without it (the drag's end) settles
         the result. The same as the newest request again asks nothing new (its number comes
         back and a full-resolution pass under way goes on), unless the newest was asked
         during a drag and this one settles it."""
         if not self.ready:
             return None
         c, p, hints, saturation = self.colorizer, self._prepared, tuple(hints), float(saturation)
-        dragging = dragging and DRAG_THREADS != DEFAULT_CPU_THREADS  # else already settled
+        # else the drag's preview would be the settled one
+        dragging = dragging and (DRAG_THREADS != DEFAULT_CPU_THREADS or self._drag_smaller())
         if (hints, saturation) == self._asked and (dragging or not self._asked_dragging):
             return self._latest["preview"]
         self._asked, self._asked_dragging = (hints, saturation), dragging
         self._cancel_full()
-        return self._queue("preview", lambda: c.preview_ab(p, hints, saturation=saturation),
+        photo = self._drag_photo() if dragging else lambda: p
+        return self._queue("preview", lambda: c.preview_ab(photo(), hints,
+                                                           saturation=saturation),
                            hints=hints, saturation=saturation, dragging=dragging,
                            threads=DRAG_THREADS if dragging else DEFAULT_CPU_THREADS)
 
@@ -438,6 +470,8 @@ class ColorizerService(QObject):
                 rgb, ab = result.value
                 self._shown = _Shown(job.id, job.hints, ab, job.saturation,
                                      settled=not job.dragging)
+                if self._shown.settled:
+                    self._settled = self._shown
                 # The view drops the full result for this preview: let its memory go too.
                 self.full_image, self._full_result = None, None
                 self.previewReady.emit(job.id, rgb, result.seconds)

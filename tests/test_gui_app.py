@@ -1394,3 +1394,40 @@ def test_the_app_starts_whatever_the_recovery_folder_holds(make_window, dialogs,
     w.recovery.save(photo, [Hint(3, 4, 2, ab=(10, -10))], (40, 30))
     dialogs.answers["question"] = Btn.No
     assert not w.offer_recovery() and dialogs.kinds() == ["question"]
+
+
+def test_a_drag_shows_quick_previews_over_the_photo_and_settles_on_release(window, qtbot,
+                                                                          monkeypatch):
+    """A hint dragged across the photo: the results of the drag are made at the smaller
+    ``DRAG_SIZE`` and drawn over the whole photo, as any preview; letting go makes the
+    settled one at the full working size, and the result then on screen is ``colorize``'s
+    at full resolution."""
+    from colouru.gui import service as service_module
+
+    w = window
+    monkeypatch.setattr(service_module, "DRAG_SIZE", 32)  # the tiny model's working size: 64
+    click(qtbot, w.canvas, 10, 10)
+    settle(qtbot, w)
+    item = w.result_view._result  # the picture of the result, over the photo
+
+    def drawn():  # the result's size as drawn, in photo pixels
+        r = item.mapRectToParent(item.boundingRect())
+        return round(r.width()), round(r.height())
+
+    shapes = []
+    w.service.previewReady.connect(lambda i, rgb, s: shapes.append((rgb.shape, drawn())))
+    vp = w.canvas.viewport()
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=vpos(w.canvas, 10, 10))
+    for k in range(1, 11):
+        qtbot.mouseMove(vp, pos=vpos(w.canvas, 10 + 8 * k, 10 + 4 * k))
+        settle(qtbot, w)  # each step's result on screen before the next
+    assert w.dragging and len(shapes) == 10
+    assert set(shapes) == {((24, 32, 3), (128, 96))}
+    assert w.result_view.result.shape == (24, 32, 3)
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=vpos(w.canvas, 90, 50))
+    settle(qtbot, w)
+    assert not w.dragging and shapes[-1] == ((48, 64, 3), (128, 96)) and len(shapes) == 11
+    assert w.last_shown_id == w.service._latest["preview"]
+    np.testing.assert_array_equal(w.result_view.result,
+                                  w.service.colorize(w.session.hints, w.session.saturation))
+    assert drawn() == (128, 96)

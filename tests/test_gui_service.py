@@ -320,3 +320,63 @@ def test_a_drag_leaves_the_gui_a_core_and_its_end_settles_the_result(qtbot, serv
     assert service.request_preview(hints) == released  # settled: asking again runs nothing
     assert service.request_preview(hints, dragging=True) == released
     assert seen == [1, 2]
+
+
+def test_a_drag_previews_at_the_drag_size_and_its_end_settles_at_the_working_size(
+        qtbot, service, monkeypatch):
+    """During a drag the preview runs on the photo at ``DRAG_SIZE`` (made once per photo, on
+    the worker); nothing is refined and a new hint's colour still comes from the settled
+    preview. The drag's end runs the preview at the full working size, and that is what the
+    full pass finishes and the suggestions read: the result is ``colorize``'s."""
+    from colouru.gui import service as service_module
+
+    monkeypatch.setattr(service_module, "DRAG_SIZE", 32)  # the tiny model's working size: 64
+    c = service.colorizer
+    sizes, made = [], []
+    real_preview, real_prepare = c.preview_ab, c.prepare_lightness
+    monkeypatch.setattr(c, "preview_ab", lambda p, *a, **k: sizes.append(
+        (p.work_hw, threading.current_thread() is threading.main_thread()))
+        or real_preview(p, *a, **k))
+    monkeypatch.setattr(c, "prepare_lightness", lambda *a: made.append(a[1:])
+                        or real_prepare(*a))
+    full = []
+    service.fullReady.connect(lambda i, rgb, s: full.append(i))
+    box = (20, 10, 30, 20)
+    with qtbot.waitSignal(service.fullReady, timeout=10_000):
+        settled = service.request_preview([Hint(30, 40, 6, ab=(20, -30))])
+    before = service.predicted_ab(box)
+    shown = []
+    service.previewReady.connect(lambda i, rgb, s: shown.append((i, rgb.shape)))
+    hints = []
+    for k in range(1, 4):  # three steps of a drag, each shown
+        hints = [Hint(30 + 10 * k, 40, 6, ab=(20, -30))]
+        with qtbot.waitSignal(service.previewReady, timeout=10_000):
+            dragged = service.request_preview(hints, dragging=True)
+    assert [s for _, s in shown] == [(24, 32, 3)] * 3 and shown[-1][0] == dragged
+    assert made == [(32,)]  # the photo at the drag size: made once, at the first drag
+    assert sizes[1:] == [((24, 32), False)] * 3  # on the worker
+    assert not service.busy and full == [settled]  # nothing refined during the drag
+    assert service.predicted_ab(box) == before  # read from the settled preview
+    with qtbot.waitSignal(service.fullReady, timeout=10_000):
+        with qtbot.waitSignal(service.previewReady, timeout=10_000) as end:
+            released = service.request_preview(hints)  # the drag ends where it was
+    assert end.args[0] == released > dragged and end.args[1].shape == (48, 64, 3)
+    assert sizes[-1] == ((48, 64), False) and full == [settled, released]
+    np.testing.assert_array_equal(service.render(hints), service.colorize(hints))
+    assert service.predicted_ab(box) == suggest_at(service, hints, box)
+    with qtbot.waitSignal(service.previewReady, timeout=10_000):
+        service.request_preview([Hint(70, 40, 6, ab=(20, -30))], dragging=True)
+    assert made == [(32,)]  # the same photo: not made again
+    service.set_image(gradient_photo(80, 100).astype(np.float32) / 255)
+    with qtbot.waitSignal(service.previewReady, timeout=10_000) as other:
+        service.request_preview(hints, dragging=True)
+    assert made == [(32,), (), (32,)]  # the new photo, then the new photo at the drag size
+    assert other.args[1].shape == (26, 32, 3)
+
+
+def suggest_at(service, hints, box):
+    """The colour the model gives ``box`` for ``hints`` at the full working size."""
+    from colouru.gui.colours import suggest_colours
+
+    return suggest_colours(service.colorizer.predict_ab(service.prepared, hints), box,
+                           count=1)[0]

@@ -67,12 +67,15 @@ def test_same_colours_as_torch_on_a_real_photo(pair):
         assert np.abs(rgb_o.astype(int) - rgb_t.astype(int)).max() <= RGB_TOLERANCE
 
 
-def test_other_sizes_share_the_graph_and_panoramas_run_in_torch(pair, recwarn):
-    """A square photo and a 2:1 one share the 4:3 photo's graph (every padded side above 128);
-    a panorama (a short side that changes what the exporter traces) runs in torch, silently."""
+def test_other_sizes_share_the_graph_and_narrow_strips_run_in_torch(pair, recwarn):
+    """A square photo and a 2:1 one share the 4:3 photo's graphs (every padded side above
+    128); a panorama whose short side skips a pass of the spread (112 x 256, padded to 128)
+    has graphs of its own; one whose padded short side is under the largest hint cell (80 x
+    256, padded to 96) runs in torch, silently."""
     torch_c, onnx_c = pair
     image = read_image(PHOTO)
-    for hw, served in (((640, 640), True), ((330, 640), True), ((200, 640), False)):
+    for hw, served in (((640, 640), True), ((330, 640), True), ((280, 640), True),
+                       ((200, 640), False)):
         crop = np.ascontiguousarray(image[:hw[0], :hw[1]])
         p = torch_c.prepare(crop)
         assert onnx_c.onnx.serves(p.work_hw) == served
@@ -81,8 +84,41 @@ def test_other_sizes_share_the_graph_and_panoramas_run_in_torch(pair, recwarn):
         assert np.abs(got - want).max() <= AB_TOLERANCE
         assert served or np.array_equal(got, want)
     files = sorted(f.name for f in onnx_c.onnx.folder.glob("*.onnx"))
-    assert len(files) == 3, files  # the encoder, the edge weights, the network: every size
+    # the encoder; the edge weights and the network for every photo above, and the panorama's
+    assert len(files) == 5, files
     assert onnx_c.onnx is not None and not recwarn.list
+
+
+def test_a_photo_at_two_working_sizes_keeps_both(pair, monkeypatch):
+    """The app's drag runs the photo at a smaller working size between previews at the full
+    one: what L alone gives is kept for both sizes, so switching runs the network alone."""
+    torch_c, onnx_c = pair
+    image = read_image(PHOTO)
+    big, small = torch_c.prepare(image), torch_c.prepare(image, work_size=160)
+    assert max(small.work_hw) == 160 and onnx_c.onnx.serves(small.work_hw)
+    hints = hints_for(big.image_hw)
+    for p in (big, small):
+        got = onnx_c.predict_ab(p, hints)
+        assert got.shape[1:] == p.work_hw
+        assert np.abs(got - torch_c.predict_ab(p, hints)).max() <= AB_TOLERANCE
+    ran = count_runs(monkeypatch)
+    for p in (big, small, big):
+        onnx_c.predict_ab(p, hints)
+    assert ran == ["network"] * 3
+
+
+def count_runs(monkeypatch) -> list[str]:
+    """The parts of the graphs run from now on, in order (a list that fills)."""
+    ran = []
+    real = runtime.OnnxGenerator._session
+
+    def counted(self, part, cls=()):
+        s = real(self, part, cls)
+        return SimpleNamespace(run=lambda *a: ran.append(part) or s.run(*a),
+                               get_inputs=s.get_inputs)
+
+    monkeypatch.setattr(runtime.OnnxGenerator, "_session", counted)
+    return ran
 
 
 def test_what_depends_on_l_alone_runs_once_per_photo(pair, monkeypatch):
@@ -92,15 +128,7 @@ def test_what_depends_on_l_alone_runs_once_per_photo(pair, monkeypatch):
     image = read_image(PHOTO)
     p = torch_c.prepare(image)
     onnx_c.predict_ab(p)  # exported (or found), L's graphs run
-    ran = []
-    real = runtime.OnnxGenerator._session
-
-    def counted(self, part, cls=()):
-        s = real(self, part, cls)
-        return type("Counted", (), {"run": lambda _, *a: ran.append(part) or s.run(*a),
-                                    "get_inputs": lambda _: s.get_inputs()})()
-
-    monkeypatch.setattr(runtime.OnnxGenerator, "_session", counted)
+    ran = count_runs(monkeypatch)
     for hints in (hints_for(p.image_hw), hints_for(p.image_hw)[:3]):
         got = onnx_c.predict_ab(p, hints)
         assert np.abs(got - torch_c.predict_ab(p, hints)).max() <= AB_TOLERANCE
