@@ -11,11 +11,15 @@ command, or their mark dragged on the timeline), copied (their hints pasted onto
 frame) and deleted, each one undo step. While a frame's picture is on its way no preview is
 asked for (it would colour the last frame's picture with this frame's hints).
 
-Playing moves through the frames at the film's rate; a frame is shown only once the last
-one's colour has arrived, and then the frame due at that moment, so a slow machine drops
-frames rather than falling behind. Export runs ``colorize_video`` (``film_service.py``) in
-the background with progress and Cancel: the command line's film, pixel for pixel; Export
-Range writes the range set on the timeline as ``--start``/``--end`` do.
+Playing (the range, when one is set) moves through the frames at the film's rate; a frame is
+shown only once the last one's colour has arrived, and then the frame due at that moment, so
+a slow machine drops frames rather than falling behind; meanwhile the source carries the
+hints on through the frames after it (``FrameSource.request``'s ``ahead``), so the frames
+dropped cost no carrying when the next is asked for.
+
+Export runs ``colorize_video`` (``film_service.py``) in the background with progress and
+Cancel: the command line's film, pixel for pixel; Export Range writes the range set on the
+timeline as ``--start``/``--end`` do.
 """
 
 from __future__ import annotations
@@ -106,6 +110,7 @@ class FilmController(QObject):
         if w._task_running() or not w.confirm_discard():
             return False
         saved = w.recovery.load_film(path)  # before the undo stack is reset for the film
+        saved_range = w.recovery.load_film_range(path)
         prepare = w.service.preparer()
         got = w.run_opening(path, lambda report, cancelled: _first_frame(
             path, report, cancelled, prepare), FilmError, "film")
@@ -144,6 +149,8 @@ class FilmController(QObject):
                 recover = dialogs.ask_recover(w, path, sum(map(len, saved.frames.values())))
             if recover:
                 self._take_hints(saved, "Recover hints")
+                self.film.set_range(*saved_range)
+                self._show_range(quiet=True)
             else:
                 w.recovery.discard(path)
         w.request_update()
@@ -183,7 +190,9 @@ class FilmController(QObject):
         if self.source is None or asked == self._asked:
             return
         self._asked = asked
-        self.source.request(film.frame, self.w.service.preparer(), film.keyframes, _work_of)
+        ahead = 0 if self._play is None else self._play["end"] - film.frame
+        self.source.request(film.frame, self.w.service.preparer(), film.keyframes, _work_of,
+                            ahead)
 
     def step(self, frames: int) -> None:
         if self.film is not None:
@@ -389,7 +398,7 @@ class FilmController(QObject):
 
     # -- the range to export ------------------------------------------------------------------
     def set_range_start(self) -> None:
-        """This frame starts the range to export."""
+        """This frame starts the range to export (and to play)."""
         if self.film is not None:
             self.film.set_range(self.film.frame, self.film.range_end)
             self._show_range()
@@ -405,17 +414,25 @@ class FilmController(QObject):
             self.film.set_range(None, None)
             self._show_range()
 
-    def _show_range(self) -> None:
+    def _show_range(self, quiet: bool = False) -> None:
+        """The range on the timeline (and autosaved with the keyframes); ``quiet``: no
+        message."""
         film = self.film
+        if not quiet:
+            self.w._autosave()
         if not film.has_range:
             self.timeline.set_span(None)
-            self.w.statusBar().showMessage("No range: Export Film writes the whole film", 3000)
+            if not quiet:
+                self.w.statusBar().showMessage("No range: Export Film writes the whole film, "
+                                               "P plays to its end", 3000)
             return
         first, stop = film.export_range()
         self.timeline.set_span((first, stop - 1))
-        self.w.statusBar().showMessage(
-            f"Range: frames {first} to {stop - 1} ({stop - first} frames); Export Range "
-            f"writes them as 'colouru colorize --start {first} --end {stop}'", 5000)
+        if not quiet:
+            self.w.statusBar().showMessage(
+                f"Range: frames {first} to {stop - 1} ({stop - first} frames); P plays them, "
+                f"Export Range writes them as 'colouru colorize --start {first} --end {stop}'",
+                5000)
 
     # -- export ---------------------------------------------------------------------------------
     def export_range(self, path: str | Path | None = None) -> bool:
@@ -490,14 +507,19 @@ class FilmController(QObject):
             self.play(film.neighbour_key(film.frame, 1))
 
     def play(self, end: int | None = None) -> None:
-        """Play from this frame to ``end`` (default: the film's last frame; from the start
-        when at the end) in colour at the working size, at the film's rate, dropping the
-        frames the machine cannot colour in time."""
+        """Play from this frame to ``end`` (default: the range's last frame when a range is
+        set, else the film's last; from the range's first frame, or the film's, when this
+        frame is outside the range or at its end) in colour at the working size, at the film's
+        rate, dropping the frames the machine cannot colour in time."""
         film = self.film
         if film is None:
             return
-        start = 0 if film.frame >= film.last else film.frame
-        end = film.last if end is None else film.clamp(end)
+        first, last = 0, film.last
+        if end is None and film.has_range:
+            first, stop = film.export_range()
+            last = stop - 1
+        start = film.frame if first <= film.frame < last else first
+        end = last if end is None else film.clamp(end)
         self._play = {"t0": time.perf_counter(), "start": start, "end": end,
                       "waiting": False, "shown": 0, "due": 0}
         self.w.act_play.setText("Sto&p")
@@ -511,6 +533,8 @@ class FilmController(QObject):
         played = self._play
         self._play = None
         self._timer.stop()
+        if self.source is not None:
+            self.source.stop_ahead()
         self.w.act_play.setText("&Play")
         if played["due"]:
             dropped = played["due"] - played["shown"]

@@ -17,6 +17,12 @@ them), from the last frame carried to when the film is read forward (one flow a 
 playing or stepping), else from the keyframe; more than ``CARRY_SPAN`` frames from the
 keyframe and nothing carried near, they are held where they were placed (and the window says
 so). The last frames decoded are kept (``CACHE_BYTES``), so going back and forth is instant.
+
+While the film plays, a request says how far to read on (``ahead``): once the frame asked for
+is sent, the thread goes on decoding and carrying the hints frame by frame (never past the
+next keyframe) until a newer request comes, so the carrying of the frames a slow machine drops
+is done while the network colours the frame shown, and the frame asked for next is there at
+once (the hints of the frames carried are kept, ``KEPT_CARRIED``).
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from .qt_images import to_rgb32
 FORWARD_SPAN = 48  # frames: going forward by at most this many decodes on, without seeking
 CACHE_BYTES = 96 * 2**20  # decoded frames kept (their L)
 CARRY_SPAN = 240  # frames from a keyframe its hints are carried, at most, when asked afresh
+KEPT_CARRIED = 512  # frames whose carried hints are kept (the newest)
 
 
 def frame_grey(frame) -> np.ndarray:
@@ -118,20 +125,35 @@ class FrameSource(QObject):
         self._cache_bytes = 0
         self.decoded = 0  # frames decoded (not from the cache)
         self._flow = None  # the DIS flow object of this thread (temporal.new_flow)
-        self._carry: dict | None = None  # keyframes, frame, hints there, its working L
+        # keyframes; the keyframe carried from; the last frame carried to and its working L;
+        # the hints carried to each frame from the keyframe on (the newest KEPT_CARRIED)
+        self._carry: dict | None = None
+        self._ahead_to = -1  # the last frame to carry ahead to while no request waits
         self._thread = threading.Thread(target=self._run, name="colouru-frames", daemon=True)
         self._thread.start()
 
     def request(self, index: int, prepare: Callable[[np.ndarray], object],
                 keyframes: dict | None = None,
-                work_of: Callable[[object], np.ndarray | None] = lambda _p: None) -> None:
+                work_of: Callable[[object], np.ndarray | None] = lambda _p: None,
+                ahead: int = 0) -> None:
         """Decode frame ``index`` (replacing a request still waiting); ``frameReady`` says
         when it is there. ``prepare(L)``: what the service takes with it; ``keyframes``: the
         film's (frame -> hints); ``work_of(prepared)``: its working-size L (None: no model,
-        the hints are held)."""
+        the hints are held); ``ahead``: then carry the hints on to the frames up to
+        ``index + ahead`` until another request comes (playing)."""
         with self._wake:
             self._wanted = (int(index), prepare, dict(keyframes or {}), work_of)
+            self._ahead_to = int(index) + max(0, int(ahead))
             self._wake.notify()
+
+    def stop_ahead(self) -> None:
+        """Carry no further ahead (playing has stopped)."""
+        self._ahead_to = -1
+
+    def carried_to(self) -> int | None:
+        """The last frame the hints have been carried to (None: none carried)."""
+        c = self._carry
+        return None if c is None else c["frame"]
 
     def forget_carried(self) -> None:
         """Another model (another working size): hints are carried afresh from keyframes."""
@@ -170,6 +192,10 @@ class FrameSource(QObject):
                     continue
                 self.frameReady.emit(index, lightness, image, prepared,
                                      time.perf_counter() - t0, *got)
+                try:
+                    self._carry_ahead(reader, index, keys, prepare, work_of, prepared, got[1])
+                except Exception:  # the frame asked for next reports it, if it fails again
+                    self._carry = None
         finally:
             if reader is not None:
                 reader.close()
@@ -201,23 +227,65 @@ class FrameSource(QObject):
         if key == index or not keys[key] or work is None:
             return tuple(keys[key]), "key" if key == index else "held"
         c = self._carry
-        if c is not None and c["keys"] == keys and key <= c["frame"] <= index:
-            frame, hints, last = c["frame"], c["hints"], c["work"]
-        elif index - key > CARRY_SPAN:
-            return tuple(keys[key]), "held"
+        if c is not None and c["keys"] == keys and c["key"] == key:
+            if index in c["hints"]:  # carried there already (ahead, or earlier)
+                return c["hints"][index], "carried"
+            if not c["frame"] < index <= c["frame"] + CARRY_SPAN:
+                c = None  # carried elsewhere: afresh from the keyframe
         else:
-            frame, hints, last = key, list(keys[key]), work_of(prepare(
-                self._lightness(reader, key)))
-        self._flow = self._flow or new_flow()
-        while frame < index:
+            c = None
+        if c is None:
+            if index - key > CARRY_SPAN:
+                return tuple(keys[key]), "held"
+            c = self._start_carry(keys, key, work_of(prepare(self._lightness(reader, key))))
+        while c["frame"] < index:
             if self._wanted is not None:
                 return None
-            frame += 1
-            lightness = self._lightness(reader, frame)
-            cur = work if frame == index else work_of(prepare(lightness))
-            motion = (estimate_motion(last, cur, self._flow, SteadyConfig())
-                      if last.shape == cur.shape else None)  # as colorize_video carries them
-            hints = move_hints(hints, motion, lightness.shape) if motion and not motion.cut else []
-            last = cur
-        self._carry = {"keys": keys, "frame": index, "hints": hints, "work": last}
-        return tuple(hints), "carried"
+            self._carry_step(c, reader, prepare, work_of,
+                             work if c["frame"] + 1 == index else None)
+        return c["hints"][index], "carried"
+
+    def _start_carry(self, keys: dict, key: int, work: np.ndarray) -> dict:
+        self._carry = {"keys": keys, "key": key, "frame": key, "work": work,
+                       "hints": {key: tuple(keys[key])}}
+        return self._carry
+
+    def _carry_step(self, c: dict, reader: FrameReader, prepare, work_of,
+                    cur: np.ndarray | None = None) -> None:
+        """Carry ``c``'s hints one frame on, as ``colorize_video`` carries them (``cur``: that
+        frame's working L when known)."""
+        frame = c["frame"] + 1
+        lightness = self._lightness(reader, frame)
+        if cur is None:
+            cur = work_of(prepare(lightness))
+        last = c["work"]
+        self._flow = self._flow or new_flow()
+        motion = (estimate_motion(last, cur, self._flow, SteadyConfig())
+                  if last.shape == cur.shape else None)
+        hints = c["hints"][frame - 1]
+        moved = (move_hints(list(hints), motion, lightness.shape)
+                 if motion and not motion.cut else [])
+        c["hints"][frame], c["frame"], c["work"] = tuple(moved), frame, cur
+        if len(c["hints"]) > KEPT_CARRIED:  # the oldest (frames are added in order)
+            del c["hints"][next(iter(c["hints"]))]
+
+    def _carry_ahead(self, reader: FrameReader, index: int, keys: dict, prepare, work_of,
+                     prepared, how: str) -> None:
+        """After frame ``index`` is sent: carry its hints on, frame by frame, up to the frame
+        ``request`` said (never onto the next keyframe, nor past the film's end) while no
+        newer request waits."""
+        if index >= self._ahead_to or how not in ("key", "carried"):
+            return
+        work = work_of(prepared)
+        c = self._carry
+        if how == "key" and (c is None or c["keys"] != keys or c["key"] != index):
+            if work is None or not keys[index]:
+                return
+            c = self._start_carry(keys, index, work)
+        if c is None or c["keys"] != keys or c["frame"] < index:
+            return
+        later = [k for k in keys if k > c["frame"]]
+        limit = min([self._ahead_to, reader.count - 1] + [k - 1 for k in later])
+        while c["frame"] < limit and self._wanted is None and not self._stop:
+            self._carry_step(c, reader, prepare, work_of)
+            limit = min(limit, self._ahead_to)

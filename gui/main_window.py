@@ -379,7 +379,8 @@ class MainWindow(PhotoFiles, ModelActions, QMainWindow):
         if film is not None and self.needs_saving:
             try:
                 self.recovery.save_film(film.path, film.keyframes, (film.width, film.height),
-                                        self.session.saturation)
+                                        self.session.saturation,
+                                        (film.range_start, film.range_end))
             except OSError as e:
                 self.statusBar().showMessage(f"Autosave failed: {e}")
         elif self.needs_saving:

@@ -148,8 +148,9 @@ def _film_actions(w, a) -> None:
     """Film > ...: enabled while a film is open (``w.film_actions``)."""
     f = lambda name, *args: lambda: getattr(w.film, name)(*args)
     w.act_play = a("&Play", f("toggle_play"), shortcut="P",
-                   tip="Play from this frame in colour at the working size (frames the "
-                   "machine cannot colour in time are dropped); again to stop")
+                   tip="Play from this frame (the range, when one is set) in colour at the "
+                   "working size (frames the machine cannot colour in time are dropped); "
+                   "again to stop")
     w.act_play_key = a("Play to Next Ke&yframe", f("play_to_keyframe"), shortcut="Shift+P",
                        tip="Play the range from this frame to the next keyframe")
     w.act_next_frame = a("&Next Frame", f("step", 1), shortcut="Right", tip="One frame on")

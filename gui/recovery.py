@@ -5,8 +5,10 @@ photo's absolute path: ``KEY.json`` (an ordinary hints file in the core format, 
 ``colouru colorize --hints``: version 2 when there are strokes, with the saturation when it is
 not 1) and ``KEY.photo`` (the photo's path as the file system's bytes, one line: a name that
 is not UTF-8 is kept as it is). A film's ``KEY.json`` is a film's hints file (hints by
-keyframe, ``colouru.video_hints``, usable with ``colouru colorize FILM --hints``). They are
-removed when the hints are saved or deliberately discarded.
+keyframe, ``colouru.video_hints``, usable with ``colouru colorize FILM --hints``), and the
+range set on its timeline, when there is one, is ``KEY.range`` (its first and last frames, a
+``-`` for an end not set, on one line). They are removed when the hints are saved or
+deliberately discarded.
 
 Whatever else the folder holds (a marker that is not ours, too long, not a regular file, or
 naming nothing) is passed over: the app starts whatever it finds there.
@@ -51,14 +53,36 @@ class RecoveryStore:
         save_hints(hints_path, hints, image_size=image_size, saturation=saturation)
         return hints_path
 
+    def _range_path(self, film: str | Path) -> Path:
+        return self.folder / f"{self.key(film)}.range"
+
     def save_film(self, film: str | Path, keyframes: Mapping[int, Sequence[Hint | Stroke]],
-                  image_size: tuple[int, int], saturation: float = 1.0) -> Path:
-        """Write (atomically) a film's keyframes and saturation as its hints file."""
+                  image_size: tuple[int, int], saturation: float = 1.0,
+                  frames: tuple[int | None, int | None] = (None, None)) -> Path:
+        """Write (atomically) a film's keyframes and saturation as its hints file, and
+        ``frames``, the range on its timeline (first, last; None: not set)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         hints_path, marker = self._paths(film)
         atomic_write_bytes(marker, os.fsencode(Path(film).resolve()) + b"\n")
         save_video_hints(hints_path, keyframes, image_size, saturation)
+        if frames == (None, None):
+            self._range_path(film).unlink(missing_ok=True)
+        else:
+            text = " ".join("-" if f is None else str(int(f)) for f in frames)
+            atomic_write_bytes(self._range_path(film), text.encode() + b"\n")
         return hints_path
+
+    def load_film_range(self, film: str | Path) -> tuple[int | None, int | None]:
+        """The range autosaved for a film: (first, last), None for an end not set; (None,
+        None) when there is none or it is unreadable."""
+        try:
+            parts = self._range_path(film).read_text()[:100].split()
+            got = tuple(None if p == "-" else int(p) for p in parts)
+        except (OSError, ValueError, UnicodeDecodeError):
+            return None, None
+        if len(got) != 2 or any(f is not None and f < 0 for f in got):
+            return None, None
+        return got
 
     def load_film(self, film: str | Path) -> VideoHints | None:
         """What was autosaved for a film: its keyframes and saturation (None: nothing, or
@@ -88,7 +112,7 @@ class RecoveryStore:
         return None if doc is None else list(doc.hints)
 
     def discard(self, photo: str | Path) -> None:
-        for p in self._paths(photo):
+        for p in (*self._paths(photo), self._range_path(photo)):
             p.unlink(missing_ok=True)
 
     def pending(self) -> list[Path]:

@@ -402,3 +402,92 @@ def test_an_exported_range_equals_the_command_lines_range(
         np.testing.assert_array_equal(a, c)
     w.act_range_clear.trigger()
     assert w.film.timeline.slider.span is None and not w.session.film.has_range
+
+
+def test_while_playing_the_hints_are_carried_ahead_as_they_would_be_afresh(film, qtbot,
+                                                                         monkeypatch):
+    """Playing asks for a frame with ``ahead``: the source goes on carrying the hints through
+    the frames after it while the window colours that one, so a frame asked for later (the
+    ones between dropped) needs no carrying, and its hints are those carried afresh."""
+    from colouru.gui import film_frames
+
+    def prepare(lightness):
+        return lightness[::2, ::2].copy()
+
+    keys = {3: (Hint(70, 50, 12, (-30.0, 20.0)),)}
+    got = {}
+
+    def ready(index, _l, _i, _p, _s, hints, how):
+        got[index] = (hints, how)
+
+    flows = []
+    real = film_frames.estimate_motion
+    monkeypatch.setattr(film_frames, "estimate_motion", lambda *a: flows.append(1) or real(*a))
+    playing = film_frames.FrameSource(film)
+    playing.frameReady.connect(ready)
+    playing.request(5, prepare, keys, lambda p: p, ahead=20)
+    qtbot.waitUntil(lambda: playing.carried_to() == 25, timeout=WAIT)
+    assert got[5][1] == "carried" and len(flows) == 22  # frames 4 to 25
+    playing.request(19, prepare, keys, lambda p: p, ahead=6)
+    qtbot.waitUntil(lambda: 19 in got, timeout=WAIT)
+    assert len(flows) == 22  # frame 19 was carried already: no flow more
+    playing.stop_ahead()
+    playing.close()
+    afresh = film_frames.FrameSource(film)
+    afresh.frameReady.connect(lambda index, *a: got.__setitem__(("afresh", index), a[-2:]))
+    afresh.request(19, prepare, keys, lambda p: p)
+    qtbot.waitUntil(lambda: ("afresh", 19) in got, timeout=WAIT)
+    afresh.close()
+    assert afresh.carried_to() == 19  # nothing asked ahead: carried no further
+    assert got[19] == got[("afresh", 19)] and got[19][1] == "carried" and got[19][0]
+    # Ahead stops before the next keyframe: it starts afresh there.
+    keys2 = {**keys, 10: (Hint(10, 10, 12, (20.0, 20.0)),)}
+    source = film_frames.FrameSource(film)
+    source.request(4, prepare, keys2, lambda p: p, ahead=20)
+    qtbot.waitUntil(lambda: source.carried_to() == 9, timeout=WAIT)
+    source.close()
+
+
+def test_play_plays_the_range_when_one_is_set(film_window, qtbot):
+    w = film_window
+    w.film.go_to(8)
+    w.act_range_start.trigger()
+    w.film.go_to(14)
+    w.act_range_end.trigger()
+    w.film.go_to(20)  # outside the range: P plays it from its first frame
+    frames = []
+    w.session.subscribe(lambda _what: frames.append(w.session.film.frame))
+    w.act_play.trigger()
+    assert w.film.playing and w.session.film.frame == 8
+    qtbot.waitUntil(lambda: not w.film.playing, timeout=WAIT)
+    assert w.session.film.frame == 14 and min(frames) == 8 and max(frames) == 14
+    assert "of 7 frames in colour" in w.statusBar().currentMessage()
+    w.film.go_to(11)  # inside it: from here to its end
+    w.act_play.trigger()
+    assert w.session.film.frame == 11
+    qtbot.waitUntil(lambda: not w.film.playing, timeout=WAIT)
+    assert w.session.film.frame == 14
+    w.act_range_clear.trigger()
+    w.film.go_to(20)
+    w.act_play.trigger()  # no range: to the film's end
+    qtbot.waitUntil(lambda: not w.film.playing, timeout=WAIT)
+    assert w.session.film.frame == FRAMES - 1
+
+
+def test_the_range_is_autosaved_with_the_keyframes(
+        film_window, make_window, dialogs, qtbot):  # noqa: F811
+    from test_gui_app import _crash_and_recover
+
+    w = film_window
+    w.act_keep_colour.setChecked(True)
+    click(qtbot, w.canvas, 40, 30)  # keyframe 0
+    w.film.go_to(4)
+    w.act_range_start.trigger()
+    w.film.go_to(9)
+    w.act_range_end.trigger()
+    again = _crash_and_recover(w, make_window, dialogs)
+    film = again.session.film
+    assert (film.range_start, film.range_end) == (4, 9) and set(film.keyframes) == {0}
+    assert again.film.timeline.slider.span == (4, 9)
+    again.act_range_clear.trigger()  # cleared: gone from the autosave too
+    assert again.recovery.load_film_range(film.path) == (None, None)
