@@ -1,7 +1,7 @@
 """The app's interactive speed, measured by driving the real window (a benchmark, not a test).
 
     .venv/bin/python benchmarks/bench_app.py [--megapixels 1 12 48] [--model PATH]
-        [--drag-seconds 2] [--moves 8] [--json OUT.json]
+        [--drag-seconds 2] [--moves 8] [--drag-size N] [--json OUT.json]
 
 For each size a grey 4:3 photo (textured gradients plus noise, saved as JPEG) is made, then a
 child process opens it in the real ``MainWindow`` and drives it with mouse events sent to the
@@ -15,10 +15,11 @@ platform (the same widgets, drawn into memory). Measured:
 * ``drag_updates_per_s``: results shown per second while a hint is dragged with a mouse event
   every 16 ms for ``--drag-seconds`` (goal: at least 10 on a 1 MP photo); at best one per
   preview the worker makes, so compare it with ``1 / drag_preview_s``, the median time the
-  worker took per preview shown during the drag (on one core fewer than the machine has:
-  ``colouru.gui.service``); ``drag_event_ms``: the GUI thread's time per mouse event (the
-  median); ``drag_gui_cpu``: the GUI thread's CPU time over the drag's time (events,
-  painting the canvas, the panel and each result), i.e. the share of a core it takes;
+  worker took per preview shown during the drag (at the service's ``DRAG_SIZE``, or
+  ``--drag-size``: 256 or more turns the smaller size off; ``colouru.gui.service``);
+  ``drag_event_ms``: the GUI thread's time per mouse event (the median); ``drag_gui_cpu``:
+  the GUI thread's CPU time over the drag's time (events, painting the canvas, the panel
+  and each result), i.e. the share of a core it takes;
 * ``move_median_s`` / ``move_worst_s``: hint-move-to-visible latency (press, move, release;
   until the result of that move is on screen), over ``--moves`` moves, each after a pause
   long enough for the full-resolution pass to start, so a pass that held previews up would
@@ -86,8 +87,11 @@ def child(args) -> dict:
         QTimer.singleShot(ms, loop.quit)
         loop.exec()
 
+    from colouru.gui import service as service_module
     from colouru.gui.main_window import MainWindow
 
+    if args.drag_size:
+        service_module.DRAG_SIZE = args.drag_size
     tmp = Path(args.tmp)
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp / "set"))
@@ -213,6 +217,8 @@ def run_size(mp: float, args, tmp: Path) -> dict:
            "--moves", str(args.moves), "--pause", str(args.pause)]
     if args.model:
         cmd += ["--model", args.model]
+    if args.drag_size:
+        cmd += ["--drag-size", str(args.drag_size)]
     env = dict(os.environ)
     if not env.get("DISPLAY") and shutil.which("xvfb-run"):
         cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24"] + cmd
@@ -247,6 +253,8 @@ def main() -> int:
     p.add_argument("--moves", type=int, default=8)
     p.add_argument("--pause", type=float, default=0.8,
                    help="seconds between moves (longer than the 0.4 s before the full pass)")
+    p.add_argument("--drag-size", type=int,
+                   help="the working size of previews during a drag (default: the app's)")
     p.add_argument("--json", help="also write the results here")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--photo", help=argparse.SUPPRESS)

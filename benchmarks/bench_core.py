@@ -43,6 +43,7 @@ How each figure is measured:
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import itertools
 import json
@@ -224,19 +225,24 @@ def bench_runtime(colorizer: Colorizer, repeats: int, drag_sizes: list[int],
     prepared = colorizer.prepare(photo(768, 1024), work_size=256)
     hints = hints_for(768, 1024)
     # One runtime per photo and thread count: each keeps what depends on its photo's L alone
-    # (the encoder's features, the edge weights), as the app's does while hints are dragged.
+    # (the encoder's features, the edge weights), as the app's does while hints are dragged;
+    # and one colorizer (a copy of the network) per smaller size, for torch's kept features
+    # where ONNX Runtime does not serve the size.
     onnx, onnx1 = OnnxGenerator(colorizer.network), OnnxGenerator(colorizer.network, threads=1)
-    drags = {size: (colorizer.prepare(photo(768, 1024), work_size=size),
-                    OnnxGenerator(colorizer.network)) for size in drag_sizes}
+    drags = {}
+    for size in drag_sizes:
+        c = copy.copy(colorizer)
+        c.network = copy.deepcopy(colorizer.network)
+        drags[size] = (c.prepare(photo(768, 1024), work_size=size), OnnxGenerator(c.network), c)
     hint_ab, _ = rasterize_hints(hints, prepared.image_hw, prepared.work_hw)
     x = make_input(torch.from_numpy(prepared.work_lightness)[None, None],
                    torch.from_numpy(hint_ab)[None])
     x_cl = x.contiguous(memory_format=torch.channels_last)
     kept = colorizer.onnx
 
-    def preview(gen, p=prepared):
-        colorizer.onnx = gen
-        colorizer.preview(p, hints)
+    def preview(gen, p=prepared, c=colorizer):
+        c.onnx = gen
+        c.preview(p, hints)
 
     def network_torch():
         with torch.inference_mode():
@@ -246,8 +252,8 @@ def bench_runtime(colorizer: Colorizer, repeats: int, drag_sizes: list[int],
         "preview_torch": lambda: preview(None),
         "preview_onnx": lambda: preview(onnx),
         "preview_onnx_1thread": lambda: preview(onnx1),
-        **{f"preview_onnx_drag{size}": lambda p=p, g=g: preview(g, p)
-           for size, (p, g) in drags.items()},
+        **{f"preview_onnx_drag{size}": lambda p=p, g=g, c=c: preview(g, p, c)
+           for size, (p, g, c) in drags.items()},
         "network_torch": network_torch,
         "network_onnx": lambda: onnx(x),
     }
@@ -278,7 +284,7 @@ def bench_runtime(colorizer: Colorizer, repeats: int, drag_sizes: list[int],
     out.update(runtime_busy=busy, runtime_setup_s=setup, runtime_load=os.getloadavg()[0],
                drags=[{"size": size, "work_hw": list(p.work_hw), "onnx": g.serves(p.work_hw),
                        "ms": out[f"preview_onnx_drag{size}_ms"]}
-                      for size, (p, g) in drags.items()])
+                      for size, (p, g, _) in drags.items()])
     return out
 
 
