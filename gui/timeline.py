@@ -138,6 +138,10 @@ class Timeline(QWidget):
         if longest:
             self.label.setFixedWidth(QFontMetrics(self.label.font()).horizontalAdvance(
                 longest) + 8)
+        # The button as wide as its longer text (Play, Stop): the slider stays put as it plays.
+        fm = self.play.fontMetrics()
+        self.play.setFixedWidth(self.play.sizeHint().width() + abs(
+            fm.horizontalAdvance("Stop") - fm.horizontalAdvance("Play")))
         self.slider.blockSignals(True)
         self.slider.setRange(0, max(frames - 1, 0))
         self.slider.setPageStep(step)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
 from test_gui_app import WAIT, click, dialogs, make_window  # noqa: F401 (fixtures)
 from test_video import make_film
 
@@ -457,8 +458,11 @@ def test_play_plays_the_range_when_one_is_set(film_window, qtbot):
     w.film.go_to(20)  # outside the range: P plays it from its first frame
     frames = []
     w.session.subscribe(lambda _what: frames.append(w.session.film.frame))
+    x = w.film.timeline.slider.x()
     w.act_play.trigger()
     assert w.film.playing and w.session.film.frame == 8
+    QApplication.processEvents()  # the button says Stop: the slider stays where it was
+    assert w.film.timeline.slider.x() == x
     qtbot.waitUntil(lambda: not w.film.playing, timeout=WAIT)
     assert w.session.film.frame == 14 and min(frames) == 8 and max(frames) == 14
     assert "of 7 frames in colour" in w.statusBar().currentMessage()
