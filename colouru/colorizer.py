@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -34,6 +34,7 @@ from colouru.geometry import working_shape
 from colouru.hints import Hint, Stroke
 from colouru.inputs import make_input
 from colouru.parallel import map_bands, row_bands
+from colouru.propagation import follow_weights
 from colouru.rasterize import rasterize_hints
 from colouru.runtime import OnnxGenerator, onnx_installed, onnx_runs, runtime_choice
 from colouru.weights import ModelFileError, ModelInfo, load_model
@@ -76,6 +77,18 @@ class Prepared:
 
     lightness: np.ndarray  # (H, W) float32 L 0..100 at full resolution
     work_lightness: np.ndarray  # (h, w) float32 L at working size
+    # ``follow_weights``' kept weights, by device and dtype
+    _follow: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def follow_weights(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """``propagation.follow_weights`` of the L of ``x``, this photo's network input
+        ``(1, 4, h, w)``: computed at the first call with hints and kept, since they depend
+        on L alone (each preview of the photo then bends its ab along the same ones)."""
+        key = (x.device, x.dtype)
+        kept = self._follow.get(key)
+        if kept is None:
+            kept = self._follow[key] = follow_weights(x[:, :1].contiguous())
+        return kept
 
     @property
     def image_hw(self) -> tuple[int, int]:
@@ -172,7 +185,8 @@ class Colorizer:
                  follow: bool = True, saturation: float = 1.0) -> np.ndarray:
         """``predict_ab`` from hints already rasterized at working size."""
         x, ab = self._network(prepared.work_lightness[None], hint_ab[None])
-        return self._followed(ab, x, mask, follow, saturation)
+        weights = prepared.follow_weights(x) if follow and mask.any() else None
+        return self._followed(ab, x, mask, follow, saturation, weights)
 
     def _network(self, work_lightness: np.ndarray, hint_ab: np.ndarray):
         """The network on a batch: L ``(B, h, w)`` and hint ab ``(B, 2, h, w)`` ->
@@ -196,15 +210,16 @@ class Colorizer:
 
     @staticmethod
     def _followed(ab: torch.Tensor, x: torch.Tensor, mask: np.ndarray,
-                  follow: bool = True, saturation: float = 1.0) -> np.ndarray:
+                  follow: bool = True, saturation: float = 1.0, weights=None) -> np.ndarray:
         """One photo's network ab ``(1, 2, h, w)`` -> CIE ab ``(2, h, w)``, bent towards its
         hints, saturated, and with their squares filled (``follow=False``: the network's
         alone, saturated). Saturating before the squares are filled keeps each filled square
         as colourful as what surrounds it; at 1 the ab is left as it is, bit for bit.
-        ``ModelOutputError`` when the network's ab is no colour (``check_output``)."""
+        ``ModelOutputError`` when the network's ab is no colour (``check_output``).
+        ``weights``: the photo's kept ``follow_weights`` (``Prepared.follow_weights``)."""
         check_output(ab)
         if follow:
-            ab = finish.follow(ab, x, mask)
+            ab = finish.follow(ab, x, mask, weights=weights)
         ab = np.ascontiguousarray(denormalize_ab(ab[0]).cpu().numpy())
         if saturation != 1:
             ab = finish.saturate(ab, saturation, mask)

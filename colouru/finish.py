@@ -36,13 +36,15 @@ from colouru.upsample import GuidedUpsampler
 
 
 def follow(ab: torch.Tensor, x: torch.Tensor, mask: np.ndarray,
-           fade_mass: float = FOLLOW_MASS) -> torch.Tensor:
+           fade_mass: float = FOLLOW_MASS, weights=None) -> torch.Tensor:
     """Step 1: the network's ab ``(1, 2, h, w)`` (normalised) bent towards the hints of its
-    input ``x`` ``(1, 4, h, w)``; ``mask`` bool ``(h, w)``: the hint squares."""
+    input ``x`` ``(1, 4, h, w)``; ``mask`` bool ``(h, w)``: the hint squares. ``weights``:
+    ``propagation.follow_weights`` of ``x``'s L where the caller keeps them, else computed."""
     if not mask.any():
         return ab
     m = torch.from_numpy(mask)[None, None].to(ab.device)
-    return follow_hints(ab, x[:, :1].contiguous(), x[:, 1:3].contiguous(), m, fade_mass)
+    return follow_hints(ab, x[:, :1].contiguous(), x[:, 1:3].contiguous(), m, fade_mass,
+                        weights)
 
 
 def saturate(ab: np.ndarray, factor: float, mask: np.ndarray | None = None) -> np.ndarray:

@@ -157,6 +157,7 @@ def follow_hints(
     hint_ab: torch.Tensor,
     mask: torch.Tensor,
     fade_mass: float = FOLLOW_MASS,
+    weights: list[torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Bend a predicted ab towards the hints around each hint, along regions of similar L.
 
@@ -167,12 +168,19 @@ def follow_hints(
     by the hint mass that arrived, ``mass / (mass + fade_mass)``: in a hint's region the
     network's colour is shifted by what it missed at the hint (its own variation kept);
     far from every hint, or across an edge of L, it stays as it was. Returns
-    ``(B, 2, H, W)``.
+    ``(B, 2, H, W)``. ``weights``: ``follow_weights(lightness)`` where the caller keeps them
+    (they depend on L alone: the app bends every preview of a photo along the same ones).
     """
     if not fade_mass > 0:  # 0 would divide by the zero mass far from every hint
         raise ValueError(f"fade_mass must be positive, got {fade_mass}")
     mask = mask.to(ab.dtype)
     st = torch.cat([(hint_ab - ab) * mask, mask], dim=1)[:, None]  # (B, 1, 3, H, W)
-    st = _edge_spread(lightness[:, None], st, edge_inv((FOLLOW_SIGMA,), ab))[:, 0]
+    st = _edge_spread(lightness[:, None], st, edge_inv((FOLLOW_SIGMA,), ab), weights)[:, 0]
     num, den = st[:, :2], st[:, 2:]
     return ab + num / (den + fade_mass)
+
+
+def follow_weights(lightness: torch.Tensor) -> list[torch.Tensor]:
+    """``follow_hints``' edge weights for normalised L ``(B, 1, H, W)``: computed once, they
+    make each later call on the same L about half as long."""
+    return edge_weights(lightness[:, None], edge_inv((FOLLOW_SIGMA,), lightness))

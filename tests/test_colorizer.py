@@ -282,6 +282,16 @@ def test_prepared_is_reusable(tiny_colorizer):
     a = tiny_colorizer.colorize(p, [Hint(5, 5, 3, ab=(50, 0))])
     b = tiny_colorizer.colorize(p, [Hint(5, 5, 3, ab=(-50, 0))])
     assert a.shape == b.shape == (30, 40, 3) and not np.array_equal(a, b)
+    # follow_hints' edge weights are computed once per photo and kept: the same pixels as a
+    # photo prepared afresh
+    kept = p._follow
+    assert len(kept) == 1
+    weights = next(iter(kept.values()))
+    again = tiny_colorizer.colorize(p, [Hint(5, 5, 3, ab=(50, 0))])
+    assert next(iter(kept.values())) is weights
+    assert np.array_equal(again, a)
+    fresh = tiny_colorizer.colorize(gradient_photo(30, 40), [Hint(5, 5, 3, ab=(50, 0))])
+    assert np.array_equal(fresh, a)
 
 
 def test_a_hint_colours_its_region_even_where_the_network_does_not(tiny_colorizer):

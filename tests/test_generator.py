@@ -270,6 +270,11 @@ def test_follow_hints_corrects_towards_a_hint_within_its_region_only():
     assert torch.equal(follow_hints(ramp, lightness, met, mask), ramp)
     with pytest.raises(ValueError, match="fade_mass must be positive"):
         follow_hints(ramp, lightness, hint_ab, mask, fade_mass=0.0)
+    # The edge weights kept for this L give the same result, bit for bit.
+    from colouru.propagation import follow_weights
+
+    kept = follow_weights(lightness)
+    assert torch.equal(follow_hints(ramp, lightness, hint_ab, mask, weights=kept), out)
 
 
 @pytest.mark.parametrize("cfg", [
