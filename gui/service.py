@@ -284,20 +284,24 @@ class ColorizerService(QObject):
             return None
         return suggest_colours(self._settled.ab, box, count=1)[0]
 
+    def _drag_size(self) -> int:
+        """The working size of a drag's preview: ``DRAG_SIZE``, or the model's if smaller."""
+        return min(DRAG_SIZE, self.colorizer.work_size)
+
     def _drag_smaller(self) -> bool:
         """A drag's preview runs at a smaller working size than the settled one."""
-        c, p = self.colorizer, self._prepared
-        return working_shape(p.image_hw, min(DRAG_SIZE, c.work_size)) != p.work_hw
+        p = self._prepared
+        return working_shape(p.image_hw, self._drag_size()) != p.work_hw
 
     def _drag_photo(self):
-        """The photo at ``DRAG_SIZE`` (``Colorizer.prepare_lightness``), made on the first
+        """The photo at ``_drag_size`` (``Colorizer.prepare_lightness``), made on the first
         call for this photo (on the worker: a big photo's resize takes a while)."""
-        c, p, epoch = self.colorizer, self._prepared, self._epoch
+        c, p, epoch, size = self.colorizer, self._prepared, self._epoch, self._drag_size()
 
         def made():
             d = self._drag_prepared
             if d is None or d[0] != epoch:
-                d = self._drag_prepared = (epoch, c.prepare_lightness(p.lightness, DRAG_SIZE))
+                d = self._drag_prepared = (epoch, c.prepare_lightness(p.lightness, size))
             return d[1]
 
         return made

@@ -13,6 +13,16 @@ import torch.nn as nn
 
 from colouru.generator import GeneratorConfig, build_generator
 
+# Generator options that change what the layers hear, not a weight's shape: with ``--init`` they
+# may change, every weight kept (the run learns the new inputs).
+INPUT_OPTIONS = ("hint_fade",)
+
+
+def same_layers(old: GeneratorConfig, new: GeneratorConfig) -> GeneratorConfig:
+    """``new`` with ``old``'s ``INPUT_OPTIONS``: equal to ``old`` when the two have the same
+    layers, weight for weight; what ``grows_into`` compares for a model that also grows."""
+    return replace(new, **{k: getattr(old, k) for k in INPUT_OPTIONS})
+
 
 def grows_into(old: GeneratorConfig, new: GeneratorConfig) -> bool:
     """Whether a model of config ``old`` grows into one of ``new`` as the same function

@@ -21,7 +21,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +56,7 @@ from colouru.training.discriminators import DISCRIMINATORS, build_discriminator
 from colouru.training.distributed import Dist, init_distributed
 from colouru.training.ema import WeightAverage
 from colouru.training.gan import GanConfig, Trainer, lr_at, unwrap
-from colouru.training.growth import grow_state, grows_into
+from colouru.training.growth import grow_state, grows_into, same_layers
 from colouru.training.logs import RunLogger
 from colouru.training.rebalance import ab_prior, rebalance_weights
 from colouru.training.validation import validate
@@ -161,10 +161,8 @@ def _grown_config(init: str, wanted: dict) -> GeneratorConfig:
     refused by name rather than ignored."""
     old = read_info(init).generator
     new = GeneratorConfig.from_dict({**old.to_dict(), **wanted})
-    # hint_fade changes what the first and last layers hear, not a weight's shape: the run
-    # starts from the old weights and learns the faded features.
-    same_inputs = replace(new, hint_fade=old.hint_fade)
-    if same_inputs != old and not grows_into(old, same_inputs):
+    layers = same_layers(old, new)  # the input options (hint_fade) may change freely
+    if layers != old and not grows_into(old, layers):
         differ = [k for k in wanted if getattr(new, k) != getattr(old, k)]
         raise ValueError(
             f"--init {init} is a {old.arch} model that cannot become this one (it differs "
@@ -267,7 +265,7 @@ class Run:
         # files.
         init_model = load_model(cfg.init)[0] if cfg.init and not resume else None
         grows = init_model is not None and grows_into(
-            init_model.config, replace(cfg.generator, hint_fade=init_model.config.hint_fade))
+            init_model.config, same_layers(init_model.config, cfg.generator))
         # a grown model's new encoder starts from ImageNet too
         G = build_generator(cfg.generator, pretrained=not resume and (not cfg.init or grows))
         if init_model is not None:
@@ -285,7 +283,7 @@ class Run:
                         said += f", width {old.width} to {new.width}"
                     print(said, file=sys.stderr)
             else:
-                if replace(new, hint_fade=old.hint_fade) != old:  # the fade may change
+                if same_layers(old, new) != old:
                     cfg.generator = old
                     G = build_generator(cfg.generator)
                 G.load_state_dict(init_model.state_dict())
