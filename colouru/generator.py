@@ -64,7 +64,8 @@ class GeneratorConfig:
     # so a few hints reach the whole image at once (0: the plain U-Net of the design).
     hint_scales: int = 0
     # 1: those features' colours faded by their confidence, so a hint leaves no sharp-edged box
-    # of its colour (``hint_features``' ``fade``); 0 in every model shipped so far.
+    # of its colour (``hint_features``' ``fade``); 1 in the shipped model, 0 (the default, so
+    # older model files load as they were trained) in every one before it.
     hint_fade: int = 0
     # Edge-aware hint propagation (``edge_hints``): for each of the first this many widths in
     # ``EDGE_SIGMAS``, the hints spread along the photo's regions (colour and confidence), fed

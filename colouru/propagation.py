@@ -34,8 +34,8 @@ def hint_features(x: torch.Tensor, scales: int, fade: bool = False) -> torch.Ten
     The colour alone is the hints' colour wherever any hint mass reached and 0 beyond: a box two
     cells wide with sharp edges, which a model passes on as a visible rectangle around a hint
     in a flat sky. ``fade`` multiplies it by its confidence, so it falls to 0 smoothly
-    (``GeneratorConfig.hint_fade``; no model shipped so far has it: docs/experiments.md rows
-    38 and 39).
+    (``GeneratorConfig.hint_fade``; the shipped model has it, the ones before did not:
+    docs/experiments.md rows 38 to 40).
     """
     ab = x[:, 1:3]
     mask = hint_mask(ab)

@@ -117,8 +117,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("--edge-hints", "edge-aware hint propagations fed to the generator (0: none)",
             "generator.edge_hints", 2, "whole", lo=0, metavar="N"),
     Setting("--hint-fade", "1: the hint propagation colours faded by their confidence, so a "
-            "hint leaves no sharp-edged box of its colour (0: as every model shipped so far); "
-            "with --init it may change, the weights are kept", "generator.hint_fade", 0,
+            "hint leaves no sharp-edged box of its colour (0: as the models before the shipped "
+            "one); with --init it may change, the weights are kept", "generator.hint_fade", 1,
             "whole", lo=0, hi=1, metavar="0|1"),
     # the losses and their optimiser
     Setting("--loss", "the generator's loss on ab: huber is quadratic within --huber-delta of "

@@ -27,20 +27,26 @@
 #      rate decaying from step 5,180 to 10% at 7,400.
 #   9. runs/loc-bsds: step 8's model, 1,200 steps with bsds twelve and objects two times an
 #      epoch at lr 3e-5.
-#  10. the bundled model: three parts step 9, one part step 7, averaged.
+#  10. three parts step 9, one part step 7, averaged: the bundled model until step 13.
+#  11. runs/fade: step 10 with the hint cells' colours faded by their confidence
+#      (--hint-fade 1: no sharp-edged box of a hint's colour), 2,000 steps with bsds twelve
+#      and objects two times an epoch at lr 1e-4.
+#  12. runs/fade-wide: step 11's model, 1,500 steps on all ten classes alike at lr 5e-5.
+#  13. the bundled model: steps 11 and 12 averaged.
 # Re-running skips finished steps and resumes the one cut short. Step 1's settings were
 # `colouru train`'s defaults then (the plain U-Net: width 16, depth 5, 3 hint propagation
 # scales, 2 edge-aware hint spreads, 96 px crops, batch 16, the three stages); they are spelled
 # out here, as are the MSE and the squares-only hints every step took (BEFORE, step.sh), since
-# a new run's defaults are now the shipped recipe.
+# a new run's defaults are now the shipped recipe (step 1 says --hint-fade 0; the steps with
+# --init keep their model's).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PROCS=${PROCS:-1}  # these runs were single processes: keep them reproducible
 source training/recipes/step.sh
 step runs/default "${BEFORE[@]}" --stages pretrain-g,pretrain-d,gan \
   --data ../shared/data/train --val ../shared/data/val --arch unet \
-  --width 16 --depth 5 --hint-scales 3 --edge-hints 2 --size 96 --batch-size 16 \
-  --steps 9000,300,500 --val-every 500 --ckpt-every 100
+  --width 16 --depth 5 --hint-scales 3 --edge-hints 2 --hint-fade 0 --size 96 \
+  --batch-size 16 --steps 9000,300,500 --val-every 500 --ckpt-every 100
 step runs/general-ft "${BEFORE[@]}" \
   --data ../shared/data/train --classes bsds,objects --val ../shared/data/val \
   --init runs/default/model-pretrain-g.safetensors --stages pretrain-g --steps 1500 \
@@ -88,6 +94,16 @@ PROCS=2 step runs/loc-bsds --data ../shared/data/train --class-weights bsds=12,o
   --steps 1200 --size 256 --batch-size 4 --loss huber --huber-delta 10 --lr 3e-5 --seed 31 \
   --stroke-share 0.3 --recolour-share 0.5 --val-every 600 --ckpt-every 50
 S9=runs/loc-bsds/model.safetensors
-.venv/bin/python scripts/average_models.py runs/colouru-default.safetensors \
+.venv/bin/python scripts/average_models.py runs/step10.safetensors \
   "$S9" "$S9" "$S9" runs/sem-huber10/model.safetensors
+PROCS=2 step runs/fade --data ../shared/data/train --class-weights bsds=12,objects=2 \
+  --val ../shared/data/val-wide --init runs/step10.safetensors --hint-fade 1 \
+  --stages pretrain-g --steps 2000 --size 256 --batch-size 4 --loss huber --huber-delta 10 \
+  --lr 1e-4 --seed 33 --stroke-share 0.3 --recolour-share 0.5 --val-every 900 --ckpt-every 50
+PROCS=2 step runs/fade-wide --data ../shared/data/train --val ../shared/data/val-wide \
+  --init runs/fade/model.safetensors --stages pretrain-g --steps 1500 --size 256 \
+  --batch-size 4 --loss huber --huber-delta 10 --lr 5e-5 --seed 34 --stroke-share 0.3 \
+  --recolour-share 0.5 --val-every 1500 --ckpt-every 50
+.venv/bin/python scripts/average_models.py runs/colouru-default.safetensors \
+  runs/fade/model.safetensors runs/fade-wide/model.safetensors
 echo "bundled model: cp runs/colouru-default.safetensors assets/models/colouru-default.safetensors"
