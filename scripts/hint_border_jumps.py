@@ -8,8 +8,11 @@ For every hint, ``metrics.hint_border_jumps``: the median over the square's bord
 distance between the pixel just inside and the one just outside, in the uint8 result read
 back as Lab (what is saved) and in the ab before conversion (what the finishing step
 controls). Printed: the median and worst over all 96 hints, beside the same boxes in the
-result without hints (the photo's own texture), and beside the hard-edged squares of the
-previous finishing step (``--paste``: each square's ab set exactly, no filling).
+result without hints (the photo's own texture), beside a ring 3 px outside each square in the
+saved result (how much neighbouring pixels of that colour differ anyway: gamut clipping and
+8-bit rounding of a saturated colour over the photo's texture; a square that shows has a
+larger jump at its border than there), and beside the hard-edged squares of the previous
+finishing step (``--paste``: each square's ab set exactly, no filling).
 """
 
 from __future__ import annotations
@@ -40,9 +43,9 @@ def user_hints(hw: tuple[int, int], work_size: int, n: int = 24, seed: int = 0) 
 
 
 def jumps(colorizer: Colorizer) -> dict[str, np.ndarray]:
-    """Per-hint border jumps over the four photos: saved (uint8), before conversion, and
-    the same boxes without hints."""
-    out = {"saved": [], "ab": [], "no hints": []}
+    """Per-hint border jumps over the four photos: saved (uint8), a ring 3 px outside in
+    the saved photo, before conversion, and the same boxes without hints."""
+    out = {"saved": [], "3 px out": [], "ab": [], "no hints": []}
     for name in PHOTOS:
         img = read_image(EXAMPLES / name)
         hw = img.shape[:2]
@@ -52,6 +55,8 @@ def jumps(colorizer: Colorizer) -> dict[str, np.ndarray]:
         before = colorizer.colorize_lab(img, hints)[..., 1:].transpose(2, 0, 1)
         plain = rgb_to_lab(colorizer.colorize(img) / 255.0)[..., 1:].transpose(2, 0, 1)
         out["saved"].append(hint_border_jumps(saved, boxes))
+        ring = [(x0 - 3, y0 - 3, x1 + 3, y1 + 3) for x0, y0, x1, y1 in boxes]
+        out["3 px out"].append(hint_border_jumps(saved, ring))
         out["ab"].append(hint_border_jumps(before, boxes))
         out["no hints"].append(hint_border_jumps(plain, boxes))
     return {k: np.concatenate(v) for k, v in out.items()}
