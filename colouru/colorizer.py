@@ -291,12 +291,16 @@ class Colorizer:
         return Prepared(lightness=lightness, work_lightness=work)
 
     def preview_ab(self, prepared: Prepared, hints: Sequence[Hint | Stroke] = (),
-                   saturation: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+                   saturation: float = 1.0, steady=None) -> tuple[np.ndarray, np.ndarray]:
         """``(preview, ab)``: ``preview(prepared, hints, saturation)`` and the working-size ab
         ``(2, h, w)`` it was finished from (already saturated), which ``finish_ab`` takes to
-        make the full-resolution result without running the network again."""
+        make the full-resolution result without running the network again. ``steady``: a
+        function of the network's ab ``(2, h, w)`` giving the ab to finish (a film's frame
+        played: ``temporal.Steadier.step``, the export's steady colour)."""
         hints = list(hints)
         ab = self.predict_ab(prepared, hints, saturation=saturation)
+        if steady is not None:
+            ab = steady(ab)
         wl = prepared.work_lightness
         return finish.finish(wl, wl, ab, hints, prepared.image_hw), ab
 

@@ -16,6 +16,9 @@ to the previous frame and back must return to the same pixel) and the brightness
 point must look the same in both frames once their exposure is matched). When too few
 pixels pass both, the frame starts a new shot (a cut) and nothing is carried.
 
+``Steadier`` does this for frames given one at a time, in the order they play, frames
+skipped allowed (the app's Play: what the export will show, before it runs).
+
 A keyframe's hints follow the motion too (``move_hints``): each hint's centre and each
 stroke's points are moved by the flow, and a hint is dropped where its point is occluded or
 leaves the frame.
@@ -37,9 +40,9 @@ import numpy as np
 from colouru.film_settings import DEFAULT_CARRY, MAX_CARRY
 from colouru.hints import Hint, Stroke
 
-__all__ = ["DEFAULT_CARRY", "MAX_CARRY", "Motion", "SteadyConfig", "estimate_motion",
-           "flow_image", "matched_lightness", "mean_ab_change", "move_hints", "new_flow",
-           "steady", "warp"]
+__all__ = ["DEFAULT_CARRY", "MAX_CARRY", "Motion", "SteadyConfig", "Steadier",
+           "estimate_motion", "flow_image", "matched_lightness", "mean_ab_change", "move_hints",
+           "new_flow", "steady", "warp"]
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,49 @@ def steady(pred: np.ndarray, prev_ab: np.ndarray | None, motion: Motion | None,
     weight = np.float32(carry) * motion.confidence
     carried = warp(prev_ab, motion)
     return (pred + weight * (carried - pred)).astype(np.float32)
+
+
+class Steadier:
+    """Steady colour frame after frame, as ``colorize_video`` makes it, for frames given one
+    at a time in the order they play (the app's Play): each frame's prediction blended
+    (``steady``) with the last frame's steady ab carried along the motion between the two
+    (``estimate_motion`` on their working-size L, with ``config``); afresh at the first frame
+    given, at a cut, and where the working size changes, as the export starts a range
+    afresh at its first frame.
+
+    Frames may be skipped (Play drops those the machine cannot colour in time). The colour is
+    then carried from the last frame given, along the motion found straight from it to this
+    one: of what the export does, that is the nearest that needs no network run on the frames
+    skipped (carrying colour through them would need their predictions, and starting afresh
+    would show the flicker the export removes). Over a short skip the colour is the export's
+    exponential average, over fewer frames; a skip too far for the motion to be trusted counts
+    as a cut, and the frame starts afresh, as the export does at a cut.
+
+    One thread at a time (its DIS object is made on the first frame's). Holds the last frame's
+    working L and ab, and those of the frame before it: the last frame given again (the app:
+    its hints changed while it is shown) is steadied from the frame before it, not blended
+    with itself.
+    """
+
+    def __init__(self, config: SteadyConfig = SteadyConfig()):
+        self.config = config
+        self._flow = None
+        self._last: tuple | None = None  # (key, working L, steady ab) of the last frame
+        self._before: tuple | None = None  # the same of the frame before it
+
+    def step(self, pred: np.ndarray, work: np.ndarray, key: int | None = None) -> np.ndarray:
+        """This frame's steady ab ``(2, h, w)`` from its prediction ``pred`` ``(2, h, w)`` and
+        its working L ``work`` ``(h, w)``. ``key``: the frame's number (None: a new frame
+        each time): the last frame's number again steadies that frame again."""
+        if key is not None and self._last is not None and self._last[0] == key:
+            self._last = self._before
+        last, motion = self._last, None
+        if last is not None and last[1].shape == work.shape:
+            self._flow = self._flow or new_flow()
+            motion = estimate_motion(last[1], work, self._flow, self.config)
+        ab = steady(pred, None if motion is None else last[2], motion, self.config.carry)
+        self._before, self._last = last, (key, work, ab)
+        return ab
 
 
 def move_hints(hints: Sequence[Hint | Stroke], motion: Motion, image_hw: tuple[int, int],

@@ -15,7 +15,14 @@ Playing (the range, when one is set) moves through the frames at the film's rate
 shown only once the last one's colour has arrived, and then the frame due at that moment, so
 a slow machine drops frames rather than falling behind; meanwhile the source carries the
 hints on through the frames after it (``FrameSource.request``'s ``ahead``), so the frames
-dropped cost no carrying when the next is asked for.
+dropped cost no carrying when the next is asked for. The frames played are coloured as the
+export colours them, steady from frame to frame (``film_service.play_steadier``: the
+export's ``temporal`` functions and settings, carried in play order on the service's
+worker), so the flicker and drifting colour the export will have are seen before it runs:
+afresh at the first frame played, as an export of the range from there starts; after
+frames dropped, carried from the last frame shown (``temporal.Steadier``). The
+frame playing stops on keeps that colour (edits there too) until the user moves to another
+frame, which is coloured on its own, as an export starting there colours it.
 
 Export runs ``colorize_video`` (``film_service.py``) in the background with progress and
 Cancel: the command line's film, pixel for pixel; Export Range writes the range set on the
@@ -38,7 +45,7 @@ from colouru.video_hints import load_video_hints, save_video_hints
 from . import dialogs
 from .commands import KeyframesCommand, SaturationCommand
 from .film_frames import FrameReader, FrameSource
-from .film_service import FilmError, export_film, probe_film
+from .film_service import FilmError, export_film, play_steadier, probe_film
 from .session import Change
 from .tasks import run_task
 from .timeline import Timeline
@@ -86,6 +93,9 @@ class FilmController(QObject):
         self._asked: tuple | None = None  # (frame, keyframes) last asked of the source
         self.export_path: Path | None = None
         self._play: dict | None = None  # start time, start frame, end frame, waiting
+        self._steady = None  # the played frames' steady colour (a Steadier): from Play on
+        # until the user moves to another frame
+        self.clock = time.perf_counter  # what playing keeps time by (seconds)
         self._timer = QTimer(self, interval=10)
         self._timer.timeout.connect(self._tick)
         w.session.subscribe(self._on_session)
@@ -95,6 +105,12 @@ class FilmController(QObject):
     @property
     def film(self):
         return self.w.session.film
+
+    @property
+    def steady(self) -> tuple | None:
+        """``(Steadier, frame)``: the frame shown is coloured steady (``request_preview``'s
+        ``steady``) while playing and on the frame it stopped on; None otherwise."""
+        return None if self._steady is None else (self._steady, self.film.frame)
 
     @property
     def pending(self) -> bool:
@@ -163,7 +179,7 @@ class FilmController(QObject):
             self.source.close()
             self.source.deleteLater()
             self.source = None
-        self.shown_frame, self._asked, self.copied = None, None, None
+        self.shown_frame, self._asked, self.copied, self._steady = None, None, None, None
         self.timeline.hide()
         self.enable(False)
 
@@ -173,7 +189,13 @@ class FilmController(QObject):
 
     # -- moving along the film ------------------------------------------------------------------
     def go_to(self, frame: int) -> None:
-        """Show ``frame``: its hints now, its picture when decoded."""
+        """Show ``frame``: its hints now, its picture when decoded. Not playing, it is
+        coloured on its own (the colour steadied by playing ends)."""
+        if self._play is None:
+            self._steady = None
+        self._go(frame)
+
+    def _go(self, frame: int) -> None:
         film = self.film
         if film is None:
             return
@@ -231,6 +253,7 @@ class FilmController(QObject):
     def _on_model_changed(self) -> None:
         """Another model: the frame is asked for again (prepared for it, hints carried at
         its working size)."""
+        self._steady = None if self._play is None else play_steadier()  # afresh
         if self.source is not None and self.film is not None:
             self.source.forget_carried()
             self._asked, self.shown_frame = None, None
@@ -520,11 +543,13 @@ class FilmController(QObject):
             last = stop - 1
         start = film.frame if first <= film.frame < last else first
         end = last if end is None else film.clamp(end)
-        self._play = {"t0": time.perf_counter(), "start": start, "end": end,
-                      "waiting": False, "shown": 0, "due": 0}
+        self._steady = play_steadier()
+        self._play = {"t0": self.clock(), "start": start, "end": end,
+                      "waiting": True, "shown": 0, "due": 0}
         self.w.act_play.setText("Sto&p")
         self.go_to(start)
-        self._play["waiting"] = start != self.shown_frame
+        if start == self.shown_frame:  # on screen already: coloured again, steady's first
+            self._play["waiting"] = self.w.request_update() is not None
         self._timer.start()
 
     def stop(self) -> None:
@@ -550,19 +575,19 @@ class FilmController(QObject):
         p, film = self._play, self.film
         if p is None or film is None:
             return
-        due = p["start"] + int((time.perf_counter() - p["t0"]) * film.rate)
+        due = p["start"] + int((self.clock() - p["t0"]) * film.rate)
         if due > p["end"]:  # the time is up, even while a frame is being coloured: every
             # frame of the range was due; its last frame stays on screen
             p["due"] = p["end"] - p["start"] + 1
             self.stop()
-            self.go_to(p["end"])
+            self._go(p["end"])  # coloured steady from the last frame shown
             return
         if p["waiting"]:
             return
         if due != film.frame:
             p["due"] = due - p["start"] + 1  # the frames due so far, the first included
             p["waiting"] = True
-            self.go_to(due)
+            self._go(due)
 
     def _on_preview(self, *_args) -> None:
         if self._play is not None and self.shown_frame == self.film.frame:

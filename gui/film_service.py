@@ -2,7 +2,8 @@
 colorizer: checking a film before it opens (``probe_video``: the command line's allow-list of
 containers and codecs) and exporting it with ``colorize_video``, the very function
 ``colouru colorize FILM`` calls, with the command line's default settings, so the app's film
-and the command line's are the same film for the same hints file."""
+and the command line's are the same film for the same hints file; and the steady colour of
+a film played in the window, with the export's settings (``play_steadier``)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import shutil
 import time
 from pathlib import Path
 
-from colouru.film_settings import VIDEO_EXTENSIONS
+from colouru.film_settings import DEFAULT_CARRY, VIDEO_EXTENSIONS
 from colouru.hints import HintsFileError
+from colouru.temporal import Steadier, SteadyConfig
 from colouru.video import (
     VideoReadError,
     VideoWriteError,
@@ -25,6 +27,7 @@ from colouru.video_hints import VideoHints
 from .film_doc import FilmDoc
 
 FILM_EXTENSIONS = tuple(sorted(VIDEO_EXTENSIONS))
+STEADINESS = DEFAULT_CARRY  # the export's (the command line's default) and Play's
 
 
 class FilmError(Exception):
@@ -65,6 +68,13 @@ def probe_film(path: str | Path) -> FilmDoc:
     return FilmDoc(Path(path), info.width, info.height, info.frames, rate)
 
 
+def play_steadier() -> Steadier:
+    """The steady colour of the frames of one play (``temporal.Steadier``): the export's
+    (``colorize_video``'s settings, ``STEADINESS``), afresh at the first frame played, as
+    the export of a range is at its first frame."""
+    return Steadier(SteadyConfig(carry=STEADINESS))
+
+
 def export_film(src: Path, dst: Path, colorizer, hints: VideoHints, report=None,
                 cancelled=None, start: int = 0, end: int | None = None) -> bool:
     """Colorize the film ``src`` into ``dst`` as ``colouru colorize SRC --hints FILE`` does
@@ -86,7 +96,8 @@ def export_film(src: Path, dst: Path, colorizer, hints: VideoHints, report=None,
 
     try:
         colorize_video(src, dst, _in_torch(colorizer), hints, progress=progress,
-                       overwrite=True, protect=(src,), start=start, end=end)
+                       steadiness=STEADINESS, overwrite=True, protect=(src,), start=start,
+                       end=end)
     except _Stop:
         shutil.rmtree(parts_folder(dst), ignore_errors=True)
         return False

@@ -344,12 +344,13 @@ class MainWindow(PhotoFiles, ModelActions, QMainWindow):
 
     def request_update(self) -> int | None:
         """Ask for the result of the session as it is now (during a drag: a quick one; once
-        the drag ends, the settled one; see ``ColorizerService.request_preview``). None
-        while a film's frame is on its way (its picture and hints would not match)."""
+        the drag ends, the settled one; see ``ColorizerService.request_preview``; a film's
+        frame played: its steady colour, ``FilmController.steady``). None while a film's
+        frame is on its way (its picture and hints would not match)."""
         if self.film.pending:
             return None
         return self.service.request_preview(self.session.hints, self.session.saturation,
-                                            dragging=self.dragging)
+                                            dragging=self.dragging, steady=self.film.steady)
 
     def request_suggestions(self) -> int | None:
         if self.film.pending:

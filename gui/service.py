@@ -16,7 +16,9 @@ Kinds, in the order the worker takes them:
   (all cores by default, the faster on an idle machine; one fewer leaves the GUI thread a
   core of its own, the faster when other processes load the cores). When the drag ends the
   window asks once more without ``dragging``: the settled result, at the full working size
-  on all cores, as ``colouru colorize`` makes it;
+  on all cores, as ``colouru colorize`` makes it. A film's frame being played comes with
+  the play's ``temporal.Steadier`` and its number (``steady``): its colour is steadied
+  from the frames played before it, as the film's export steadies it;
 * ``suggest`` - suggested colours for the selected point (``Colorizer.predict_ab``, at the
   full working size);
 * ``full``    - the full-resolution result, once the user pauses (``refine_delay_ms`` after
@@ -59,6 +61,7 @@ from colouru.geometry import working_shape
 from colouru.hints import Hint, Stroke
 from colouru.imageio import save_image
 from colouru.parallel import row_bands
+from colouru.temporal import Steadier
 from colouru.weights import ModelFileError
 
 from .colours import suggest_colours
@@ -184,7 +187,8 @@ class ColorizerService(QObject):
         self._settled: _Shown | None = None  # the newest settled preview shown
         self._full_for = 0  # the preview whose full-resolution result is on screen
         self._suggest_key = None  # the newest suggestion question
-        self._asked: tuple[Items, float] | None = None  # hints, saturation: newest preview
+        # hints, saturation, (steadier, frame) of a film played: the newest preview asked for
+        self._asked: tuple | None = None
         self._asked_dragging = False  # the newest preview was asked for during a drag
         self._suggested = None  # (question, answer) last handed out
         self._pending: dict[str, Job] = {}
@@ -324,26 +328,34 @@ class ColorizerService(QObject):
             self._running.cancel.set()
 
     def request_preview(self, hints: Sequence[Hint | Stroke], saturation: float = 1.0,
-                        dragging: bool = False) -> int | None:
+                        dragging: bool = False,
+                        steady: tuple[Steadier, int] | None = None) -> int | None:
         """Ask for a working-size result of these hints and strokes at this saturation;
         returns the request number (None: no model/photo). ``dragging``: the user is in the
         middle of a drag, so the preview runs at ``DRAG_SIZE`` on ``DRAG_THREADS`` and no
         full-resolution pass follows until a request without it (the drag's end) settles
-        the result. The same as the newest request again asks nothing new (its number comes
-        back and a full-resolution pass under way goes on), unless the newest was asked
-        during a drag and this one settles it."""
+        the result. ``steady``: ``(steadier, frame)``, the photo is the film's frame
+        ``frame`` being played: its colour is steadied from the frames played before it as
+        the export steadies it (``Steadier.step`` on the worker, which alone touches it; not
+        during a drag), and the full-resolution pass finishes that colour. The same as the
+        newest request again asks nothing new (its number comes back and a full-resolution
+        pass under way goes on), unless the newest was asked during a drag and this one
+        settles it."""
         if not self.ready:
             return None
         c, p, hints, saturation = self.colorizer, self._prepared, tuple(hints), float(saturation)
         # else the drag's preview would be the settled one
         dragging = dragging and (DRAG_THREADS != DEFAULT_CPU_THREADS or self._drag_smaller())
-        if (hints, saturation) == self._asked and (dragging or not self._asked_dragging):
+        asked = (hints, saturation, steady)
+        if asked == self._asked and (dragging or not self._asked_dragging):
             return self._latest["preview"]
-        self._asked, self._asked_dragging = (hints, saturation), dragging
+        self._asked, self._asked_dragging = asked, dragging
         self._cancel_full()
         photo = self._drag_photo() if dragging else lambda: p
+        then = (None if steady is None or dragging else
+                lambda ab: steady[0].step(ab, p.work_lightness, key=steady[1]))
         return self._queue("preview", lambda: c.preview_ab(photo(), hints,
-                                                           saturation=saturation),
+                                                           saturation=saturation, steady=then),
                            hints=hints, saturation=saturation, dragging=dragging,
                            threads=DRAG_THREADS if dragging else DEFAULT_CPU_THREADS)
 

@@ -52,10 +52,14 @@ def grey_frames(n: int, size=(64, 48), step=(2, 1), seed: int = 0) -> list[np.nd
 def make_film(path: Path, frames: int = 6, size=(64, 48), vcodec: str = "libx264",
               acodec: str | None = "aac", rotation: int = 0, rate: int = 24, seed: int = 0,
               fmt: str | None = None, options: dict | None = None,
-              container_options: dict | None = None) -> list[np.ndarray]:
+              container_options: dict | None = None,
+              gains: list[float] | None = None) -> list[np.ndarray]:
     """A tiny grey film: ``frames`` frames of a picture panning 2 px right and 1 down a frame,
-    with a sine tone, a title and a creation time. Returns the grey frames."""
+    with a sine tone, a title and a creation time; ``gains``: each frame's exposure factor (an
+    old film's flicker). Returns the grey frames."""
     grey = grey_frames(frames, size, seed=seed)
+    if gains is not None:
+        grey = [np.clip(g * k, 0, 255).astype(np.uint8) for g, k in zip(grey, gains, strict=True)]
     pix = {"mjpeg": "yuvj420p", "prores": "yuv422p10le", "ffv1": "yuv420p"}.get(vcodec,
                                                                                 "yuv420p")
     with av.open(str(path), "w", format=fmt, options=container_options or {}) as out:
@@ -434,6 +438,33 @@ def test_steady_colour_carries_along_the_motion_and_calms_flicker():
     # Carry 0 is each frame's own prediction, bit for bit.
     m = temporal.estimate_motion(_lightness(frames[0]), _lightness(frames[1]), dis)
     assert np.array_equal(temporal.steady(preds[1], outs[0], m, carry=0.0), preds[1])
+
+
+def test_a_steadier_colours_a_film_played_frame_by_frame_as_the_export_does(tmp_path,
+                                                                           tiny_colorizer):
+    """``temporal.Steadier`` (the app's Play) given a film's frames one at a time makes the
+    export's frames (a lossless master of ``colorize_video``'s), not each frame's own colour
+    (it differs on a flickering film); a frame given again is steadied from the one before
+    it, not blended with itself; a jump to another picture starts afresh (a cut)."""
+    from colouru.video_read import grey_frame
+
+    src, dst = tmp_path / "film.mp4", tmp_path / "out.mp4"
+    make_film(src, frames=8, acodec=None, gains=[1.0, 1.2] * 4)
+    colorize_video(src, dst, tiny_colorizer, chroma="444", crf=0)
+    with av.open(str(src)) as c:
+        prepared = [tiny_colorizer.prepare(grey_frame(f)) for f in c.decode(video=0)]
+    exported, steadier, own_off = decoded(dst)[0], temporal.Steadier(), []
+    for i, (p, out) in enumerate(zip(prepared, exported, strict=True)):
+        pred = tiny_colorizer.predict_ab(p)
+        got = tiny_colorizer.finish_ab(p, steadier.step(pred, p.work_lightness, key=i))
+        assert np.abs(got.astype(int) - out).max() <= 2  # the master's YUV rounding
+        own_off.append(np.abs(tiny_colorizer.finish_ab(p, pred).astype(int) - out).mean())
+    assert own_off[0] < 1 and min(own_off[1:]) > 1.5  # afresh at the first frame only
+    again = steadier.step(tiny_colorizer.predict_ab(p), p.work_lightness, key=i)
+    assert np.array_equal(tiny_colorizer.finish_ab(p, again), got)
+    other = tiny_colorizer.prepare(grey_frames(1, seed=5)[0])
+    pred = tiny_colorizer.predict_ab(other)
+    assert np.array_equal(steadier.step(pred, other.work_lightness), pred)
 
 
 def test_hints_follow_the_motion_and_leave_with_it():
