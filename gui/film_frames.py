@@ -39,6 +39,7 @@ from PySide6.QtCore import QObject, Signal
 
 from colouru.colour import srgb_image_lightness
 from colouru.temporal import SteadyConfig, estimate_motion, move_hints, new_flow
+from colouru.video_read import grey_frame
 
 from .colours import lightness_to_grey
 from .qt_images import to_rgb32
@@ -47,16 +48,6 @@ FORWARD_SPAN = 48  # frames: going forward by at most this many decodes on, with
 CACHE_BYTES = 96 * 2**20  # decoded frames kept (their L)
 CARRY_SPAN = 240  # frames from a keyframe its hints are carried, at most, when asked afresh
 KEPT_CARRIED = 512  # frames whose carried hints are kept (the newest)
-
-
-def frame_grey(frame) -> np.ndarray:
-    """A decoded PyAV frame as the command line sees it: grey uint8 ``(H, W)`` (uint16 for
-    more than 8 bits), full range whatever the film's range (a colour film: its luma)."""
-    deep = any(c.bits > 8 for c in frame.format.components)
-    kwargs = {"dst_color_range": "JPEG"}
-    if frame.color_range == 2:  # full range, tagged on a format whose name does not say it
-        kwargs["src_color_range"] = "JPEG"
-    return frame.to_ndarray(format="gray16le" if deep else "gray", **kwargs)
 
 
 class FrameReader:
@@ -91,7 +82,8 @@ class FrameReader:
         self._frames = self.container.decode(self.stream)
 
     def grey(self, index: int) -> np.ndarray:
-        """Frame ``index``'s grey picture (``frame_grey``); ``IndexError`` past the end."""
+        """Frame ``index``'s grey picture as the command line sees it (``grey_frame``);
+        ``IndexError`` past the end."""
         if not 0 <= index < max(self.count, 1):
             raise IndexError(f"{self.path}: no frame {index}")
         ahead = None if self._next is None else index - self._next
@@ -103,7 +95,7 @@ class FrameReader:
                               else index)
             number, self._next = self._next, self._next + 1
             if number >= index:
-                return frame_grey(frame)
+                return grey_frame(frame)
         self._frames = None
         raise IndexError(f"{self.path}: frame {index} does not decode")
 
