@@ -52,6 +52,11 @@ def add_film_options(parser) -> None:
     g.add_argument("--chroma", default="420", choices=("420", "444"),
                    help="colour at half resolution (420: every player) or full (444: H.264 "
                    "High 4:4:4, fewer players; with --crf 0 a lossless master)")
+    g.add_argument("--bit-depth", type=int, default=8, choices=(8, 10),
+                   help="bits a sample of the film written: 8 (every player) or 10 (H.264 "
+                   "High 10, or High 4:4:4 with --chroma 444: half the flicker the 8-bit film "
+                   "adds to steady colour, but many browsers, phones and TVs do not play it; "
+                   "not for WebM) (default 8)")
 
 
 def check_film_options(args) -> None:
@@ -153,7 +158,8 @@ def run_film_jobs(jobs: list, colorizer, args, inputs: set[Path], shared_hints,
             result = colorize_video(
                 job.src, job.dst, colorizer, _film_hints(shared_hints, job), progress=progress,
                 steadiness=args.steadiness, saturation=args.saturation, crf=args.crf,
-                preset=args.preset, chroma=args.chroma, work_size=args.work_size,
+                preset=args.preset, chroma=args.chroma,
+                bit_depth=args.bit_depth, work_size=args.work_size,
                 start=args.start or 0, end=args.end,
                 overwrite=args.overwrite, resume=args.skip_existing,
                 max_pixels=args.max_pixels or None,

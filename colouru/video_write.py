@@ -5,8 +5,9 @@
 state it ends on (``save_state``: the last frame's ab and hints, its frame times), so a killed
 run resumes after its last whole segment. ``join_segments`` muxes the segments with the
 source's audio (packet for packet), chapters and metadata into a temporary file published in
-one step. The encoder is H.264 (VP9 for WebM) where this FFmpeg has it (``encoder_for``).
-PyAV is imported only when a film is written.
+one step. The encoder is H.264 (VP9 for WebM) where this FFmpeg has it (``encoder_for``),
+fed BT.709 YCbCr of 8 bits a sample or 10 (``pix_fmt_for``, ``encoder_frame``). PyAV is
+imported only when a film is written.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from colouru.video_read import VideoInfo, ffmpeg_reason, open_input
 ENCODERS = {"webm": ("libvpx-vp9", "libvpx")}
 DEFAULT_ENCODERS = ("libx264", "libopenh264", "mpeg4")
 DESCRIPTION_TAG = "Colorized by ColourU"
+BIT_DEPTHS = (8, 10)  # bits a sample of the film written
 # Container tags the muxer writes itself (or that describe the old file, not the new one).
 _OWN_TAGS = {"major_brand", "minor_version", "compatible_brands", "encoder", "duration"}
 
@@ -50,14 +52,60 @@ def encoder_for(fmt: str) -> str:
                           f"{', '.join(ENCODERS.get(fmt, DEFAULT_ENCODERS))})")
 
 
-def pix_fmt_for(encoder: str, size: tuple[int, int], chroma: str) -> str:
+def pix_fmt_for(encoder: str, size: tuple[int, int], chroma: str, bit_depth: int = 8) -> str:
     """The encoded pixels: 4:2:0 (what every player plays) unless ``chroma`` is ``"444"``
     (colour at full resolution: H.264's High 4:4:4 profile, VP9's profile 1) or the size is
-    odd (4:2:0 needs even sides; the film keeps its size in 4:4:4)."""
+    odd (4:2:0 needs even sides; the film keeps its size in 4:4:4). ``bit_depth`` 10: the
+    same at 10 bits a sample (``yuv420p10le``: H.264's High 10 profile; ``yuv444p10le``: High
+    4:4:4), which fewer players play (``check_pix_fmt`` says whether the encoder writes it)."""
+    if bit_depth not in BIT_DEPTHS:
+        raise ValueError(f"bit_depth must be one of {BIT_DEPTHS}, got {bit_depth!r}")
     odd = size[0] % 2 or size[1] % 2
+    fmt = "yuv420p"
     if encoder in ("libx264", "libvpx-vp9") and (chroma == "444" or odd):
-        return "yuv444p"
-    return "yuv420p"
+        fmt = "yuv444p"
+    return fmt if bit_depth == 8 else f"{fmt}10le"
+
+
+def check_pix_fmt(encoder: str, pix_fmt: str, dst: Path) -> None:
+    """``VideoWriteError`` (one line) when this FFmpeg's ``encoder`` cannot write ``pix_fmt``
+    (10 bits a sample: only libx264 in PyAV's wheels, so not WebM's VP9)."""
+    from av import codec as av_codec
+
+    formats = [f.name for f in av_codec.Codec(encoder, "w").video_formats or ()]
+    if formats and pix_fmt not in formats:
+        raise VideoWriteError(f"{dst}: this FFmpeg's {encoder} does not write {pix_fmt} "
+                              f"(10-bit films: H.264 in .mp4, .mov, .mkv or .avi)")
+
+
+def encoder_frame(rgb: np.ndarray, size: tuple[int, int], pix_fmt: str,
+                  full_range: bool = False):
+    """An sRGB frame (uint8 ``(H, W, 3)``, or uint16 0..65535 for more than 8 bits) as the
+    encoder's pixels: BT.709 YCbCr (``pix_fmt``) of limited range (``full_range``: every
+    code, which not every player honours; the benchmark's), scaled to ``size`` (width, height)
+    when it is another (a frame of another size, mid-film)."""
+    import av
+
+    src = "rgb24" if rgb.dtype == np.uint8 else "rgb48le"
+    return av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format=src).reformat(
+        width=size[0], height=size[1], format=pix_fmt, dst_colorspace="ITU709",
+        dst_color_range="JPEG" if full_range else "MPEG")
+
+
+def add_video_stream(out, encoder: str, options: dict, pix_fmt: str, size: tuple[int, int],
+                     time_base: Fraction, rate: Fraction | None, full_range: bool = False):
+    """A video stream in the output container ``out``, tagged as ``encoder_frame`` converts
+    (BT.709 matrix, primaries and transfer; limited range unless ``full_range``)."""
+    s = out.add_stream(encoder, rate=rate or 25, options=dict(options))
+    s.width, s.height = size
+    s.pix_fmt = pix_fmt
+    s.time_base = time_base
+    s.codec_context.time_base = time_base
+    s.codec_context.colorspace = 1  # BT.709, as encoder_frame converts
+    s.codec_context.color_primaries = 1
+    s.codec_context.color_trc = 1
+    s.codec_context.color_range = 2 if full_range else 1  # "JPEG" or "MPEG"
+    return s
 
 
 def encoder_options(encoder: str, crf: int, preset: str) -> dict:
@@ -65,7 +113,10 @@ def encoder_options(encoder: str, crf: int, preset: str) -> dict:
         # No B-frames: the segments are joined packet by packet, and without reordering each
         # packet's decode time is its show time, which every container stores as it is (MKV
         # keeps no decode times, AVI no show times). About a tenth more bits at the same CRF.
-        return {"crf": str(crf), "preset": preset, "bf": "0"}
+        # CRF 0 is written as quantiser 0, lossless at every bit depth (at 10 bits x264's CRF
+        # goes down to -12, and 0 is not lossless).
+        quality = {"qp": "0"} if crf == 0 else {"crf": str(crf)}
+        return {**quality, "preset": preset, "bf": "0"}
     if encoder in ("libvpx-vp9", "libvpx"):
         return {"crf": str(min(crf, 63)), "b": "0", "deadline": "good", "cpu-used": "4",
                 "row-mt": "1"}
@@ -107,24 +158,14 @@ class SegmentWriter:
         self.pts = []
         self.out = av.open(self.tmp, "w", format=self.fmt,
                            options=_mux_options(self.fmt, self.time_base))
-        s = self.out.add_stream(self.encoder, rate=self.rate or 25, options=dict(self.options))
-        s.width, s.height, s.pix_fmt = self.width, self.height, self.pix_fmt
-        s.time_base = self.time_base
-        s.codec_context.time_base = self.time_base
-        s.codec_context.colorspace = 1  # BT.709, as the frames are converted below
-        s.codec_context.color_primaries = 1
-        s.codec_context.color_trc = 1
-        s.codec_context.color_range = 1  # limited ("MPEG")
-        self.stream = s
+        self.stream = add_video_stream(self.out, self.encoder, self.options, self.pix_fmt,
+                                       (self.width, self.height), self.time_base, self.rate)
 
     def write(self, segment: int, pts: int, rgb: np.ndarray) -> None:
-        import av
-
+        """Encode one sRGB frame (``encoder_frame``'s) into segment ``segment``."""
         if self.out is None:
             self._open(segment)
-        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(  # (a frame of
-            width=self.width, height=self.height,  # another size, mid-film, is scaled)
-            format=self.pix_fmt, dst_colorspace="ITU709", dst_color_range="MPEG")
+        frame = encoder_frame(rgb, (self.width, self.height), self.pix_fmt)
         frame.pts = pts
         frame.time_base = self.time_base
         self.pts.append(pts)
