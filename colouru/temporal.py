@@ -187,27 +187,48 @@ class Steadier:
     One thread at a time (its DIS object is made on the first frame's). Holds the last frame's
     working L and ab, and those of the frame before it: the last frame given again (the app:
     its hints changed while it is shown) is steadied from the frame before it, not blended
-    with itself.
+    with itself. ``step`` moves on; ``propose`` gives the same colour and the state after it
+    without moving on, and ``commit`` takes that state (the app steadies a frame on its
+    worker and moves on only once that frame's colour is on screen, so a frame coloured but
+    never shown steadies nothing after it).
     """
 
     def __init__(self, config: SteadyConfig = SteadyConfig()):
         self.config = config
         self._flow = None
-        self._last: tuple | None = None  # (key, working L, steady ab) of the last frame
-        self._before: tuple | None = None  # the same of the frame before it
+        # ((key, working L, steady ab) of the frame before the last, the same of the last)
+        self._state: tuple = (None, None)
 
-    def step(self, pred: np.ndarray, work: np.ndarray, key: int | None = None) -> np.ndarray:
-        """This frame's steady ab ``(2, h, w)`` from its prediction ``pred`` ``(2, h, w)`` and
-        its working L ``work`` ``(h, w)``. ``key``: the frame's number (None: a new frame
-        each time): the last frame's number again steadies that frame again."""
-        if key is not None and self._last is not None and self._last[0] == key:
-            self._last = self._before
-        last, motion = self._last, None
+    @property
+    def last_key(self):
+        """The key of the last frame stepped (committed) to; None before the first."""
+        last = self._state[1]
+        return None if last is None else last[0]
+
+    def propose(self, pred: np.ndarray, work: np.ndarray,
+                key: int | None = None) -> tuple[np.ndarray, tuple]:
+        """``(ab, state)``: this frame's steady ab ``(2, h, w)`` as ``step`` gives it, and the
+        state ``commit`` takes to move on to it; the steadier itself is left as it was."""
+        before, last = self._state
+        if key is not None and last is not None and last[0] == key:
+            last = before  # the same frame again: from the frame before it
+        motion = None
         if last is not None and last[1].shape == work.shape:
             self._flow = self._flow or new_flow()
             motion = estimate_motion(last[1], work, self._flow, self.config)
         ab = steady(pred, None if motion is None else last[2], motion, self.config.carry)
-        self._before, self._last = last, (key, work, ab)
+        return ab, (last, (key, work, ab))
+
+    def commit(self, state: tuple) -> None:
+        """Move on to the frame ``propose`` gave ``state`` for."""
+        self._state = state
+
+    def step(self, pred: np.ndarray, work: np.ndarray, key: int | None = None) -> np.ndarray:
+        """This frame's steady ab ``(2, h, w)`` from its prediction ``pred`` ``(2, h, w)`` and
+        its working L ``work`` ``(h, w)``, moving on to it. ``key``: the frame's number (None:
+        a new frame each time): the last frame's number again steadies that frame again."""
+        ab, state = self.propose(pred, work, key)
+        self.commit(state)
         return ab
 
 

@@ -11,18 +11,9 @@ command, or their mark dragged on the timeline), copied (their hints pasted onto
 frame) and deleted, each one undo step. While a frame's picture is on its way no preview is
 asked for (it would colour the last frame's picture with this frame's hints).
 
-Playing (the range, when one is set) moves through the frames at the film's rate; a frame is
-shown only once the last one's colour has arrived, and then the frame due at that moment, so
-a slow machine drops frames rather than falling behind; meanwhile the source carries the
-hints on through the frames after it (``FrameSource.request``'s ``ahead``), so the frames
-dropped cost no carrying when the next is asked for. The frames played are coloured as the
-export colours them, steady from frame to frame (``film_service.play_steadier``: the
-export's ``temporal`` functions and settings, carried in play order on the service's
-worker), so the flicker and drifting colour the export will have are seen before it runs:
-afresh at the first frame played, as an export of the range from there starts; after
-frames dropped, carried from the last frame shown (``temporal.Steadier``). The
-frame playing stops on keeps that colour (edits there too) until the user moves to another
-frame, which is coloured on its own, as an export starting there colours it.
+Playing (the range, when one is set) is ``film_play.FilmPlayer``'s: in colour at the film's
+rate, as fast as the machine allows, the views showing one frame at a time (its picture,
+hints and colour together), in the export's steady colour.
 
 Export runs ``colorize_video`` (``film_service.py``) in the background with progress and
 Cancel: the command line's film, pixel for pixel; Export Range writes the range set on the
@@ -35,7 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QPixmap
 
 from colouru.colour import srgb_image_lightness
@@ -45,7 +36,8 @@ from colouru.video_hints import load_video_hints, save_video_hints
 from . import dialogs
 from .commands import KeyframesCommand, SaturationCommand
 from .film_frames import FrameReader, FrameSource
-from .film_service import FilmError, export_film, play_steadier, probe_film
+from .film_play import FilmPlayer
+from .film_service import FilmError, export_film, probe_film
 from .session import Change
 from .tasks import run_task
 from .timeline import Timeline
@@ -92,14 +84,8 @@ class FilmController(QObject):
         self.shown_how = "none"  # how its hints came: key, carried, held (too far), none
         self._asked: tuple | None = None  # (frame, keyframes) last asked of the source
         self.export_path: Path | None = None
-        self._play: dict | None = None  # start time, start frame, end frame, waiting
-        self._steady = None  # the played frames' steady colour (a Steadier): from Play on
-        # until the user moves to another frame
-        self.clock = time.perf_counter  # what playing keeps time by (seconds)
-        self._timer = QTimer(self, interval=10)
-        self._timer.timeout.connect(self._tick)
+        self.player = FilmPlayer(self)  # Play: before the window hears of each preview
         w.session.subscribe(self._on_session)
-        w.service.previewReady.connect(self._on_preview)
         w.service.modelChanged.connect(self._on_model_changed)
 
     @property
@@ -108,14 +94,15 @@ class FilmController(QObject):
 
     @property
     def steady(self) -> tuple | None:
-        """``(Steadier, frame)``: the frame shown is coloured steady (``request_preview``'s
-        ``steady``) while playing and on the frame it stopped on; None otherwise."""
-        return None if self._steady is None else (self._steady, self.film.frame)
+        """What ``request_preview`` steadies the frame shown with (``FilmPlayer.steady``)."""
+        return self.player.steady
 
     @property
     def pending(self) -> bool:
-        """A film's frame is shown whose picture has not arrived yet."""
-        return self.film is not None and self.shown_frame != self.film.frame
+        """A film's frame is shown whose picture has not arrived yet, or a frame played is
+        being coloured (the service has its picture, the views the last one's)."""
+        return self.film is not None and (self.shown_frame != self.film.frame
+                                          or self.player.colouring)
 
     # -- opening --------------------------------------------------------------------------------
     def open(self, path: str | Path, recover: bool | None = None) -> bool:
@@ -174,12 +161,13 @@ class FilmController(QObject):
 
     def close(self) -> None:
         """Forget the film (another photo or film opens, or the window closes)."""
-        self.stop()
+        self.player.stop(recolour=False)
+        self.player.end_steady()
         if self.source is not None:
             self.source.close()
             self.source.deleteLater()
             self.source = None
-        self.shown_frame, self._asked, self.copied, self._steady = None, None, None, None
+        self.shown_frame, self._asked, self.copied = None, None, None
         self.timeline.hide()
         self.enable(False)
 
@@ -189,10 +177,10 @@ class FilmController(QObject):
 
     # -- moving along the film ------------------------------------------------------------------
     def go_to(self, frame: int) -> None:
-        """Show ``frame``: its hints now, its picture when decoded. Not playing, it is
-        coloured on its own (the colour steadied by playing ends)."""
-        if self._play is None:
-            self._steady = None
+        """Show ``frame``: its hints now, its picture when decoded, coloured on its own
+        (playing stops; the colour steadied by playing ends)."""
+        self.player.stop(recolour=False)
+        self.player.end_steady()
         self._go(frame)
 
     def _go(self, frame: int) -> None:
@@ -206,15 +194,16 @@ class FilmController(QObject):
         self._ask()
 
     def _ask(self) -> None:
-        """Ask the source for the frame shown and its hints, unless asked already."""
-        film = self.film
-        asked = (film.frame, dict(film.keyframes))
+        """Ask the source for the frame shown (playing: the frame to play next) and its
+        hints, unless asked already."""
+        film, frame = self.film, self.player.fetching
+        frame = film.frame if frame is None else frame
+        asked = (frame, dict(film.keyframes))
         if self.source is None or asked == self._asked:
             return
         self._asked = asked
-        ahead = 0 if self._play is None else self._play["end"] - film.frame
-        self.source.request(film.frame, self.w.service.preparer(), film.keyframes, _work_of,
-                            ahead)
+        self.source.request(frame, self.w.service.preparer(), film.keyframes, _work_of,
+                            self.player.ahead(frame))
 
     def step(self, frames: int) -> None:
         if self.film is not None:
@@ -237,8 +226,14 @@ class FilmController(QObject):
     def _on_frame(self, index: int, lightness, image, prepared, _seconds: float, hints,
                   how: str) -> None:
         film = self.film
-        if film is None or index != film.frame or (index, film.keyframes) != self._asked:
+        if film is None or (index, film.keyframes) != self._asked:
             return  # the user has moved on, or changed a keyframe: newer is on its way
+        if self.player.playing:
+            if index == self.player.fetching:
+                self.player.colour(index, lightness, image, prepared, hints, how)
+            return
+        if index != film.frame:
+            return
         w = self.w
         w.session.set_frame_lightness(lightness)
         self._show_picture(index, image, keep_result=True)
@@ -247,13 +242,12 @@ class FilmController(QObject):
         if how == "carried":
             w.session.show_carried(hints)
         self._show_position()
-        if w.request_update() is None and self._play is not None:
-            self._play["waiting"] = False  # no model: play the grey frames
+        w.request_update()
 
     def _on_model_changed(self) -> None:
         """Another model: the frame is asked for again (prepared for it, hints carried at
-        its working size)."""
-        self._steady = None if self._play is None else play_steadier()  # afresh
+        its working size); playing stops."""
+        self.player.model_changed()
         if self.source is not None and self.film is not None:
             self.source.forget_carried()
             self._asked, self.shown_frame = None, None
@@ -261,8 +255,7 @@ class FilmController(QObject):
 
     def _on_frame_failed(self, index: int, message: str) -> None:
         self.w.statusBar().showMessage(f"Frame {index} cannot be decoded: {message}", 5000)
-        if self._play is not None:
-            self.stop()
+        self.player.stop()
 
     def _show_picture(self, index: int, image, keep_result: bool) -> None:
         pixmap = QPixmap.fromImage(image)  # one pixmap, shared by both views
@@ -514,82 +507,24 @@ class FilmController(QObject):
                                   f"{time.perf_counter() - t0:.1f} s)", 5000)
         return True
 
-    # -- playing --------------------------------------------------------------------------------
+    # -- playing (film_play.FilmPlayer) --------------------------------------------------------
     def toggle_play(self) -> None:
-        if self._play is not None:
-            self.stop()
+        if self.player.playing:
+            self.player.stop()
         else:
-            self.play()
+            self.player.play()
 
     def play_to_keyframe(self) -> None:
         """Play the range from this frame to the next keyframe (or the film's end)."""
         film = self.film
-        if self._play is not None:
-            self.stop()
+        if self.player.playing:
+            self.player.stop()
         elif film is not None:
-            self.play(film.neighbour_key(film.frame, 1))
-
-    def play(self, end: int | None = None) -> None:
-        """Play from this frame to ``end`` (default: the range's last frame when a range is
-        set, else the film's last; from the range's first frame, or the film's, when this
-        frame is outside the range or at its end) in colour at the working size, at the film's
-        rate, dropping the frames the machine cannot colour in time."""
-        film = self.film
-        if film is None:
-            return
-        first, last = 0, film.last
-        if end is None and film.has_range:
-            first, stop = film.export_range()
-            last = stop - 1
-        start = film.frame if first <= film.frame < last else first
-        end = last if end is None else film.clamp(end)
-        self._steady = play_steadier()
-        self._play = {"t0": self.clock(), "start": start, "end": end,
-                      "waiting": True, "shown": 0, "due": 0}
-        self.w.act_play.setText("Sto&p")
-        self.go_to(start)
-        if start == self.shown_frame:  # on screen already: coloured again, steady's first
-            self._play["waiting"] = self.w.request_update() is not None
-        self._timer.start()
+            self.player.play(film.neighbour_key(film.frame, 1))
 
     def stop(self) -> None:
-        if self._play is None:
-            return
-        played = self._play
-        self._play = None
-        self._timer.stop()
-        if self.source is not None:
-            self.source.stop_ahead()
-        self.w.act_play.setText("&Play")
-        if played["due"]:
-            dropped = played["due"] - played["shown"]
-            self.w.statusBar().showMessage(
-                f"Played {played['shown']} of {played['due']} frames in colour"
-                + (f" ({dropped} dropped to keep time)" if dropped else ""), 5000)
+        self.player.stop()
 
     @property
     def playing(self) -> bool:
-        return self._play is not None
-
-    def _tick(self) -> None:
-        p, film = self._play, self.film
-        if p is None or film is None:
-            return
-        due = p["start"] + int((self.clock() - p["t0"]) * film.rate)
-        if due > p["end"]:  # the time is up, even while a frame is being coloured: every
-            # frame of the range was due; its last frame stays on screen
-            p["due"] = p["end"] - p["start"] + 1
-            self.stop()
-            self._go(p["end"])  # coloured steady from the last frame shown
-            return
-        if p["waiting"]:
-            return
-        if due != film.frame:
-            p["due"] = due - p["start"] + 1  # the frames due so far, the first included
-            p["waiting"] = True
-            self._go(due)
-
-    def _on_preview(self, *_args) -> None:
-        if self._play is not None and self.shown_frame == self.film.frame:
-            self._play["waiting"] = False
-            self._play["shown"] += 1
+        return self.player.playing

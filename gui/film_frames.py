@@ -22,7 +22,9 @@ While the film plays, a request says how far to read on (``ahead``): once the fr
 is sent, the thread goes on decoding and carrying the hints frame by frame (never past the
 next keyframe) until a newer request comes, so the carrying of the frames a slow machine drops
 is done while the network colours the frame shown, and the frame asked for next is there at
-once (the hints of the frames carried are kept, ``KEPT_CARRIED``).
+once (the hints of the frames carried are kept, ``KEPT_CARRIED``). ``ready`` says which frame
+is there at once: Play asks for the frame due when it is, else for the newest frame carried
+to, so a machine that carries slower than the film's rate still shows frames as it goes.
 """
 
 from __future__ import annotations
@@ -146,6 +148,26 @@ class FrameSource(QObject):
         """The last frame the hints have been carried to (None: none carried)."""
         c = self._carry
         return None if c is None else c["frame"]
+
+    def ready(self, index: int, keyframes: dict, carries: bool = True) -> int:
+        """The newest frame up to ``index`` that ``request`` sends without carrying hints
+        first (playing asks for it rather than wait for the carrying): ``index`` itself when
+        it is a keyframe, has no hints to carry (none before it, ``carries`` False: no model,
+        or held: too far from its keyframe), or its hints are carried there already; else the
+        last frame they are carried to, else their keyframe. Read from the GUI thread while
+        this one carries (a frame said to be ready stays so while the keyframes and the model
+        stay)."""
+        key = max((k for k in keyframes if k <= index), default=None)
+        if key is None or key == index or not carries or not keyframes[key]:
+            return index
+        c = self._carry
+        if c is not None and c["keys"] == keyframes and c["key"] == key:
+            last = c["frame"]
+            if index in c["hints"]:
+                return index
+            if last < index <= last + CARRY_SPAN:
+                return last
+        return index if index - key > CARRY_SPAN else key
 
     def forget_carried(self) -> None:
         """Another model (another working size): hints are carried afresh from keyframes."""

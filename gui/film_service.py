@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import copy
 import shutil
+import threading
 import time
 from pathlib import Path
+
+import numpy as np
 
 from colouru.film_settings import DEFAULT_CARRY, VIDEO_EXTENSIONS
 from colouru.hints import HintsFileError
@@ -68,11 +71,41 @@ def probe_film(path: str | Path) -> FilmDoc:
     return FilmDoc(Path(path), info.width, info.height, info.frames, rate)
 
 
-def play_steadier() -> Steadier:
-    """The steady colour of the frames of one play (``temporal.Steadier``): the export's
-    (``colorize_video``'s settings, ``STEADINESS``), afresh at the first frame played, as
-    the export of a range is at its first frame."""
-    return Steadier(SteadyConfig(carry=STEADINESS))
+class PlaySteadier:
+    """The steady colour of one play (``temporal.Steadier`` with the export's settings) that
+    moves on only with the frames shown. The service calls ``step`` on its worker as it
+    colours a played frame (``request_preview``'s ``steady``): the colour comes steadied but
+    the steadier stays where it was; ``shown(frame)``, once that frame's colour is on screen,
+    moves it on to that frame. A frame coloured and then dropped (a newer one asked for, the
+    time up) is never steadied through."""
+
+    def __init__(self):
+        self.steadier = Steadier(SteadyConfig(carry=STEADINESS))
+        self._lock = threading.Lock()
+        self._proposed: dict = {}  # frame -> the state after it (Steadier.propose)
+
+    def step(self, pred: np.ndarray, work: np.ndarray, key: int | None = None) -> np.ndarray:
+        """``Steadier.step``'s colour for frame ``key``, held until ``shown(key)``."""
+        ab, state = self.steadier.propose(pred, work, key)
+        with self._lock:
+            self._proposed[key] = state
+        return ab
+
+    def shown(self, frame: int) -> None:
+        """Frame ``frame``'s steadied colour is on screen: move on to it (the colours made
+        before it and not shown are forgotten)."""
+        with self._lock:
+            state = self._proposed.pop(frame, None)
+            self._proposed.clear()
+        if state is not None:
+            self.steadier.commit(state)
+
+
+def play_steadier() -> PlaySteadier:
+    """The steady colour of the frames of one play: the export's (``colorize_video``'s
+    settings, ``STEADINESS``), afresh at the first frame played, as the export of a range is
+    at its first frame; moved on only by the frames shown."""
+    return PlaySteadier()
 
 
 def export_film(src: Path, dst: Path, colorizer, hints: VideoHints, report=None,

@@ -467,6 +467,25 @@ def test_a_steadier_colours_a_film_played_frame_by_frame_as_the_export_does(tmp_
     assert np.array_equal(steadier.step(pred, other.work_lightness), pred)
 
 
+def test_a_steadier_moves_on_only_with_a_frame_committed():
+    """``Steadier.propose`` gives ``step``'s colour without moving on, ``commit`` moves on
+    (the app's Play: a frame coloured and never shown steadies nothing after it)."""
+    frames = [_lightness(f) for f in grey_frames(3)]
+    rng = np.random.default_rng(0)
+    preds = [rng.normal(0, 20, (2, *frames[0].shape)).astype(np.float32) for _ in frames]
+    straight, tried, stepped = temporal.Steadier(), temporal.Steadier(), temporal.Steadier()
+    for s in (straight, tried, stepped):
+        s.step(preds[0], frames[0], key=0)
+    stepped.step(preds[1], frames[1], key=1)
+    ab, _state = tried.propose(preds[1], frames[1], key=1)  # coloured, never shown
+    assert tried.last_key == 0 and np.array_equal(ab, stepped.step(preds[1], frames[1], key=1))
+    ab, state = tried.propose(preds[2], frames[2], key=2)
+    tried.commit(state)
+    assert tried.last_key == 2
+    assert np.array_equal(ab, straight.step(preds[2], frames[2], key=2))  # from frame 0
+    assert not np.array_equal(ab, stepped.step(preds[2], frames[2], key=2))  # not through 1
+
+
 def test_hints_follow_the_motion_and_leave_with_it():
     frames = grey_frames(2, size=(96, 72), step=(3, 1))
     m = temporal.estimate_motion(_lightness(frames[0]), _lightness(frames[1]),
