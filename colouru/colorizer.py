@@ -26,6 +26,7 @@ import torch
 
 from colouru import finish
 from colouru.assets import bundled_model_path
+from colouru.cancel import Cancelled, Stop
 from colouru.colour import denormalize_ab, srgb_image_lightness
 from colouru.device import autocast, describe_precision, resolve_device, resolve_precision
 from colouru.errors import one_line
@@ -172,23 +173,30 @@ class Colorizer:
         return self.prepare_lightness(srgb_image_lightness(image), work_size)
 
     def predict_ab(self, prepared: Prepared, hints: Iterable[Hint | Stroke] = (),
-                   follow: bool = True, saturation: float = 1.0) -> np.ndarray:
+                   follow: bool = True, saturation: float = 1.0,
+                   stop: Stop | None = None) -> np.ndarray:
         """The network's ab ``(2, h, w)`` at working size (CIE units), bent towards the hints
         by ``follow_hints`` (``follow=False``: the network's alone, for measurements), its
         chroma scaled by ``saturation`` (``finish.saturate``; the default 1 leaves it: the
-        app's colour suggestions read it so)."""
+        app's colour suggestions read it so). ``stop`` (``cancel.Stop``): once set, from
+        any thread, the work ends with ``Cancelled`` (ONNX Runtime's network at once,
+        torch's after it)."""
         hint_ab, mask = rasterize_hints(hints, prepared.image_hw, prepared.work_hw)
-        return self._predict(prepared, hint_ab, mask, follow, saturation)
+        return self._predict(prepared, hint_ab, mask, follow, saturation, stop)
 
     @torch.inference_mode()
     def _predict(self, prepared: Prepared, hint_ab: np.ndarray, mask: np.ndarray,
-                 follow: bool = True, saturation: float = 1.0) -> np.ndarray:
+                 follow: bool = True, saturation: float = 1.0,
+                 stop: Stop | None = None) -> np.ndarray:
         """``predict_ab`` from hints already rasterized at working size."""
-        x, ab = self._network(prepared.work_lightness[None], hint_ab[None])
+        x, ab = self._network(prepared.work_lightness[None], hint_ab[None], stop)
+        if stop is not None:
+            stop.check()
         weights = prepared.follow_weights(x) if follow and mask.any() else None
         return self._followed(ab, x, mask, follow, saturation, weights)
 
-    def _network(self, work_lightness: np.ndarray, hint_ab: np.ndarray):
+    def _network(self, work_lightness: np.ndarray, hint_ab: np.ndarray,
+                 stop: Stop | None = None):
         """The network on a batch: L ``(B, h, w)`` and hint ab ``(B, 2, h, w)`` ->
         ``(x, ab)``, its input and its normalised ab, both ``(B, ., h, w)`` tensors."""
         lt = torch.from_numpy(work_lightness)[:, None].to(self.device)
@@ -196,9 +204,11 @@ class Colorizer:
         onnx = self.onnx
         if onnx is not None and x.shape[0] == 1:
             try:
-                ab = onnx(x)  # None: a size it does not serve
+                ab = onnx(x, stop)  # None: a size it does not serve
                 if ab is not None:
                     return x, ab
+            except Cancelled:
+                raise
             except Exception as e:  # an export or a session that fails: torch from now on
                 self.onnx = None
                 warnings.warn(f"ONNX Runtime failed, the network runs in torch: {one_line(str(e))}",
@@ -291,18 +301,21 @@ class Colorizer:
         return Prepared(lightness=lightness, work_lightness=work)
 
     def preview_ab(self, prepared: Prepared, hints: Sequence[Hint | Stroke] = (),
-                   saturation: float = 1.0, steady=None) -> tuple[np.ndarray, np.ndarray]:
+                   saturation: float = 1.0, steady=None,
+                   stop: Stop | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(preview, ab)``: ``preview(prepared, hints, saturation)`` and the working-size ab
         ``(2, h, w)`` it was finished from (already saturated), which ``finish_ab`` takes to
         make the full-resolution result without running the network again. ``steady``: a
         function of the network's ab ``(2, h, w)`` giving the ab to finish (a film's frame
-        played: ``temporal.Steadier.step``, the export's steady colour)."""
+        played: ``temporal.Steadier.step``, the export's steady colour). ``stop``: as
+        ``predict_ab``'s (the app's drag preview, useless once the hand lets go)."""
         hints = list(hints)
-        ab = self.predict_ab(prepared, hints, saturation=saturation)
+        ab = self.predict_ab(prepared, hints, saturation=saturation, stop=stop)
         if steady is not None:
             ab = steady(ab)
         wl = prepared.work_lightness
-        return finish.finish(wl, wl, ab, hints, prepared.image_hw), ab
+        return finish.finish(wl, wl, ab, hints, prepared.image_hw,
+                             cancelled=None if stop is None else stop.is_set), ab
 
     def finish_ab(self, prepared: Prepared, ab_work: np.ndarray,
                   hints: Sequence[Hint | Stroke] = (), cancelled=None) -> np.ndarray:

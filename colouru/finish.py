@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 import torch
 
+from colouru.cancel import Cancelled
 from colouru.colour import lab_to_srgb8
 from colouru.hints import Hint, Stroke, check_saturation, hint_box, hint_square
 from colouru.parallel import map_bands, row_bands
@@ -150,10 +151,6 @@ def ab_rows(lightness: np.ndarray, work_lightness: np.ndarray, ab_work: np.ndarr
         return ab
 
     return rows
-
-
-class Cancelled(Exception):
-    """A long step stopped early because its ``cancelled`` callable said so."""
 
 
 def finish(lightness: np.ndarray, work_lightness: np.ndarray, ab_work: np.ndarray,

@@ -26,7 +26,9 @@ has, gets one for that side); a side shorter than the largest hint-feature cell 
 a kernel size the exporter refuses, so such sizes run in torch (``serves``).
 
 Sessions run on ``threads`` intra-op threads that sleep when idle (``allow_spinning`` off): a
-busy core then costs the rate a share, not most of it as spinning OpenMP threads do.
+busy core then costs the rate a share, not most of it as spinning OpenMP threads do. A run
+can be ended from another thread (``cancel.Stop``, through ONNX Runtime's terminate flag,
+checked between nodes): the app's drag preview once the hand lets go.
 Set ``COLOURU_RUNTIME=torch`` to run the torch network instead (``runtime_choice``).
 """
 
@@ -49,6 +51,7 @@ import torch.nn.functional as F
 
 from colouru import propagation
 from colouru.atomic import publish, temporary_beside
+from colouru.cancel import Cancelled, Stop
 from colouru.device import DEFAULT_CPU_THREADS
 from colouru.encoders import grey_input
 from colouru.generator import SEMANTIC_LEVELS, SemanticUNet, UNet
@@ -240,6 +243,23 @@ def session(path: Path, threads: int):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
+def run(session, feed: dict, stop: Stop | None = None) -> list[np.ndarray]:
+    """``session.run`` of all outputs; ``stop`` (``cancel.Stop``) ends it early from another
+    thread with ``Cancelled`` (ONNX Runtime's terminate flag, checked between nodes)."""
+    if stop is None:
+        return session.run(None, feed)
+    import onnxruntime as ort
+
+    options = ort.RunOptions()
+    with stop.hook(lambda: setattr(options, "terminate", True)):
+        try:
+            return session.run(None, feed, options)
+        except Exception:
+            if stop.is_set():  # ONNX Runtime's own error: "Exiting due to terminate flag"
+                raise Cancelled from None
+            raise
+
+
 class OnnxGenerator:
     """Runs ``network`` (an inference copy: eval, batch norms folded) in ONNX Runtime.
 
@@ -329,10 +349,12 @@ class OnnxGenerator:
         ph, pw = (-x.shape[-2]) % m, (-x.shape[-1]) % m
         return F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
 
-    def of_light(self, light: np.ndarray, cls: tuple) -> list[np.ndarray]:
+    def of_light(self, light: np.ndarray, cls: tuple, stop: Stop | None = None
+                 ) -> list[np.ndarray]:
         """What the graphs of L alone (``light_parts``) give for padded normalised L
         ``(1, 1, H', W')``, in order: the kept outputs when L is the last call's of its shape,
-        compared by value (one photo at two working sizes keeps both)."""
+        compared by value (one photo at two working sizes keeps both). ``stop``: as
+        ``__call__``'s."""
         kept = self._kept.pop(light.shape, None)
         if kept is None or not np.array_equal(kept[0], light):
             kept = (light.copy(), {})
@@ -343,7 +365,7 @@ class OnnxGenerator:
         for part in self.light_parts(cls):
             got = kept[1].get(part)
             if got is None:
-                got = kept[1][part] = self._session(*part).run(None, {"light": light})
+                got = kept[1][part] = run(self._session(*part), {"light": light}, stop)
             out += got
         return out
 
@@ -354,9 +376,10 @@ class OnnxGenerator:
         m = self.network.multiple
         return -(-min(hw) // m) * m >= largest_cell(self.network)
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor | None:
+    def __call__(self, x: torch.Tensor, stop: Stop | None = None) -> torch.Tensor | None:
         """``x``: the normalised input ``(1, 4, h, w)`` -> ab ``(1, 2, h, w)`` in -1..1;
-        None where ``serves`` says no."""
+        None where ``serves`` says no. ``stop``: once set (from any thread) the run ends
+        between two of the graph's nodes with ``Cancelled``; the session serves on."""
         if x.dim() != 4 or x.shape[0] != 1:
             raise ValueError(f"input must have shape (1, 4, h, w), got {tuple(x.shape)}")
         h, w = x.shape[-2:]
@@ -372,8 +395,8 @@ class OnnxGenerator:
         for job in jobs:
             export(*job)
         network = self._session("network", cls)
-        kept = self.of_light(np.ascontiguousarray(xp[:, :1]), cls)
+        kept = self.of_light(np.ascontiguousarray(xp[:, :1]), cls, stop)
         names = [i.name for i in network.get_inputs()]
         feed = {"x": xp, **dict(zip(names[1:], kept, strict=True))}
-        ab = network.run(None, feed)[0]
+        ab = run(network, feed, stop)[0]
         return torch.from_numpy(ab[..., :h, :w])

@@ -16,9 +16,11 @@ Kinds, in the order the worker takes them:
   (all cores by default, the faster on an idle machine; one fewer leaves the GUI thread a
   core of its own, the faster when other processes load the cores). When the drag ends the
   window asks once more without ``dragging``: the settled result, at the full working size
-  on all cores, as ``colouru colorize`` makes it. A film's frame being played comes with
-  the play's ``temporal.Steadier`` and its number (``steady``): its colour is steadied
-  from the frames played before it, as the film's export steadies it;
+  on all cores, as ``colouru colorize`` makes it; a drag's preview still on the worker then
+  is stopped (``cancel.Stop``: ONNX Runtime ends its run between two nodes), so the settled
+  one starts at once. A film's frame being played comes with the play's
+  ``temporal.Steadier`` and its number (``steady``): its colour is steadied from the frames
+  played before it, as the film's export steadies it;
 * ``suggest`` - suggested colours for the selected point (``Colorizer.predict_ab``, at the
   full working size);
 * ``full``    - the full-resolution result, once the user pauses (``refine_delay_ms`` after
@@ -45,7 +47,6 @@ not the decoded photo.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -53,10 +54,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from colouru.cancel import Cancelled, Stop
 from colouru.colorizer import Colorizer, NoModelError
 from colouru.colour import srgb_image_lightness
 from colouru.device import DEFAULT_CPU_THREADS, resolve_device, set_cpu_threads
-from colouru.finish import Cancelled
 from colouru.geometry import working_shape
 from colouru.hints import Hint, Stroke
 from colouru.imageio import save_image
@@ -95,7 +96,7 @@ class Job:
     dragging: bool = False  # a preview asked for during a drag
     threads: int = DEFAULT_CPU_THREADS  # the CPU threads its torch work runs on
     key: object = field(default=None, repr=False)  # a suggest job: what it was asked
-    cancel: threading.Event | None = field(default=None, repr=False)
+    cancel: Stop | None = field(default=None, repr=False)  # a full pass, a drag's preview
 
 
 @dataclass
@@ -172,7 +173,9 @@ class ColorizerService(QObject):
         super().__init__(parent)
         self.colorizer: Colorizer | None = None
         self.model_error: str | None = None
-        self.dropped = 0  # waiting requests replaced, or results older than the one shown
+        # waiting requests replaced, results older than the one shown, drag previews stopped
+        # at the drag's end
+        self.dropped = 0
         self.cancelled = 0  # full-resolution passes stopped by a newer request
         self.full_image = None  # the last full result as a QImage ready for the screen
         self._full_result: tuple[tuple[Items, float], np.ndarray] | None = None  # asked, rgb
@@ -324,8 +327,14 @@ class ColorizerService(QObject):
         """Stop the full-resolution pass: dropped if waiting, cancelled if running."""
         self._refine_timer.stop()
         self._pending.pop("full", None)
-        if self._running is not None and self._running.cancel is not None:
-            self._running.cancel.set()
+        self._stop_running("full")
+
+    def _stop_running(self, kind: str, dragging: bool = False) -> None:
+        """Stop the job on the worker if it is of ``kind`` (and a drag's, if ``dragging``)."""
+        job = self._running
+        if (job is not None and job.kind == kind and job.cancel is not None
+                and (job.dragging or not dragging)):
+            job.cancel.set()
 
     def request_preview(self, hints: Sequence[Hint | Stroke], saturation: float = 1.0,
                         dragging: bool = False,
@@ -340,7 +349,8 @@ class ColorizerService(QObject):
         during a drag), and the full-resolution pass finishes that colour. The same as the
         newest request again asks nothing new (its number comes back and a full-resolution
         pass under way goes on), unless the newest was asked during a drag and this one
-        settles it."""
+        settles it. A request that settles a drag stops the drag's preview on the worker (it
+        would be shown only to be replaced), so the settled preview runs at once."""
         if not self.ready:
             return None
         c, p, hints, saturation = self.colorizer, self._prepared, tuple(hints), float(saturation)
@@ -351,13 +361,16 @@ class ColorizerService(QObject):
             return self._latest["preview"]
         self._asked, self._asked_dragging = asked, dragging
         self._cancel_full()
+        if not dragging:
+            self._stop_running("preview", dragging=True)
         photo = self._drag_photo() if dragging else lambda: p
         then = (None if steady is None or dragging else
                 lambda ab: steady[0].step(ab, p.work_lightness, key=steady[1]))
-        return self._queue("preview", lambda: c.preview_ab(photo(), hints,
-                                                           saturation=saturation, steady=then),
+        stop = Stop() if dragging else None
+        return self._queue("preview", lambda: c.preview_ab(photo(), hints, saturation=saturation,
+                                                           steady=then, stop=stop),
                            hints=hints, saturation=saturation, dragging=dragging,
-                           threads=DRAG_THREADS if dragging else DEFAULT_CPU_THREADS)
+                           threads=DRAG_THREADS if dragging else DEFAULT_CPU_THREADS, cancel=stop)
 
     def request_suggestions(self, hints: Sequence[Hint | Stroke], box, exclude: int | None,
                             saturation: float = 1.0) -> int | None:
@@ -394,7 +407,7 @@ class ColorizerService(QObject):
 
     def _queue_full(self) -> None:
         if self._wants_full():
-            c, p, shown, cancel = self.colorizer, self._prepared, self._shown, threading.Event()
+            c, p, shown, cancel = self.colorizer, self._prepared, self._shown, Stop()
 
             def full():  # the result, and its image for the screen made here, not on the GUI
                 rgb = c.finish_ab(p, shown.ab, shown.hints, cancel.is_set)
@@ -470,8 +483,10 @@ class ColorizerService(QObject):
     def _on_finished(self, result: JobResult) -> None:
         self._running = None
         job = result.job
-        if result.cancelled:
+        if result.cancelled and job.kind == "full":
             self.cancelled += 1
+        elif result.cancelled:  # a drag's preview, stopped at the drag's end
+            self.dropped += 1
         elif not self._is_news(job):
             self.dropped += 1
         elif result.error is not None:

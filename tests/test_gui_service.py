@@ -163,7 +163,7 @@ def test_a_new_edit_cancels_the_full_pass_and_is_shown_first(qtbot, service, mon
 
 
 def test_cancelled_finish_raises_and_uncancelled_equals_colorize(tiny_colorizer):
-    from colouru.finish import Cancelled
+    from colouru.cancel import Cancelled
 
     p = tiny_colorizer.prepare(gradient_photo(300, 500))
     hints = [Hint(100, 80, 12, ab=(30, 20))]
@@ -380,3 +380,39 @@ def suggest_at(service, hints, box):
 
     return suggest_colours(service.colorizer.predict_ab(service.prepared, hints), box,
                            count=1)[0]
+
+
+def test_the_drag_end_stops_the_drag_preview_under_way(qtbot, service, monkeypatch):
+    """A drag's preview still on the worker when the hand lets go would be shown only to be
+    replaced: the settling request stops it (its ``Stop``) and the settled preview runs at
+    once; it is never shown. Newer drag requests do not stop it (the result follows the
+    hand), nor does a settled preview get stopped."""
+    from colouru.gui import service as service_module
+
+    monkeypatch.setattr(service_module, "DRAG_SIZE", 32)  # the tiny model's working size: 64
+    c = service.colorizer
+    real, started, stops = c.preview_ab, threading.Event(), []
+
+    def preview_ab(p, *args, stop=None, **kwargs):
+        stops.append(stop)
+        if stop is not None and len(stops) == 1:  # the first drag preview: slow
+            started.set()
+            stop.wait(timeout=10)
+        return real(p, *args, stop=stop, **kwargs)
+
+    monkeypatch.setattr(c, "preview_ab", preview_ab)
+    shown = []
+    service.previewReady.connect(lambda i, rgb, s: shown.append((i, rgb.shape)))
+    hints = [Hint(30, 40, 6, ab=(20, -30))]
+    first = service.request_preview(hints, dragging=True)
+    assert started.wait(timeout=10)
+    moved = [Hint(40, 40, 6, ab=(20, -30))]
+    service.request_preview(moved, dragging=True)  # the hand moves on: nothing stopped
+    assert not stops[0].is_set()
+    dropped = service.dropped
+    with qtbot.waitSignal(service.fullReady, timeout=10_000):
+        settled = service.request_preview(moved)  # released
+    assert stops[0].is_set() and stops[1:] == [None]  # the waiting drag request: replaced
+    assert shown == [(settled, (48, 64, 3))] and first not in [i for i, _ in shown]
+    assert service.dropped == dropped + 2 and service.cancelled == 0
+    np.testing.assert_array_equal(service.render(moved), service.colorize(moved))

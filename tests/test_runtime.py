@@ -3,6 +3,7 @@ real photo, exported once and found again in the cache, and torch where it is tu
 
 from __future__ import annotations
 
+import threading
 from types import SimpleNamespace
 
 import numpy as np
@@ -219,3 +220,63 @@ def test_background_export_runs_torch_meanwhile(tiny_model_path, tmp_path, monke
     assert len(list((tmp_path / "onnx").glob("*.onnx"))) == 1  # a plain U-Net: one graph
     got = c.predict_ab(p, hints)
     assert c.onnx._sessions and np.abs(got - want).max() <= AB_TOLERANCE
+
+
+def test_a_stop_ends_the_run_and_the_session_serves_on(tiny_model_path, tmp_path, monkeypatch):
+    """The app's drag preview, useless once the hand lets go: a ``Stop`` set from another
+    thread while ONNX Runtime runs ends that run (its terminate flag) with ``Cancelled``; one
+    set before the call ends it too. ONNX Runtime stays in use and gives the same colours."""
+    from colouru.cancel import Cancelled, Stop
+
+    monkeypatch.setenv(runtime.CACHE_ENV, str(tmp_path))
+    c = Colorizer.load(tiny_model_path, device="cpu", runtime="onnx")
+    p = c.prepare(np.full((48, 64), 128, np.uint8))
+    hints = [Hint(20.0, 20.0, 5, ab=(30.0, -20.0))]
+    want = c.predict_ab(p, hints)
+    real, runs, ended = runtime.run, [], []
+
+    class SetMeanwhile:  # the session, its run begun when the other thread sets the stop
+        def __init__(self, session, stop):
+            self.session, self.stop = session, stop
+
+        def run(self, names, feed, options=None):
+            setter = threading.Thread(target=self.stop.set)
+            setter.start()
+            setter.join()
+            try:
+                return self.session.run(names, feed, options)
+            except Exception:  # ONNX Runtime's own: it saw the terminate flag
+                ended.append(self.stop)
+                raise
+
+    def run(session, feed, stop=None):
+        runs.append(stop)
+        return real(SetMeanwhile(session, stop) if stop is not None else session, feed, stop)
+
+    monkeypatch.setattr(runtime, "run", run)
+    stop = Stop()
+    with pytest.raises(Cancelled):
+        c.predict_ab(p, hints, stop=stop)
+    assert runs == ended == [stop] and stop.is_set()
+    monkeypatch.setattr(runtime, "run", real)
+    with pytest.raises(Cancelled):
+        c.preview_ab(p, hints, stop=stop)  # already set: nothing runs to the end
+    assert c.onnx is not None and c.onnx.export_error is None
+    assert np.array_equal(c.predict_ab(p, hints, stop=Stop()), want)
+
+
+def test_a_stop_calls_its_hooks_only_while_they_are_held():
+    from colouru.cancel import Cancelled, Stop
+
+    stop, calls = Stop(), []
+    with stop.hook(lambda: calls.append("a")):
+        assert calls == []
+        stop.check()  # not set: nothing raised
+        stop.set()
+        assert calls == ["a"]
+    stop.set()
+    assert calls == ["a"]  # the block is over: its hook is gone
+    with stop.hook(lambda: calls.append("b")):
+        assert calls == ["a", "b"]  # already set: at once
+    with pytest.raises(Cancelled):
+        stop.check()
