@@ -8,24 +8,13 @@ network sees), filled with their colour at the photo's lightness there; a hint s
 few screen pixels gets a ring so it stays visible. Strokes are painted as the area their brush
 covers, in their colour, half transparent (the photo shows through) with a thin outline; with
 the brush tool a circle of the brush's width follows the cursor.
-
-A change redraws only the places of what changed (``refresh``): a dragged hint's old and new
-boxes, not the whole photo at every step of the hand.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import (
-    QColor,
-    QPainter,
-    QPainterPath,
-    QPainterPathStroker,
-    QPen,
-    QPixmap,
-    QRegion,
-)
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPainterPathStroker, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsPixmapItem
 
 from colouru.hints import Stroke
@@ -40,9 +29,6 @@ HIT_TOLERANCE_PX = 4  # screen pixels around a hint that still count as clicking
 MIN_VISIBLE_PX = 7  # hints drawn smaller than this on screen get a ring
 STROKE_ALPHA = 150  # of 255: strokes are half transparent, so the photo shows through
 MIN_STROKE_PX = 3  # strokes drawn at least this wide on screen
-# Screen pixels that what ``drawForeground`` draws for an item may reach beyond its box (the
-# selection's dashes 5 px out and 2 wide, the ring of a small hint, a stroke's outline).
-DRAWN_MARGIN_PX = 8
 HINT_TIP = ("Left click: add or select a hint or stroke · drag: move · right click: delete\n"
             "Wheel: hint size · Ctrl+wheel: zoom · middle drag or Space+drag: pan\n"
             "S: brush tool (draw strokes)")
@@ -59,7 +45,6 @@ class Canvas(ZoomView):
         self._pixmap = QGraphicsPixmapItem()
         self.scene().addItem(self._pixmap)
         self._colours: dict = {}  # hint -> QColor cache (depends on the photo's L under it)
-        self._drawn: dict | None = None  # what the foreground shows: look -> box (``refresh``)
         self._hover: QPointF | None = None  # image point under the cursor (the brush circle)
         self.viewport().setCursor(Qt.CursorShape.CrossCursor)
         self.setToolTip(HINT_TIP)
@@ -84,43 +69,10 @@ class Canvas(ZoomView):
             pm = grey if isinstance(grey, QPixmap) else to_pixmap(grey)
             self._pixmap.setPixmap(pm)
             self.set_image_rect(pm.width(), pm.height())
-        self.refresh(everything=True)
+        self.refresh()
 
-    def refresh(self, everything: bool = False) -> None:
-        """Redraw what the foreground shows (the session's items and the brush circle) where
-        it changed: the boxes of what was drawn and is not now, and of what is new (a hint
-        dragged: its old place and its new; the photo under them is drawn again there only).
-        ``everything``: the whole view."""
-        drawn = self._drawn_now()
-        old, self._drawn = self._drawn, drawn
-        if everything or old is None:
-            self.viewport().update()
-            return
-        t, m = self.viewportTransform(), DRAWN_MARGIN_PX
-        region = QRegion()
-        for look in old.keys() ^ drawn.keys():
-            box = old[look] if look in old else drawn[look]
-            region += t.mapRect(box).toAlignedRect().adjusted(-m, -m, m, m)
-        if not region.isEmpty():
-            self.viewport().update(region)
-
-    def _drawn_now(self) -> dict:
-        """What ``drawForeground`` draws now, each thing by all that its look depends on
-        (index, item, selected; the brush circle's place and width) -> its box in image
-        pixels (before ``DRAWN_MARGIN_PX``)."""
-        s = self.session
-        if s.photo is None:
-            return {}
-        drawn = {}
-        for i, item in enumerate(s.hints):
-            selected = i == s.selected and not self.editor.drawing
-            drawn[(i, item, selected)] = QRectF(QPointF(*s.footprint(item)[:2]),
-                                                QPointF(*s.footprint(item)[2:]))
-        if s.tool is Tool.BRUSH and self._hover is not None:
-            r = s.brush_to_image(s.brush) / 2
-            drawn[("brush", self._hover.x(), self._hover.y(), r)] = QRectF(
-                self._hover.x() - r, self._hover.y() - r, 2 * r, 2 * r)
-        return drawn
+    def refresh(self) -> None:
+        self.viewport().update()
 
     def _colour(self, hint) -> QColor:
         c = self._colours.get(hint)

@@ -6,7 +6,6 @@ as there: L in 0..100, a and b in about -110..110, sRGB floats 0..1 or uint8.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
@@ -16,8 +15,6 @@ from colouru.imageio import to_uint8
 
 AB_RANGE = 110.0  # the panel shows a, b in -AB_RANGE..AB_RANGE (the network's ab scale)
 GRID_CELLS = 111  # cells per side of the gamut panel (2 ab units per cell)
-RGB8_KEPT = 256  # colours at a lightness that ab_to_rgb8_many keeps
-_rgb8: OrderedDict = OrderedDict()  # (L, a, b) float32 -> sRGB 0..255, the newest last
 
 
 def round_ab(ab) -> tuple[float, float]:
@@ -76,23 +73,15 @@ def ab_to_rgb8(lightness: float, ab) -> tuple[int, int, int]:
 
 def ab_to_rgb8_many(lightness: float, abs_) -> list[tuple[int, int, int]]:
     """``ab_to_rgb8`` of several colours at one lightness, in one conversion (the swatches
-    follow a dragged hint's lightness: one call for all of them, not one each). The last
-    ``RGB8_KEPT`` answers are kept: at each step of a drag the canvas asks for the hint's
-    colour and the panel for the same colour and the swatches' at the same lightness, and
-    only what was not asked before is converted."""
-    keys = [(np.float32(lightness), *np.asarray(ab, dtype=np.float32).reshape(2)) for ab in abs_]
-    got = {k: _rgb8[k] for k in keys if k in _rgb8}
-    missing = [k for k in dict.fromkeys(keys) if k not in got]
-    if missing:
-        rgb = lab_to_srgb8(np.array(missing, dtype=np.float32))  # the result's own conversion
-        got.update((k, (int(r), int(g), int(b))) for k, (r, g, b) in zip(missing, rgb,
-                                                                           strict=True))
-    for k in keys:  # the newest last
-        _rgb8[k] = got[k]
-        _rgb8.move_to_end(k)
-    while len(_rgb8) > RGB8_KEPT:
-        _rgb8.popitem(last=False)
-    return [got[k] for k in keys]
+    follow a dragged hint's lightness: one call for all of them, not one each)."""
+    abs_ = list(abs_)
+    if not abs_:
+        return []
+    lab = np.empty((len(abs_), 3), dtype=np.float32)
+    lab[:, 0] = lightness
+    lab[:, 1:] = np.asarray(abs_, dtype=np.float32).reshape(-1, 2)
+    rgb = lab_to_srgb8(lab)  # the conversion the result itself goes through
+    return [(int(r), int(g), int(b)) for r, g, b in rgb]
 
 
 def rgb8_to_ab(rgb) -> tuple[float, float]:

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QIcon, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -56,11 +56,6 @@ from .window_model import ModelActions
 from .zoom_view import ViewSync
 
 REFERENCE_MIN_HEIGHT = 240  # px: the reference image is for picking colours, not a thumbnail
-# While a hint or stroke is dragged on the photo the colour panel (the plane at its lightness,
-# the swatches) follows it at most this often, the canvas at every step: the panel's redraw
-# took about 3.5 ms of the GUI thread's 9 per mouse event (benchmarks/profile_drag.py, issue
-# 26), a core's share the worker wants for the next result. Its state on release is exact.
-PANEL_DRAG_MS = 50
 
 
 class MainWindow(PhotoFiles, ModelActions, QMainWindow):
@@ -80,9 +75,6 @@ class MainWindow(PhotoFiles, ModelActions, QMainWindow):
         self.last_shown_id = 0  # number of the request whose result is on screen
         self._suggestions: list = []
         self._windows: list = []  # non-modal About / shortcuts windows
-        self._panel_due = False  # a change waits for the panel's next turn (PANEL_DRAG_MS)
-        self._panel_timer = QTimer(self, singleShot=True, interval=PANEL_DRAG_MS)
-        self._panel_timer.timeout.connect(self._panel_turn)
 
         self.session.current_ab = self.settings.colour()
         self.session.size = self.settings.size()
@@ -333,26 +325,7 @@ class MainWindow(PhotoFiles, ModelActions, QMainWindow):
             self.settings.set_colour(s.current_ab)
             self.settings.set_recent_colours(s.recent)
             self.settings.sync()
-        self._refresh_panel_soon()
-
-    def _refresh_panel_soon(self) -> None:
-        """The colour panel now; during a drag on the photo, now if it was last drawn at
-        least ``PANEL_DRAG_MS`` ago, else when that time is up."""
-        if not self.editor.dragging:
-            self._panel_timer.stop()
-            self._panel_due = False
-            self._refresh_panel()
-        elif self._panel_timer.isActive():
-            self._panel_due = True
-        else:
-            self._refresh_panel()
-            self._panel_timer.start()
-
-    def _panel_turn(self) -> None:
-        if self._panel_due:
-            self._panel_due = False
-            self._refresh_panel()
-            self._panel_timer.start()
+        self._refresh_panel()
 
     def _refresh_panel(self) -> None:
         s = self.session

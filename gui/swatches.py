@@ -32,7 +32,6 @@ class SwatchRow(QWidget):
         self._title = QLabel(title)
         self._buttons: list[QToolButton] = []
         self._abs: list[tuple[float, float]] = []
-        self._shown: list[tuple | None] = [None] * slots  # each slot's (rgb, tooltip)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(3)
@@ -60,17 +59,13 @@ class SwatchRow(QWidget):
         self._title.setText(self._name if filled else f"{self._name}: none yet")
 
     def set_colours(self, items) -> None:
-        """``items``: ``[(ab, rgb, tooltip), ...]``; extra items are ignored. A slot whose
-        colour and tooltip are those it shows is left alone (a dragged hint asks at every
-        step; mostly only some colours change)."""
+        """``items``: ``[(ab, rgb, tooltip), ...]``; extra items are ignored."""
         items = list(items)[: len(self._buttons)]
         self._abs = [tuple(ab) for ab, _, _ in items]
-        for i, (b, item) in enumerate(zip(self._buttons, items, strict=False)):
-            _, rgb, tip = item
-            if self._shown[i] != (tuple(rgb), tip):
-                self._shown[i] = (tuple(rgb), tip)
-                b.setIcon(swatch_icon(rgb))
-                b.setToolTip(tip)
+        for b, item in zip(self._buttons, items, strict=False):
+            ab, rgb, tip = item
+            b.setIcon(swatch_icon(rgb))
+            b.setToolTip(tip)
             b.show()
         for b in self._buttons[len(items):]:
             b.hide()

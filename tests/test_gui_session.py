@@ -145,33 +145,6 @@ def test_colour_conversions_round_trip():
     assert r > g and r > b
 
 
-def test_colours_at_a_lightness_are_kept_and_equal_the_results_conversion(monkeypatch):
-    """The canvas, the panel and the swatches ask for the same colours at a dragged hint's
-    lightness: each is converted once (only what was not asked before), with the conversion
-    the result goes through, in gamut or not; the kept answers are bounded."""
-    from colouru.colour import lab_to_srgb8
-    from colouru.gui import colours
-
-    monkeypatch.setattr(colours, "_rgb8", type(colours._rgb8)())
-    rng = np.random.default_rng(0)
-    abs_ = [tuple(float(v) for v in rng.uniform(-110, 110, 2)) for _ in range(12)]
-    converted = []
-    real = colours.lab_to_srgb8
-    monkeypatch.setattr(colours, "lab_to_srgb8", lambda lab: converted.append(len(lab))
-                        or real(lab))
-    lab = np.array([(47.3, a, b) for a, b in abs_], np.float32)
-    want = [tuple(int(v) for v in c) for c in lab_to_srgb8(lab)]
-    assert colours.ab_to_rgb8_many(47.3, abs_[:8] + abs_[:1]) == want[:8] + want[:1]
-    assert colours.ab_to_rgb8(47.3, abs_[3]) == want[3]
-    assert colours.ab_to_rgb8_many(47.3, abs_) == want
-    assert converted == [8, 4]  # the repeated colour once; then only the four new ones
-    assert colours.ab_to_rgb8_many(47.4, abs_[:1]) != [] and converted[-1] == 1
-    for k in range(colours.RGB8_KEPT + 10):
-        colours.ab_to_rgb8(float(k % 100), (k / 10, 0.0))
-    assert len(colours._rgb8) == colours.RGB8_KEPT
-    assert colours.ab_to_rgb8_many(47.3, []) == []
-
-
 def test_lightness_to_grey_is_monotonic_and_spans_black_to_white():
     grey = lightness_to_grey(np.linspace(0, 100, 50, dtype=np.float32)[None])
     assert grey[0, 0] == 0 and grey[0, -1] == 255
