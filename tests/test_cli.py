@@ -1144,8 +1144,8 @@ def test_a_model_with_broken_weights_writes_no_white_photos(tmp_path, run, monke
     assert not (tmp_path / "out").exists() or not os.listdir(tmp_path / "out")
     real = colorizer_module.Colorizer._network
 
-    def nan_for_odd(self, work_lightness, hint_ab):
-        x, ab = real(self, work_lightness, hint_ab)
+    def nan_for_odd(self, work_lightness, hint_ab, *rest):
+        x, ab = real(self, work_lightness, hint_ab, *rest)
         if work_lightness.shape[-2] == 31:
             ab = ab * torch.nan
         return x, ab
