@@ -89,27 +89,30 @@ class Watch:
     the window), checked after the play (an assertion in a slot would not fail the test)."""
 
     def __init__(self, w, on_colour=None):
-        self.w, self.on_colour = w, on_colour
+        self.w, self.on_colour, self.watching = w, on_colour, True
         self.coloured, self.decoded = [], []
-        w.service.previewReady.connect(self.arrived)
-        w.film.source.frameReady.connect(self.frame)  # after the window's own slot
+        # Functions that hold the watch: PySide holds a bound method's object weakly, and
+        # a frame sent by the decoder's thread may arrive once the watch is gone.
+        w.service.previewReady.connect(lambda *args: self.arrived(*args))
+        w.film.source.frameReady.connect(lambda *args: self.frame(*args))  # after the window
 
     def arrived(self, _id, rgb, _seconds) -> None:
         w = self.w
-        if w.film.playing:
+        if self.watching and w.film.playing:
             self.coloured.append((*on_screen(w), tuple(w.session.hints), rgb))
             if self.on_colour is not None:
                 self.on_colour(len(self.coloured))
 
     def frame(self, index, *_args) -> None:
         w = self.w
-        if w.film.playing and self.coloured:
+        if self.watching and w.film.playing and self.coloured:
             grey = np.array_equal(grey_on_screen(w), lightness_to_grey(w.session.photo.lightness))
             self.decoded.append((index, w.session.film.frame, grey, w.request_update() is None))
 
     def close(self) -> None:
-        self.w.service.previewReady.disconnect(self.arrived)
-        self.w.film.source.frameReady.disconnect(self.frame)
+        """Stop watching (left connected: a frame the decoder's thread has sent is still
+        delivered, and PySide may crash delivering it to a slot disconnected meanwhile)."""
+        self.watching = False
 
     def check(self) -> list[int]:
         """The frames shown in colour, checked to be shown one at a time, each in full, in
