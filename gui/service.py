@@ -18,9 +18,9 @@ Kinds, in the order the worker takes them:
   window asks once more without ``dragging``: the settled result, at the full working size
   on all cores, as ``colouru colorize`` makes it; a drag's preview still on the worker then
   is stopped (``cancel.Stop``: ONNX Runtime ends its run between two nodes), so the settled
-  one starts at once. A film's frame being played comes with the play's
-  ``temporal.Steadier`` and its number (``steady``): its colour is steadied from the frames
-  played before it, as the film's export steadies it;
+  one starts at once. A film's frame being played comes with the play's steadier and its
+  number (``steady``): its colour is steadied from the frames shown before it, as the film's
+  export steadies it;
 * ``suggest`` - suggested colours for the selected point (``Colorizer.predict_ab``, at the
   full working size);
 * ``full``    - the full-resolution result, once the user pauses (``refine_delay_ms`` after
@@ -50,6 +50,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
@@ -62,13 +63,20 @@ from colouru.geometry import working_shape
 from colouru.hints import Hint, Stroke
 from colouru.imageio import save_image
 from colouru.parallel import row_bands
-from colouru.temporal import Steadier
 from colouru.weights import ModelFileError
 
 from .colours import suggest_colours
 from .qt_images import to_rgb32
 
 KINDS = ("preview", "suggest", "full")  # the worker's order of preference
+
+
+class SteadyStep(Protocol):
+    """What steadies a played frame's colour (``temporal.Steadier``, the play's
+    ``film_service.PlaySteadier``): the colour steadied from the frames before ``key``."""
+
+    def step(self, pred, work, key=None): ...
+
 # The working size (long side) of a preview asked for during a drag; the settled preview at
 # the drag's end runs at the model's (256). On this project's 2-core machine the preview at
 # 160 (120 x 160 for a 4:3 photo) took about half the time of one at 256 (docs/benchmarks.md,
@@ -338,15 +346,16 @@ class ColorizerService(QObject):
 
     def request_preview(self, hints: Sequence[Hint | Stroke], saturation: float = 1.0,
                         dragging: bool = False,
-                        steady: tuple[Steadier, int] | None = None) -> int | None:
+                        steady: tuple[SteadyStep, int] | None = None) -> int | None:
         """Ask for a working-size result of these hints and strokes at this saturation;
         returns the request number (None: no model/photo). ``dragging``: the user is in the
         middle of a drag, so the preview runs at ``DRAG_SIZE`` on ``DRAG_THREADS`` and no
         full-resolution pass follows until a request without it (the drag's end) settles
         the result. ``steady``: ``(steadier, frame)``, the photo is the film's frame
         ``frame`` being played: its colour is steadied from the frames played before it as
-        the export steadies it (``Steadier.step`` on the worker, which alone touches it; not
-        during a drag), and the full-resolution pass finishes that colour. The same as the
+        the export steadies it (``steadier.step`` on the worker, not during a drag; the play's
+        ``film_service.PlaySteadier`` only proposes there and moves on once the frame is
+        shown), and the full-resolution pass finishes that colour. The same as the
         newest request again asks nothing new (its number comes back and a full-resolution
         pass under way goes on), unless the newest was asked during a drag and this one
         settles it. A request that settles a drag stops the drag's preview on the worker (it
