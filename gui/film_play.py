@@ -17,7 +17,7 @@ colour); when its colour arrives, its picture, hints and place are shown with it
 same event.
 
 The frames played are coloured as the export colours them, steady from frame to frame
-(``film_service.play_steadier``: the export's ``temporal`` functions and settings, run on the
+(``film_service.PlaySteadier``: the export's ``temporal`` functions and settings, run on the
 service's worker), so the flicker and drifting colour the export will have are seen before it
 runs: afresh at the first frame played, as an export of the range from there starts; after
 frames dropped, carried from the last frame shown (``temporal.Steadier``). A frame coloured
@@ -33,7 +33,7 @@ import time
 
 from PySide6.QtCore import QObject, QTimer
 
-from .film_service import PlaySteadier, play_steadier
+from .film_service import PlaySteadier
 
 
 class FilmPlayer(QObject):
@@ -94,7 +94,7 @@ class FilmPlayer(QObject):
             last = stop - 1
         start = film.frame if first <= film.frame < last else first
         end = last if end is None else film.clamp(end)
-        self._steady = play_steadier()
+        self._steady = PlaySteadier()
         self._play = {"t0": None, "start": start, "end": end, "waiting": True, "shown": 0,
                       "due": 0}
         self.w.act_play.setText("Sto&p")

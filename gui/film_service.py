@@ -3,7 +3,7 @@ colorizer: checking a film before it opens (``probe_video``: the command line's 
 containers and codecs) and exporting it with ``colorize_video``, the very function
 ``colouru colorize FILM`` calls, with the command line's default settings, so the app's film
 and the command line's are the same film for the same hints file; and the steady colour of
-a film played in the window, with the export's settings (``play_steadier``)."""
+a film played in the window, with the export's settings (``PlaySteadier``)."""
 
 from __future__ import annotations
 
@@ -73,7 +73,8 @@ def probe_film(path: str | Path) -> FilmDoc:
 
 class PlaySteadier:
     """The steady colour of one play (``temporal.Steadier`` with the export's settings) that
-    moves on only with the frames shown. The service calls ``step`` on its worker as it
+    moves on only with the frames shown; afresh at the first frame played, as the export of a
+    range is at its first frame. The service calls ``step`` on its worker as it
     colours a played frame (``request_preview``'s ``steady``): the colour comes steadied but
     the steadier stays where it was; ``shown(frame)``, once that frame's colour is on screen,
     moves it on to that frame. A frame coloured and then dropped (a newer one asked for, the
@@ -99,13 +100,6 @@ class PlaySteadier:
             self._proposed.clear()
         if state is not None:
             self.steadier.commit(state)
-
-
-def play_steadier() -> PlaySteadier:
-    """The steady colour of the frames of one play: the export's (``colorize_video``'s
-    settings, ``STEADINESS``), afresh at the first frame played, as the export of a range is
-    at its first frame; moved on only by the frames shown."""
-    return PlaySteadier()
 
 
 def export_film(src: Path, dst: Path, colorizer, hints: VideoHints, report=None,
